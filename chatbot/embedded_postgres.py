@@ -1,0 +1,244 @@
+"""A local PostgreSQL cluster run from the server binaries installed on this machine.
+
+The product needs only PostgreSQL, and a newcomer should not have to install and configure a
+server to try it or to run its tests. The cluster listens on a Unix socket only, so it never
+fights another server for a port. PostgreSQL refuses to run as root; when we are root the
+server runs as the unprivileged ``postgres`` system user, which then owns its directories.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import glob
+import logging
+import os
+import pwd
+import re
+import shutil
+import signal
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+SERVICE_USER = "postgres"
+SUPERUSER = "postgres"
+_USUAL_BIN_DIRS = (
+    "/usr/lib/postgresql/*/bin",
+    "/usr/pgsql-*/bin",
+    "/usr/local/pgsql/bin",
+    "/opt/homebrew/opt/postgresql@*/bin",
+    "/usr/local/opt/postgresql@*/bin",
+)
+
+
+class PostgresNotFound(Exception):
+    """The initdb/pg_ctl binaries are not on this machine."""
+
+
+class PostgresFailed(Exception):
+    """A PostgreSQL command failed; the message carries its output."""
+
+
+def find_bin_dir() -> Path:
+    """Find the directory holding ``initdb`` and ``pg_ctl``: PATH first, then usual places.
+
+    ``CHATBOT_PG_SEARCH_DIRS`` (glob patterns separated like PATH) replaces the usual places.
+    """
+    on_path = shutil.which("pg_ctl")
+    if on_path and shutil.which("initdb"):
+        return Path(on_path).resolve().parent
+    override = os.environ.get("CHATBOT_PG_SEARCH_DIRS")
+    patterns = override.split(os.pathsep) if override is not None else _USUAL_BIN_DIRS
+    candidates = [Path(p) for pattern in patterns if pattern for p in glob.glob(pattern)]
+    usable = [d for d in candidates if (d / "pg_ctl").is_file() and (d / "initdb").is_file()]
+    if not usable:
+        raise PostgresNotFound(
+            "PostgreSQL server binaries (initdb, pg_ctl) not found: install PostgreSQL "
+            "(e.g. `apt-get install postgresql`) or set DATABASE_URL to an existing server."
+        )
+    return max(usable, key=_version_key)
+
+
+def _version_key(path: Path) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", str(path))) or (0,)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Cluster:
+    """One cluster: its data directory, the directory of its socket, and how to run it."""
+
+    data_dir: Path
+    socket_dir: Path
+    bin_dir: Path
+    durable: bool = True
+
+    @property
+    def _run_as(self) -> str | None:
+        return SERVICE_USER if os.geteuid() == 0 else None
+
+    @property
+    def log_file(self) -> Path:
+        return self.socket_dir / "postgres.log"
+
+    def url(self, *, dbname: str) -> str:
+        return f"postgresql://{SUPERUSER}@/{dbname}?host={self.socket_dir}"
+
+    def is_initialised(self) -> bool:
+        return (self.data_dir / "PG_VERSION").exists()
+
+    def initialise(self) -> None:
+        self._prepare_dir(self.data_dir, mode=0o700)
+        self._run(
+            "initdb",
+            "--pgdata",
+            str(self.data_dir),
+            "--username",
+            SUPERUSER,
+            "--auth",
+            "trust",
+            "--encoding",
+            "UTF8",
+            "--locale",
+            "C.UTF-8",
+            *([] if self.durable else ["--no-sync"]),
+        )
+
+    def start(self) -> None:
+        self._prepare_dir(self.socket_dir, mode=0o755)
+        if self.is_running():
+            logger.info("PostgreSQL already running on %s", self.socket_dir)
+            return
+        server_options = [
+            "-c listen_addresses=''",
+            f"-c unix_socket_directories='{self.socket_dir}'",
+            "-c max_connections=300",
+        ]
+        if not self.durable:
+            server_options += [
+                "-c fsync=off",
+                "-c synchronous_commit=off",
+                "-c full_page_writes=off",
+            ]
+        self._run(
+            "pg_ctl",
+            "--pgdata",
+            str(self.data_dir),
+            "--log",
+            str(self.log_file),
+            "--options",
+            " ".join(server_options),
+            "--wait",
+            "start",
+        )
+
+    def is_running(self) -> bool:
+        completed = subprocess.run(
+            self._command("pg_ctl", "--pgdata", str(self.data_dir), "status"),
+            capture_output=True,
+            check=False,
+        )
+        return completed.returncode == 0
+
+    def stop(self) -> None:
+        if self.is_initialised() and self.is_running():
+            self._run("pg_ctl", "--pgdata", str(self.data_dir), "--mode", "fast", "--wait", "stop")
+
+    def create_database(self, *, name: str) -> None:
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.url(dbname="postgres"), autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+    def _prepare_dir(self, path: Path, *, mode: int) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(mode)
+        if self._run_as:
+            entry = pwd.getpwnam(self._run_as)
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+            for parent in path.parents:
+                # The service user must be able to reach its directories.
+                if parent.stat().st_mode & 0o001 == 0:
+                    parent.chmod(parent.stat().st_mode | 0o001)
+
+    def _command(self, program: str, *args: str) -> list[str]:
+        command = [str(self.bin_dir / program), *args]
+        if self._run_as:
+            return ["runuser", "-u", self._run_as, "--", *command]
+        return command
+
+    def _run(self, program: str, *args: str) -> None:
+        # A new session keeps the server out of the terminal's process group, so Ctrl-C
+        # reaches the application, which then stops the server in order.
+        completed = subprocess.run(
+            self._command(program, *args),
+            capture_output=True,
+            text=True,
+            check=False,
+            start_new_session=True,
+            cwd="/",
+        )
+        if completed.returncode != 0:
+            log = (
+                self.log_file.read_text(errors="replace")[-2000:] if self.log_file.exists() else ""
+            )
+            raise PostgresFailed(
+                f"{program} failed ({completed.returncode}): "
+                f"{completed.stdout}{completed.stderr}{log}".strip()
+            )
+
+
+def service_user_exists() -> bool:
+    try:
+        pwd.getpwnam(SERVICE_USER)
+    except KeyError:
+        return False
+    return True
+
+
+def check_can_run() -> Path:
+    """Return the binary directory, or raise with the one line that says what to install."""
+    bin_dir = find_bin_dir()
+    if os.geteuid() == 0 and not service_user_exists():
+        raise PostgresNotFound(
+            f"running as root needs the unprivileged '{SERVICE_USER}' system user to run "
+            "PostgreSQL: create it or set DATABASE_URL to an existing server."
+        )
+    return bin_dir
+
+
+@contextlib.contextmanager
+def running(*, data_dir: Path, socket_dir: Path, durable: bool = True) -> Iterator[Cluster]:
+    """Initialise the cluster on first use, start it, and stop it when the block ends."""
+    cluster = Cluster(
+        data_dir=data_dir, socket_dir=socket_dir, bin_dir=check_can_run(), durable=durable
+    )
+    if not cluster.is_initialised():
+        logger.info("Creating a PostgreSQL cluster in %s", data_dir)
+        cluster.initialise()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        with _signals_deferred():
+            cluster.stop()
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Let a repeated Ctrl-C (or a forwarded SIGTERM) not interrupt the server's shutdown."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

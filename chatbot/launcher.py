@@ -1,0 +1,64 @@
+"""``make run``: start the local database when needed, migrate, then serve.
+
+With ``DATABASE_URL`` set, that server is used as it is. Without it, a cluster is created in
+``.data/postgres`` on first use, runs on a Unix socket in ``.data/run`` for as long as the
+product runs, and is stopped afterwards. A secret key is generated once into ``.data/`` so the
+local install runs with production settings.
+"""
+
+import logging
+import os
+import secrets
+import sys
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = BASE_DIR / ".data"
+
+
+def _local_secret_key() -> str:
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(64))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _serve() -> None:
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", interactive=False, verbosity=1)
+    call_command("serve")
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatbot.settings")
+    if "DJANGO_SECRET_KEY" not in os.environ and "DATABASE_URL" not in os.environ:
+        os.environ["DJANGO_SECRET_KEY"] = _local_secret_key()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    if os.environ.get("DATABASE_URL"):
+        _serve()
+        return 0
+
+    from chatbot import embedded_postgres
+
+    try:
+        with embedded_postgres.running(
+            data_dir=DATA_DIR / "postgres", socket_dir=DATA_DIR / "run"
+        ) as cluster:
+            cluster.create_database(name="chatbot")
+            _serve()
+    except embedded_postgres.PostgresNotFound as error:
+        sys.stderr.write(f"chatbot: {error}\n")
+        return 1
+    except embedded_postgres.PostgresFailed as error:
+        sys.stderr.write(f"chatbot: the local PostgreSQL failed to start: {error}\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

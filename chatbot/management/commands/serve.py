@@ -1,0 +1,27 @@
+"""``manage.py serve``: HTTP (uvicorn) and the job worker in one process."""
+
+import asyncio
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+from chatbot import server
+
+
+class Command(BaseCommand):
+    help = "Serve chatbot.asgi with uvicorn and run the background job worker in one process."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=settings.HOST)
+        parser.add_argument("--port", type=int, default=settings.PORT)
+        parser.add_argument(
+            "--no-worker", action="store_true", help="Serve HTTP only (run workers elsewhere)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        asyncio.run(
+            server.serve(
+                host=options["host"], port=options["port"], with_worker=not options["no_worker"]
+            )
+        )

@@ -1,0 +1,52 @@
+"""HTTP middleware: a request id on every log line and one access-log line per request."""
+
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+
+from asgiref.sync import iscoroutinefunction
+from django.http import HttpRequest, HttpResponseBase
+from django.utils.decorators import sync_and_async_middleware
+
+from chatbot import log_context
+
+logger = logging.getLogger("chatbot.access")
+_VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+@sync_and_async_middleware
+def request_id_middleware(
+    get_response: Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]],
+) -> Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]]:
+    """Take the caller's ``X-Request-ID`` when it is sane, or make one, and echo it back."""
+
+    def start(request: HttpRequest) -> float:
+        incoming = request.headers.get("X-Request-ID", "")
+        log_context.current_id.set(incoming if _VALID_ID.match(incoming) else log_context.new_id())
+        return time.perf_counter()
+
+    def finish(request: HttpRequest, response: HttpResponseBase, started: float) -> None:
+        response["X-Request-ID"] = log_context.current_id.get()
+        logger.info(
+            "%s %s %s %.1fms",
+            request.method,
+            request.path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
+
+    async def async_middleware(request: HttpRequest) -> HttpResponseBase:
+        started = start(request)
+        response = await get_response(request)  # type: ignore[misc]
+        finish(request, response, started)
+        return response
+
+    def sync_middleware(request: HttpRequest) -> HttpResponseBase:
+        started = start(request)
+        response = get_response(request)
+        assert isinstance(response, HttpResponseBase)
+        finish(request, response, started)
+        return response
+
+    return async_middleware if iscoroutinefunction(get_response) else sync_middleware

@@ -1,0 +1,88 @@
+"""Serve HTTP with uvicorn and run the job worker in the same process and event loop.
+
+One process runs everything for a small install (``make run``); larger ones add workers with
+``manage.py procrastinate worker``. On SIGINT/SIGTERM the HTTP server stops accepting
+requests, running jobs get ``CHATBOT_WORKER_SHUTDOWN_TIMEOUT`` seconds to finish, and then
+the process returns. A second signal forces the exit.
+"""
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+
+import uvicorn
+from django.conf import settings
+from procrastinate.contrib.django import app as job_app
+
+logger = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server without its own signal handling: ``serve`` coordinates shutdown."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def serve(*, host: str, port: int, with_worker: bool = True) -> None:
+    config = uvicorn.Config(
+        "chatbot.asgi:application",
+        host=host,
+        port=port,
+        lifespan="off",
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+    server = _Server(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def on_signal(signum: int) -> None:
+        if stop.is_set():
+            logger.warning("Second %s: forcing exit", signal.Signals(signum).name)
+            server.force_exit = True
+            if worker_task is not None:
+                worker_task.cancel()
+            return
+        logger.info("%s received: shutting down", signal.Signals(signum).name)
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal, signum)
+
+    worker_task: asyncio.Task[None] | None = None
+    server_task = asyncio.create_task(server.serve(), name="http")
+    if with_worker:
+        worker_task = asyncio.create_task(_run_worker(), name="worker")
+    watched = {server_task, *([worker_task] if worker_task else [])}
+    stop_task = asyncio.create_task(stop.wait(), name="stop")
+    try:
+        done, _ = await asyncio.wait({stop_task, *watched}, return_when=asyncio.FIRST_COMPLETED)
+        for task in done & watched:
+            if task.exception():
+                logger.error("%s stopped unexpectedly", task.get_name(), exc_info=task.exception())
+    finally:
+        server.should_exit = True
+        if worker_task is not None and not worker_task.done():
+            # Cancelling run_worker_async is procrastinate's graceful stop: no new jobs,
+            # running ones get shutdown_graceful_timeout seconds, then they are aborted.
+            worker_task.cancel()
+        await asyncio.gather(
+            server_task, *([worker_task] if worker_task else []), return_exceptions=True
+        )
+        stop_task.cancel()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+    logger.info("Stopped")
+
+
+async def _run_worker() -> None:
+    connector = job_app.connector.get_worker_connector()  # type: ignore[attr-defined]
+    with job_app.replace_connector(connector):
+        async with job_app.open_async():
+            logger.info("Job worker running (concurrency %s)", settings.CHATBOT_WORKER_CONCURRENCY)
+            await job_app.run_worker_async(install_signal_handlers=False)

@@ -1,0 +1,145 @@
+"""Django settings, read from the environment (see the configuration table in README.md)."""
+
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from environs import Env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+LOCAL_DATA_DIR = BASE_DIR / ".data"
+LOCAL_SOCKET_DIR = LOCAL_DATA_DIR / "run"
+LOCAL_DATABASE_NAME = "chatbot"
+
+env = Env()
+
+DEBUG = env.bool("DJANGO_DEBUG", False)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", "")
+if not DEBUG and (len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure")):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be a random string of at least 50 characters "
+        "(or set DJANGO_DEBUG=true for local development)."
+    )
+if not SECRET_KEY:
+    SECRET_KEY = "django-insecure-local-development-only"
+
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS: list[str] = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+HOST = env.str("HOST", "127.0.0.1")
+PORT = env.int("PORT", 8000)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "procrastinate.contrib.django",
+    "data",
+    "chatbot",
+]
+
+MIDDLEWARE = [
+    "chatbot.middleware.request_id_middleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "chatbot.urls"
+ASGI_APPLICATION = "chatbot.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "chatbot" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database. Without DATABASE_URL the product uses the local cluster that `make run` and the
+# test run start on a Unix socket under .data/.
+DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", 10)
+DATABASE_POOL_TIMEOUT = env.float("DATABASE_POOL_TIMEOUT", 10.0)
+DATABASE_PGBOUNCER = env.bool("DATABASE_PGBOUNCER", False)
+_default_database_url = f"postgresql://postgres@/{LOCAL_DATABASE_NAME}?host={LOCAL_SOCKET_DIR}"
+_database: dict[str, Any] = env.dj_db_url("DATABASE_URL", _default_database_url)
+_database["CONN_MAX_AGE"] = 0
+_database.setdefault("OPTIONS", {})
+_database["OPTIONS"].setdefault("connect_timeout", 5)
+if DATABASE_PGBOUNCER:
+    # Transaction pooling: no client-side pool, no server-side cursors, no prepared statements.
+    _database["DISABLE_SERVER_SIDE_CURSORS"] = True
+    _database["OPTIONS"]["prepare_threshold"] = None
+else:
+    _database["OPTIONS"]["pool"] = {
+        "min_size": 1,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": DATABASE_POOL_TIMEOUT,
+        "max_idle": 60,
+    }
+DATABASES = {"default": _database}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / ".data" / "static"
+
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", not DEBUG and HOST != "127.0.0.1")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Background jobs (procrastinate). Each job runs in its own ThreadSensitiveContext, so a
+# worker uses up to CHATBOT_WORKER_CONCURRENCY threads and database connections at once.
+PROCRASTINATE_ON_APP_READY = "chatbot.jobs.configure_app"
+CHATBOT_WORKER_CONCURRENCY = env.int("CHATBOT_WORKER_CONCURRENCY", 10)
+CHATBOT_WORKER_SHUTDOWN_TIMEOUT = env.float("CHATBOT_WORKER_SHUTDOWN_TIMEOUT", 30.0)
+
+LOG_LEVEL = env.str("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"context": {"()": "chatbot.log_context.ContextFilter"}},
+    "formatters": {
+        "line": {
+            "format": "%(asctime)s %(levelname)s [%(log_id)s] %(name)s: %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "line",
+            "filters": ["context"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"level": LOG_LEVEL},
+        "procrastinate": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "uvicorn.error": {"level": LOG_LEVEL},
+    },
+}

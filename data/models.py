@@ -1,0 +1,1 @@
+"""Django models. Business workflows live in domain/, not here."""

@@ -1,0 +1,59 @@
+"""Test setup: a throwaway PostgreSQL cluster for the run, unless DATABASE_URL names a server."""
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from asgiref.sync import SyncToAsync
+from django.conf import settings
+from django.db import connections
+
+from chatbot import embedded_postgres
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings() -> Iterator[None]:
+    """Start a cluster in a temporary directory and point the test database at it."""
+    if os.environ.get("DATABASE_URL"):
+        yield
+        return
+    root = Path(tempfile.mkdtemp(prefix="chatbot-pg-"))
+    try:
+        with embedded_postgres.running(
+            data_dir=root / "data", socket_dir=root / "run", durable=False
+        ) as cluster:
+            settings.DATABASES["default"]["HOST"] = str(cluster.socket_dir)
+            yield
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    django_db_setup: None, django_db_blocker: pytest.FixtureRequest
+) -> Iterator[None]:
+    """Close the connection pools before the test database is dropped."""
+    yield
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        _close_pools()
+
+
+def _close_pools() -> None:
+    for connection in connections.all():
+        connection.close()
+        if connection.vendor == "postgresql" and connection.pool is not None:  # type: ignore[attr-defined]
+            connection.close_pool()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(autouse=True)
+def _release_executor_connections() -> Iterator[None]:
+    """Return connections that async test code opened on asgiref's shared executor thread.
+
+    Production code runs each unit of work in its own ThreadSensitiveContext and closes its
+    connections; a test body calling the async ORM directly uses the process-wide thread.
+    """
+    yield
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
