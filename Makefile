@@ -5,7 +5,7 @@ UV := python3 -m uv
 endif
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint typecheck sync uv clean-data
+.PHONY: run manage test lint typecheck sync uv clean-data
 
 uv:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -15,6 +15,10 @@ sync: uv
 
 run: sync
 	@$(UV) run --frozen python -m chatbot.launcher
+
+# Any management command against the same database, e.g. `make manage ARGS=createsuperuser`.
+manage: sync
+	@$(UV) run --frozen python -m chatbot.launcher $(ARGS)
 
 lint: sync
 	$(UV) run --frozen ruff check .

@@ -107,11 +107,12 @@ class Cluster:
             *([] if self.durable else ["--no-sync"]),
         )
 
-    def start(self) -> None:
+    def start(self) -> bool:
+        """Start the server; return False when it was already running (someone else's)."""
         self._prepare_dir(self.socket_dir, mode=0o755)
         if self.is_running():
             logger.info("PostgreSQL already running on %s", self.socket_dir)
-            return
+            return False
         server_options = [
             "-c listen_addresses=''",
             f"-c unix_socket_directories='{self.socket_dir}'",
@@ -134,6 +135,7 @@ class Cluster:
             "--wait",
             "start",
         )
+        return True
 
     def is_running(self) -> bool:
         completed = subprocess.run(
@@ -215,19 +217,23 @@ def check_can_run() -> Path:
 
 @contextlib.contextmanager
 def running(*, data_dir: Path, socket_dir: Path, durable: bool = True) -> Iterator[Cluster]:
-    """Initialise the cluster on first use, start it, and stop it when the block ends."""
+    """Initialise the cluster on first use, start it, and stop it when the block ends.
+
+    A server that was already running (another ``make run``) is used and left running.
+    """
     cluster = Cluster(
         data_dir=data_dir, socket_dir=socket_dir, bin_dir=check_can_run(), durable=durable
     )
     if not cluster.is_initialised():
         logger.info("Creating a PostgreSQL cluster in %s", data_dir)
         cluster.initialise()
-    cluster.start()
+    started_here = cluster.start()
     try:
         yield cluster
     finally:
-        with _signals_deferred():
-            cluster.stop()
+        if started_here:
+            with _signals_deferred():
+                cluster.stop()
 
 
 @contextlib.contextmanager

@@ -25,22 +25,26 @@ def _local_secret_key() -> str:
     return path.read_text().strip()
 
 
-def _serve() -> None:
+def _serve(manage_args: list[str]) -> None:
     import django
-    from django.core.management import call_command
+    from django.core.management import call_command, execute_from_command_line
 
+    if manage_args:
+        execute_from_command_line(["manage.py", *manage_args])
+        return
     django.setup()
     call_command("migrate", interactive=False, verbosity=1)
     call_command("serve")
 
 
-def main() -> int:
+def main(manage_args: list[str]) -> int:
+    """Serve, or with arguments run that management command against the same database."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatbot.settings")
     if "DJANGO_SECRET_KEY" not in os.environ and "DATABASE_URL" not in os.environ:
         os.environ["DJANGO_SECRET_KEY"] = _local_secret_key()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if os.environ.get("DATABASE_URL"):
-        _serve()
+        _serve(manage_args)
         return 0
 
     from chatbot import embedded_postgres
@@ -50,7 +54,7 @@ def main() -> int:
             data_dir=DATA_DIR / "postgres", socket_dir=DATA_DIR / "run"
         ) as cluster:
             cluster.create_database(name="chatbot")
-            _serve()
+            _serve(manage_args)
     except embedded_postgres.PostgresNotFound as error:
         sys.stderr.write(f"chatbot: {error}\n")
         return 1
@@ -61,4 +65,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -1,1 +1,0 @@
-"""Django models. Business workflows live in domain/, not here."""

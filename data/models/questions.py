@@ -1,0 +1,193 @@
+"""Questions asked in Slack (or the terminal), their answers, citations, agent runs, feedback."""
+
+from django.conf import settings
+from django.db import models
+
+
+class SlackEvent(models.Model):
+    """The inbox: every Slack event we acknowledged, keyed by Slack's ``event_id``.
+
+    The unique constraint is what makes Slack's retries (and concurrent duplicate deliveries)
+    harmless: the second insert fails and the copy is dropped.
+    """
+
+    event_id = models.CharField(max_length=100, unique=True)
+    team_id = models.CharField(max_length=50, blank=True)
+    event_type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    received_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.event_id
+
+
+class Question(models.Model):
+    class Status(models.TextChoices):
+        RECEIVED = "RECEIVED"
+        PROCESSING = "PROCESSING"
+        ANSWERED = "ANSWERED"
+        UNDELIVERED = "UNDELIVERED"
+        FAILED = "FAILED"
+
+    class Category(models.TextChoices):
+        HOW_TO = "HOW_TO", "How-to"
+        TROUBLESHOOTING = "TROUBLESHOOTING"
+        CONCEPT = "CONCEPT"
+        POLICY = "POLICY"
+        ACCESS = "ACCESS"
+        OTHER = "OTHER"
+
+    class Channel(models.TextChoices):
+        SLACK = "SLACK"
+        TERMINAL = "TERMINAL"
+
+    slack_event = models.OneToOneField(
+        SlackEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="question"
+    )
+    via = models.CharField(max_length=20, choices=Channel.choices, default=Channel.SLACK)
+    team_id = models.CharField(max_length=50, blank=True)
+    channel_id = models.CharField(max_length=50, blank=True)
+    thread_ts = models.CharField(
+        max_length=50, blank=True, help_text="The Slack thread the question belongs to."
+    )
+    message_ts = models.CharField(max_length=50, blank=True)
+    asker_id = models.CharField(max_length=50, blank=True)
+    asker_name = models.CharField(max_length=200, blank=True)
+    text = models.TextField()
+    title = models.CharField(max_length=200, blank=True)
+    category = models.CharField(max_length=30, choices=Category.choices, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(blank=True)
+    asked_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+
+    reviewed = models.BooleanField(default=False)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reviewed_questions",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(blank=True)
+    quality_rating = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="1 (poor) to 5 (excellent)."
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["asked_at", "id"], name="question_asked_at_idx"),
+            models.Index(fields=["status"], name="question_status_idx"),
+            models.Index(fields=["channel_id", "thread_ts"], name="question_thread_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quality_rating__isnull=True)
+                | models.Q(quality_rating__gte=1, quality_rating__lte=5),
+                name="question_quality_rating_1_to_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Question {self.pk}: {self.text[:60]}"
+
+
+class Answer(models.Model):
+    """One answer to a question; answering again adds another, keeping the old one."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    text = models.TextField()
+    covered = models.BooleanField(help_text="Whether the documentation covered the question.")
+    model = models.CharField(max_length=200)
+    created_at = models.DateTimeField()
+    slack_channel_id = models.CharField(max_length=50, blank=True)
+    slack_message_ts = models.CharField(
+        max_length=50, blank=True, help_text="Set once delivered; never posted twice."
+    )
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Answer {self.pk} to question {self.question_id}"
+
+
+class Citation(models.Model):
+    """A source shown under an answer, kept as shown even if the chunk is re-ingested."""
+
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="citations")
+    chunk = models.ForeignKey(
+        "data.Chunk", null=True, blank=True, on_delete=models.SET_NULL, related_name="citations"
+    )
+    position = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=500)
+    heading = models.TextField(blank=True)
+    url = models.CharField(max_length=2000, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["answer", "position"], name="citation_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Citation {self.position} of answer {self.answer_id}"
+
+
+class AgentRun(models.Model):
+    """One call of an agent: which model, what it cost, how long it took, how it ended."""
+
+    class Outcome(models.TextChoices):
+        OK = "OK"
+        ERROR = "ERROR"
+        TIMEOUT = "TIMEOUT"
+        INVALID_OUTPUT = "INVALID_OUTPUT"
+        FALLBACK = "FALLBACK"
+
+    question = models.ForeignKey(
+        Question, null=True, blank=True, on_delete=models.CASCADE, related_name="agent_runs"
+    )
+    release_notes = models.ForeignKey(
+        "data.ReleaseNotes",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="agent_runs",
+    )
+    agent = models.CharField(max_length=100)
+    model = models.CharField(max_length=200)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    latency_ms = models.PositiveIntegerField()
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["started_at", "id"], name="agent_run_started_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.agent} run {self.pk} ({self.outcome})"
+
+
+class Feedback(models.Model):
+    """A 👍/👎 on an answer; one vote per person per answer, and voting again changes it."""
+
+    class Vote(models.TextChoices):
+        UP = "UP", "👍"
+        DOWN = "DOWN", "👎"
+
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="feedback")
+    slack_user_id = models.CharField(max_length=50)
+    vote = models.CharField(max_length=10, choices=Vote.choices)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["answer", "slack_user_id"], name="feedback_one_vote_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vote} by {self.slack_user_id} on answer {self.answer_id}"
