@@ -144,3 +144,18 @@ LOGGING = {
         "uvicorn.error": {"level": LOG_LEVEL},
     },
 }
+
+# Slack. Without a signing secret the events endpoint answers 503 and the rest keeps working.
+SLACK_SIGNING_SECRET = env.str("SLACK_SIGNING_SECRET", "")
+SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", "")
+SLACK_APP_TOKEN = env.str("SLACK_APP_TOKEN", "")
+SLACK_API_URL = env.str("SLACK_API_URL", "https://slack.com/api/")
+SLACK_RETRY_LIMIT = env.int("SLACK_RETRY_LIMIT", 3)
+
+# Models (pydantic-ai model strings, e.g. "openai:gpt-5-mini"; "offline" needs no provider).
+CHATBOT_MODEL = env.str("CHATBOT_MODEL", "offline")
+CHATBOT_CLASSIFIER_MODEL = env.str("CHATBOT_CLASSIFIER_MODEL", "") or CHATBOT_MODEL
+CHATBOT_MODEL_TIMEOUT = env.float("CHATBOT_MODEL_TIMEOUT", 60.0)
+CHATBOT_MODEL_RETRIES = env.int("CHATBOT_MODEL_RETRIES", 3)
+CHATBOT_MODEL_REQUEST_LIMIT = env.int("CHATBOT_MODEL_REQUEST_LIMIT", 8)
+CHATBOT_MODEL_TOKEN_LIMIT = env.int("CHATBOT_MODEL_TOKEN_LIMIT", 60_000)

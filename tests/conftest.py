@@ -10,6 +10,7 @@ import pytest
 from asgiref.sync import SyncToAsync
 from django.conf import settings
 from django.db import connections
+from pydantic_ai import models as pydantic_ai_models
 
 from chatbot import embedded_postgres
 
@@ -57,3 +58,17 @@ def _release_executor_connections() -> Iterator[None]:
     """
     yield
     SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+
+
+# No test may reach a real model provider; tests that talk to the fake OpenAI-compatible server
+# on 127.0.0.1 opt in with the `model_requests_allowed` fixture.
+pydantic_ai_models.ALLOW_MODEL_REQUESTS = False
+
+
+@pytest.fixture
+def model_requests_allowed() -> Iterator[None]:
+    pydantic_ai_models.ALLOW_MODEL_REQUESTS = True
+    try:
+        yield
+    finally:
+        pydantic_ai_models.ALLOW_MODEL_REQUESTS = False

@@ -11,6 +11,9 @@ from chatbot import server
 
 class Command(BaseCommand):
     help = "Serve chatbot.asgi with uvicorn and run the background job worker in one process."
+    # Model checks query the database; a server must start (and report 503 on /healthz)
+    # while the database is down. `migrate` runs the checks before `make run` serves.
+    requires_system_checks: list[str] = []  # noqa: RUF012 (Django reads it as given)
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=settings.HOST)
