@@ -63,7 +63,11 @@ async def _run_worker_until_idle(*, concurrency: int) -> None:
 async def _job_statuses() -> dict[str, int]:
     def count() -> dict[str, int]:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT status, count(*) FROM procrastinate_jobs GROUP BY status")
+            cursor.execute(
+                "SELECT status, count(*) FROM procrastinate_jobs "
+                "WHERE task_name = %s GROUP BY status",
+                ["tests.use_the_orm"],
+            )
             return dict(cursor.fetchall())
 
     return await sync_to_async(count, thread_sensitive=True)()

@@ -1,0 +1,517 @@
+"""Answer a question: the product's main use case, for Slack events, the terminal and re-answers.
+
+The shape follows the async rules in CONVENTIONS.md: one prefetching read up front, then the
+connection goes back to the pool; the slow parts (status, classifier, answer agent) run
+concurrently in a ``TaskGroup`` without holding a connection; writes happen in small sync
+functions, each one ``transaction.atomic()`` block run with ``thread_sensitive=True``.
+
+Exactly-once delivery to Slack: the answer is stored before it is posted, the Slack message ts
+is stored the moment the message exists, and delivery is marked at the end. A re-run (Slack
+retry reaching a new job, procrastinate retrying a failed or stalled job) looks at that state
+and only does what is left: nothing, finish the message it already started, or post it.
+"""
+
+import asyncio
+import dataclasses
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from pydantic_ai import UsageLimitExceeded, UsageLimits
+from pydantic_ai.exceptions import UnexpectedModelBehavior
+from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, TextPart, UserPromptPart
+from pydantic_ai.models import Model
+from pydantic_ai.settings import ModelSettings
+
+from application import messenger as messenger_module
+from application.agents import answer as answer_agent
+from application.agents import classifier as classifier_agent
+from application.agents import offline
+from data import models
+from domain import agent_runs, database, questions
+
+logger = logging.getLogger(__name__)
+
+STATUS_TEXT = "Finding a response…"
+APOLOGY = (
+    "Sorry, I couldn't come up with an answer just now: the language model did not respond. "
+    "The question is logged for the team; please try again in a few minutes."
+)
+
+
+class AnswerUndelivered(Exception):
+    """The answer is stored but Slack did not take it; a retry of the job delivers it."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Incoming:
+    text: str
+    via: str  # models.Question.Channel
+    asked_at: dt.datetime
+    conversation: messenger_module.Conversation
+    slack_event_id: int | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Outcome:
+    question_id: int
+    status: str
+    answer_id: int | None
+    text: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Generated:
+    output: answer_agent.AnswerOutput | None
+    citations: list[questions.CitationInput]
+    runs: list[agent_runs.AgentRunRecord]
+    error: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Classified:
+    category: str
+    title: str
+    runs: list[agent_runs.AgentRunRecord]
+
+
+def _answer_model() -> Model | str:
+    name = settings.CHATBOT_MODEL
+    return offline.OfflineAnswerModel() if name == offline.MODEL_NAME else name
+
+
+def _classifier_model() -> Model | str:
+    name = settings.CHATBOT_CLASSIFIER_MODEL or settings.CHATBOT_MODEL
+    return offline.OfflineClassifierModel() if name == offline.MODEL_NAME else name
+
+
+def _model_settings(model: Model | str) -> ModelSettings | None:
+    if not isinstance(model, str):
+        return None
+    # Our loop owns retrying (with backoff and a record per attempt), not the provider's SDK.
+    return ModelSettings(timeout=settings.CHATBOT_MODEL_TIMEOUT, max_retries=0)
+
+
+def _usage_limits() -> UsageLimits:
+    return UsageLimits(
+        request_limit=settings.CHATBOT_MODEL_REQUEST_LIMIT,
+        total_tokens_limit=settings.CHATBOT_MODEL_TOKEN_LIMIT,
+    )
+
+
+def _history(turns: list[questions.Turn]) -> list[ModelMessage]:
+    messages: list[ModelMessage] = []
+    for turn in turns:
+        messages.append(ModelRequest(parts=[UserPromptPart(content=turn.question)]))
+        messages.append(ModelResponse(parts=[TextPart(content=turn.answer)]))
+    return messages
+
+
+def _run_record(
+    *, agent: str, model: str, started_at: dt.datetime, began: float, outcome: str, error: str = ""
+) -> agent_runs.AgentRunRecord:
+    return agent_runs.AgentRunRecord(
+        agent=agent,
+        model=model,
+        input_tokens=0,
+        output_tokens=0,
+        latency_ms=int((time.perf_counter() - began) * 1000),
+        outcome=outcome,
+        error=error[:2000],
+        started_at=started_at,
+    )
+
+
+def _outcome_of(error: Exception) -> str:
+    if isinstance(error, TimeoutError):
+        return models.AgentRun.Outcome.TIMEOUT
+    if isinstance(error, UnexpectedModelBehavior):
+        return models.AgentRun.Outcome.INVALID_OUTPUT
+    return models.AgentRun.Outcome.ERROR
+
+
+async def _generate(
+    *, question: str, history: list[questions.Turn], search: answer_agent.Search
+) -> _Generated:
+    """Run the answer agent, retrying model failures with backoff; never raises for them."""
+    model = _answer_model()
+    model_name = settings.CHATBOT_MODEL
+    runs: list[agent_runs.AgentRunRecord] = []
+    error = ""
+    attempts = 1 + max(0, settings.CHATBOT_MODEL_RETRIES)
+    for attempt in range(1, attempts + 1):
+        deps = answer_agent.AnswerDeps(search=search)
+        started_at, began = timezone.now(), time.perf_counter()
+        try:
+            async with asyncio.timeout(settings.CHATBOT_MODEL_TIMEOUT):
+                result = await answer_agent.agent.run(
+                    question,
+                    model=model,
+                    deps=deps,
+                    message_history=_history(history),
+                    model_settings=_model_settings(model),
+                    usage_limits=_usage_limits(),
+                )
+        except Exception as failure:
+            error = f"{type(failure).__name__}: {failure}".strip()
+            runs.append(
+                _run_record(
+                    agent="answer",
+                    model=model_name,
+                    started_at=started_at,
+                    began=began,
+                    outcome=_outcome_of(failure),
+                    error=error,
+                )
+            )
+            logger.warning("Answer agent attempt %s/%s failed: %s", attempt, attempts, error)
+            if isinstance(failure, UsageLimitExceeded) or attempt == attempts:
+                break
+            await asyncio.sleep(settings.CHATBOT_MODEL_RETRY_BACKOFF * 2 ** (attempt - 1))
+            continue
+        usage = result.usage
+        record = _run_record(
+            agent="answer",
+            model=model_name,
+            started_at=started_at,
+            began=began,
+            outcome=models.AgentRun.Outcome.OK,
+        )
+        runs.append(
+            dataclasses.replace(
+                record,
+                input_tokens=usage.input_tokens or 0,
+                output_tokens=usage.output_tokens or 0,
+            )
+        )
+        output = result.output
+        citations = [
+            questions.CitationInput(
+                chunk_id=passage.chunk_id,
+                title=passage.title,
+                heading=passage.heading_path,
+                url=passage.url,
+            )
+            for passage in (
+                deps.seen[chunk_id] for chunk_id in dict.fromkeys(output.cited_chunk_ids)
+            )
+        ]
+        return _Generated(output=output, citations=citations, runs=runs, error="")
+    return _Generated(output=None, citations=[], runs=runs, error=error)
+
+
+async def _classify(*, question: str) -> _Classified:
+    """Category and title; a failure only costs the label, so it is recorded, not retried."""
+    model = _classifier_model()
+    model_name = settings.CHATBOT_CLASSIFIER_MODEL or settings.CHATBOT_MODEL
+    started_at, began = timezone.now(), time.perf_counter()
+    try:
+        async with asyncio.timeout(settings.CHATBOT_MODEL_TIMEOUT):
+            result = await classifier_agent.agent.run(
+                question,
+                model=model,
+                model_settings=_model_settings(model),
+                usage_limits=_usage_limits(),
+            )
+    except Exception as failure:
+        error = f"{type(failure).__name__}: {failure}"
+        logger.warning("Classifier failed: %s", error)
+        run = _run_record(
+            agent="classifier",
+            model=model_name,
+            started_at=started_at,
+            began=began,
+            outcome=_outcome_of(failure),
+            error=error,
+        )
+        return _Classified(category="", title="", runs=[run])
+    usage = result.usage
+    run = dataclasses.replace(
+        _run_record(
+            agent="classifier",
+            model=model_name,
+            started_at=started_at,
+            began=began,
+            outcome=models.AgentRun.Outcome.OK,
+        ),
+        input_tokens=usage.input_tokens or 0,
+        output_tokens=usage.output_tokens or 0,
+    )
+    return _Classified(category=result.output.category, title=result.output.title, runs=[run])
+
+
+async def _show_status(messenger: messenger_module.Messenger) -> None:
+    try:
+        await messenger.show_status(text=STATUS_TEXT)
+    except Exception:
+        logger.exception("Could not show the status")
+
+
+# The writes, each one atomic block.
+
+
+def _start_question(incoming: Incoming) -> int:
+    conversation = incoming.conversation
+    with transaction.atomic():
+        return questions.start(
+            new=questions.NewQuestion(
+                via=incoming.via,
+                text=incoming.text,
+                asked_at=incoming.asked_at,
+                slack_event_id=incoming.slack_event_id,
+                team_id=conversation.team_id,
+                channel_id=conversation.channel_id,
+                thread_ts=conversation.thread_ts,
+                message_ts=conversation.message_ts,
+                asker_id=conversation.asker_id,
+            )
+        )
+
+
+def _record_answer(
+    question_id: int,
+    generated: _Generated,
+    classified: _Classified,
+    slack_channel_id: str,
+    now: dt.datetime,
+) -> int:
+    assert generated.output is not None
+    with transaction.atomic():
+        return questions.record_answer(
+            question_id=question_id,
+            text=generated.output.answer,
+            covered=generated.output.covered,
+            model=settings.CHATBOT_MODEL,
+            citations=generated.citations,
+            runs=[*generated.runs, *classified.runs],
+            title=classified.title,
+            category=classified.category,
+            slack_channel_id=slack_channel_id,
+            now=now,
+        )
+
+
+def _record_failure(question_id: int, generated: _Generated, classified: _Classified) -> None:
+    with transaction.atomic():
+        questions.mark_failed(
+            question_id=question_id,
+            error=generated.error or "unknown error",
+            runs=[*generated.runs, *classified.runs],
+        )
+        if classified.title or classified.category:
+            models.Question.objects.filter(pk=question_id).update(
+                title=classified.title[:200], category=classified.category
+            )
+
+
+def _record_message_ts(answer_id: int, ts: str) -> None:
+    with transaction.atomic():
+        questions.record_message_ts(answer_id=answer_id, slack_message_ts=ts)
+
+
+def _record_delivery(question_id: int, answer_id: int, ts: str, now: dt.datetime) -> None:
+    with transaction.atomic():
+        questions.mark_delivered(
+            question_id=question_id, answer_id=answer_id, slack_message_ts=ts, now=now
+        )
+
+
+def _record_undelivered(question_id: int, error: str) -> None:
+    with transaction.atomic():
+        questions.mark_undelivered(question_id=question_id, error=error)
+
+
+async def _write[**P, R](fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Run one atomic write off the event loop, then give the connection back at once."""
+    try:
+        return await sync_to_async(fn, thread_sensitive=True)(*args, **kwargs)
+    finally:
+        await database.release()
+
+
+async def _deliver(
+    *,
+    question_id: int,
+    answer: questions.AnswerState,
+    messenger: messenger_module.Messenger,
+) -> str:
+    outgoing = messenger_module.OutgoingAnswer(
+        answer_id=answer.id,
+        text=answer.text,
+        covered=answer.covered,
+        sources=[
+            messenger_module.Source(title=c.title, heading=c.heading, url=c.url)
+            for c in answer.citations
+        ],
+    )
+
+    async def on_posted(ts: str) -> None:
+        await _write(_record_message_ts, answer.id, ts)
+
+    try:
+        ts = await messenger.deliver(
+            answer=outgoing, existing_ref=answer.slack_message_ts, on_posted=on_posted
+        )
+    except messenger_module.DeliveryFailed as failure:
+        await _write(_record_undelivered, question_id, f"delivery failed: {failure}")
+        raise AnswerUndelivered(str(failure)) from failure
+    await _write(_record_delivery, question_id, answer.id, ts, timezone.now())
+    return ts
+
+
+def _answer_state(
+    answer_id: int, generated: _Generated, existing_ref: str = ""
+) -> questions.AnswerState:
+    assert generated.output is not None
+    return questions.AnswerState(
+        id=answer_id,
+        text=generated.output.answer,
+        covered=generated.output.covered,
+        model=settings.CHATBOT_MODEL,
+        slack_message_ts=existing_ref,
+        delivered=False,
+        citations=generated.citations,
+    )
+
+
+async def _answer_and_deliver(
+    *,
+    question_id: int,
+    text: str,
+    history: list[questions.Turn],
+    conversation: messenger_module.Conversation,
+    messenger: messenger_module.Messenger,
+    search: answer_agent.Search,
+    classify: bool,
+) -> Outcome:
+    async with asyncio.TaskGroup() as group:
+        group.create_task(_show_status(messenger))
+        generating = group.create_task(_generate(question=text, history=history, search=search))
+        classifying = group.create_task(_classify(question=text)) if classify else None
+    generated = generating.result()
+    classified = (
+        classifying.result() if classifying else _Classified(category="", title="", runs=[])
+    )
+    return await _finish(
+        question_id=question_id,
+        generated=generated,
+        classified=classified,
+        conversation=conversation,
+        messenger=messenger,
+    )
+
+
+async def _finish(
+    *,
+    question_id: int,
+    generated: _Generated,
+    classified: _Classified,
+    conversation: messenger_module.Conversation,
+    messenger: messenger_module.Messenger,
+) -> Outcome:
+    if generated.output is None:
+        try:
+            await messenger.apologise(text=APOLOGY)
+        except Exception:
+            logger.exception("Could not deliver the apology for question %s", question_id)
+        await _write(_record_failure, question_id, generated, classified)
+        return Outcome(
+            question_id=question_id,
+            status=models.Question.Status.FAILED,
+            answer_id=None,
+            text=APOLOGY,
+        )
+    answer_id = await _write(
+        _record_answer, question_id, generated, classified, conversation.channel_id, timezone.now()
+    )
+    await _deliver(
+        question_id=question_id, answer=_answer_state(answer_id, generated), messenger=messenger
+    )
+    return Outcome(
+        question_id=question_id,
+        status=models.Question.Status.ANSWERED,
+        answer_id=answer_id,
+        text=generated.output.answer,
+    )
+
+
+async def answer(
+    *,
+    incoming: Incoming,
+    messenger: messenger_module.Messenger,
+    search: answer_agent.Search,
+) -> Outcome:
+    """Answer a newly asked question, or finish what an earlier run of it left undone."""
+    conversation = incoming.conversation
+    existing = (
+        await questions.for_slack_event(slack_event_id=incoming.slack_event_id)
+        if incoming.slack_event_id is not None
+        else None
+    )
+    history = await questions.thread_history(
+        channel_id=conversation.channel_id,
+        thread_ts=conversation.thread_ts,
+        before=incoming.asked_at,
+    )
+    await database.release()
+
+    if existing is not None and existing.latest_answer is not None:
+        latest = existing.latest_answer
+        if not latest.delivered:
+            await _deliver(question_id=existing.id, answer=latest, messenger=messenger)
+        return Outcome(
+            question_id=existing.id,
+            status=models.Question.Status.ANSWERED,
+            answer_id=latest.id,
+            text=latest.text,
+        )
+
+    async with asyncio.TaskGroup() as group:
+        group.create_task(_show_status(messenger))
+        storing = group.create_task(_write(_start_question, incoming))
+        generating = group.create_task(
+            _generate(question=incoming.text, history=history, search=search)
+        )
+        classifying = group.create_task(_classify(question=incoming.text))
+    return await _finish(
+        question_id=storing.result(),
+        generated=generating.result(),
+        classified=classifying.result(),
+        conversation=conversation,
+        messenger=messenger,
+    )
+
+
+async def answer_again(
+    *,
+    question_id: int,
+    make_messenger: Callable[[messenger_module.Conversation], messenger_module.Messenger],
+    search: answer_agent.Search,
+) -> Outcome:
+    """A new answer beside the old ones (an admin asked for it), delivered in the same thread."""
+    question = await questions.get(question_id=question_id)
+    history = await questions.thread_history(
+        channel_id=question.channel_id, thread_ts=question.thread_ts, before=question.asked_at
+    )
+    await database.release()
+    conversation = messenger_module.Conversation(
+        team_id=question.team_id,
+        channel_id=question.channel_id,
+        thread_ts=question.thread_ts,
+        message_ts=question.message_ts,
+        asker_id=question.asker_id,
+    )
+    return await _answer_and_deliver(
+        question_id=question.id,
+        text=question.text,
+        history=history,
+        conversation=conversation,
+        messenger=make_messenger(conversation),
+        search=search,
+        classify=False,
+    )

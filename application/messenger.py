@@ -1,0 +1,63 @@
+"""Where answers go: the small interface the answer use case talks to.
+
+The use case knows nothing of Slack's wire format; ``chatbot/`` implements this Protocol for
+Slack (status, streamed reply, Block Kit fallback) and for the terminal (``manage.py ask``).
+"""
+
+import dataclasses
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+
+class DeliveryFailed(Exception):
+    """The answer could not be delivered (after the client's own retries)."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Conversation:
+    """Where a question was asked; empty strings outside Slack."""
+
+    team_id: str = ""
+    channel_id: str = ""
+    thread_ts: str = ""
+    message_ts: str = ""
+    asker_id: str = ""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Source:
+    title: str
+    heading: str
+    url: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OutgoingAnswer:
+    answer_id: int
+    text: str
+    covered: bool
+    sources: list[Source]
+
+
+class Messenger(Protocol):
+    async def show_status(self, *, text: str) -> None:
+        """Show the asker at once that the bot is working; best effort."""
+
+    async def deliver(
+        self,
+        *,
+        answer: OutgoingAnswer,
+        existing_ref: str,
+        on_posted: Callable[[str], Awaitable[None]],
+    ) -> str:
+        """Deliver the answer and return a reference to it (Slack: the message ts).
+
+        ``on_posted`` is awaited as soon as a message exists, before the rest is sent, so a
+        re-run after a crash can tell. With ``existing_ref`` (a message an interrupted run
+        left behind) that message is completed in place instead of posting a new one.
+        Raises :class:`DeliveryFailed`.
+        """
+        ...
+
+    async def apologise(self, *, text: str) -> None:
+        """Tell the asker something went wrong; best effort."""

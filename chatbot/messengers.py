@@ -1,0 +1,261 @@
+"""Messengers: where the answer use case's output goes (Slack threads, or the terminal).
+
+Slack: the status appears at once (``assistant.threads.setStatus``, or an :eyes: reaction where
+that is refused); the answer is streamed into the thread with ``chat.startStream`` /
+``appendStream`` / ``stopStream`` and finishes with a Sources block and 👍/👎 buttons. Where
+streaming is refused (older workspaces, some channel types), the finished answer is posted as
+Block Kit messages instead, split to fit Slack's limits.
+"""
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TextIO
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from application import messenger
+from domain import message_splitting
+
+logger = logging.getLogger(__name__)
+
+MARKDOWN_BLOCK_LIMIT = 11_000  # Slack allows 12,000 characters of markdown blocks per message
+STREAM_LIMIT = 11_000
+STREAM_PIECE = 400
+FEEDBACK_UP = "feedback_up"
+FEEDBACK_DOWN = "feedback_down"
+_SLACK_FAILURES = (SlackApiError, SlackClientError, aiohttp.ClientError, TimeoutError)
+
+
+def _link_text(text: str) -> str:
+    return text.replace("|", "/").replace(">", ")").replace("<", "(").replace("&", "and")
+
+
+def source_label(source: messenger.Source) -> str:
+    """The title and the innermost heading ("Deploying: Rollbacks"), or the title alone."""
+    section = source.heading.split(" > ")[-1].strip()
+    return f"{source.title}: {section}" if section and section != source.title else source.title
+
+
+def source_and_feedback_blocks(answer: messenger.OutgoingAnswer) -> list[dict[str, Any]]:
+    """The blocks under every answer: its sources, then 👍/👎 carrying the answer's id."""
+    blocks: list[dict[str, Any]] = []
+    if answer.sources:
+        lines = []
+        for number, source in enumerate(answer.sources, start=1):
+            label = _link_text(source_label(source))
+            lines.append(
+                f"{number}. <{source.url}|{label}>" if source.url else f"{number}. {label}"
+            )
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": "sources",
+                "text": {"type": "mrkdwn", "text": "*Sources*\n" + "\n".join(lines)[:2900]},
+            }
+        )
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": "feedback",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": FEEDBACK_UP,
+                    "text": {"type": "plain_text", "text": "👍", "emoji": True},
+                    "value": str(answer.answer_id),
+                },
+                {
+                    "type": "button",
+                    "action_id": FEEDBACK_DOWN,
+                    "text": {"type": "plain_text", "text": "👎", "emoji": True},
+                    "value": str(answer.answer_id),
+                },
+            ],
+        }
+    )
+    return blocks
+
+
+class SlackMessenger:
+    def __init__(self, *, client: AsyncWebClient, conversation: messenger.Conversation) -> None:
+        self._client = client
+        self._conversation = conversation
+        self._reacted = False
+
+    async def show_status(self, *, text: str) -> None:
+        conversation = self._conversation
+        try:
+            await self._client.assistant_threads_setStatus(
+                channel_id=conversation.channel_id, thread_ts=conversation.thread_ts, status=text
+            )
+            return
+        except SlackApiError as error:
+            logger.info("setStatus refused (%s); reacting instead", error.response.get("error"))
+        await self._client.reactions_add(
+            channel=conversation.channel_id, timestamp=conversation.message_ts, name="eyes"
+        )
+        self._reacted = True
+
+    async def deliver(
+        self,
+        *,
+        answer: messenger.OutgoingAnswer,
+        existing_ref: str,
+        on_posted: Callable[[str], Awaitable[None]],
+    ) -> str:
+        try:
+            if existing_ref:
+                return await self._replace(existing_ref, answer)
+            if len(answer.text) <= STREAM_LIMIT:
+                ts = await self._stream(answer, on_posted)
+                if ts is not None:
+                    return ts
+            return await self._post(answer, on_posted)
+        except _SLACK_FAILURES as error:
+            raise messenger.DeliveryFailed(_describe(error)) from error
+        finally:
+            await self._clear_reaction()
+
+    async def apologise(self, *, text: str) -> None:
+        await self._client.chat_postMessage(
+            channel=self._conversation.channel_id, thread_ts=self._conversation.thread_ts, text=text
+        )
+        await self._clear_reaction()
+
+    async def _stream(
+        self, answer: messenger.OutgoingAnswer, on_posted: Callable[[str], Awaitable[None]]
+    ) -> str | None:
+        """Stream the answer; ``None`` when Slack refuses streaming before anything was posted."""
+        conversation = self._conversation
+        stream = await self._client.chat_stream(
+            channel=conversation.channel_id,
+            thread_ts=conversation.thread_ts,
+            recipient_team_id=conversation.team_id or None,
+            recipient_user_id=conversation.asker_id or None,
+            buffer_size=1,
+        )
+        pieces = [
+            answer.text[start : start + STREAM_PIECE]
+            for start in range(0, len(answer.text), STREAM_PIECE)
+        ]
+        try:
+            await stream.append(markdown_text=pieces[0])
+        except SlackApiError as error:
+            logger.info("Streaming refused (%s); posting instead", error.response.get("error"))
+            return None
+        ts = stream.ts
+        assert ts is not None
+        await on_posted(ts)
+        try:
+            for piece in pieces[1:]:
+                await stream.append(markdown_text=piece)
+            await stream.stop(blocks=source_and_feedback_blocks(answer))
+        except SlackApiError as error:
+            # The stream expired or broke half-way: put the whole answer into that message.
+            logger.warning("Streaming failed after start (%s); updating", error.response["error"])
+            await self._replace(ts, answer)
+        return ts
+
+    async def _post(
+        self, answer: messenger.OutgoingAnswer, on_posted: Callable[[str], Awaitable[None]]
+    ) -> str:
+        pieces = message_splitting.split(text=answer.text, limit=MARKDOWN_BLOCK_LIMIT)
+        first_ts = ""
+        for index, piece in enumerate(pieces):
+            blocks: list[dict[str, Any]] = [{"type": "markdown", "text": piece}]
+            if index == len(pieces) - 1:
+                blocks += source_and_feedback_blocks(answer)
+            response = await self._client.chat_postMessage(
+                channel=self._conversation.channel_id,
+                thread_ts=self._conversation.thread_ts,
+                text=piece,
+                blocks=blocks,
+            )
+            if not first_ts:
+                first_ts = str(response["ts"])
+                await on_posted(first_ts)
+        return first_ts
+
+    async def _replace(self, ts: str, answer: messenger.OutgoingAnswer) -> str:
+        """Complete a message an interrupted run left behind, in place."""
+        text = message_splitting.split(text=answer.text, limit=MARKDOWN_BLOCK_LIMIT)[0]
+        await self._client.chat_update(
+            channel=self._conversation.channel_id,
+            ts=ts,
+            text=text,
+            blocks=[{"type": "markdown", "text": text}, *source_and_feedback_blocks(answer)],
+        )
+        return ts
+
+    async def _clear_reaction(self) -> None:
+        if not self._reacted:
+            return
+        self._reacted = False
+        try:
+            await self._client.reactions_remove(
+                channel=self._conversation.channel_id,
+                timestamp=self._conversation.message_ts,
+                name="eyes",
+            )
+        except _SLACK_FAILURES as error:
+            logger.info("Could not remove the :eyes: reaction: %s", _describe(error))
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, SlackApiError):
+        return f"Slack API error: {error.response.get('error')}"
+    return f"{type(error).__name__}: {error}"
+
+
+class TerminalMessenger:
+    """``manage.py ask``: status on stderr, the answer and its sources on stdout."""
+
+    def __init__(self, *, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> None:
+        self._stdout = stdout
+        self._stderr = stderr
+
+    async def show_status(self, *, text: str) -> None:
+        self._stderr.write(f"{text}\n")
+        self._stderr.flush()
+
+    async def deliver(
+        self,
+        *,
+        answer: messenger.OutgoingAnswer,
+        existing_ref: str,
+        on_posted: Callable[[str], Awaitable[None]],
+    ) -> str:
+        lines = [answer.text, ""]
+        if answer.sources:
+            lines.append("Sources:")
+            for number, source in enumerate(answer.sources, start=1):
+                label = source_label(source)
+                lines.append(f"  [{number}] {label}" + (f" <{source.url}>" if source.url else ""))
+        await asyncio.to_thread(self._stdout.write, "\n".join(lines).rstrip() + "\n")
+        return ""
+
+    async def apologise(self, *, text: str) -> None:
+        self._stdout.write(f"{text}\n")
+
+
+class SilentMessenger:
+    """For questions with nowhere to post (asked in the terminal, answered again by an admin)."""
+
+    async def show_status(self, *, text: str) -> None:
+        return None
+
+    async def deliver(
+        self,
+        *,
+        answer: messenger.OutgoingAnswer,
+        existing_ref: str,
+        on_posted: Callable[[str], Awaitable[None]],
+    ) -> str:
+        return ""
+
+    async def apologise(self, *, text: str) -> None:
+        return None

@@ -1,0 +1,58 @@
+"""Background jobs (procrastinate autodiscovers this module).
+
+Each job runs in its own ThreadSensitiveContext with connections closed around it
+(``chatbot.jobs``). Jobs are safe to run again: a failed or stalled job is retried, and the
+answer use case only does what an earlier run left undone, so nobody gets a message twice.
+"""
+
+import logging
+
+from procrastinate import JobContext, RetryStrategy
+from procrastinate.contrib.django import app
+
+from application import answering, knowledge
+from application import messenger as messenger_module
+from chatbot import messengers, slack_app, slack_client
+from domain import slack_events
+
+logger = logging.getLogger(__name__)
+
+# Database or Slack outages: try again after 2, 4, 8, 16 ... seconds, for a few minutes.
+ANSWER_RETRY = RetryStrategy(max_attempts=8, exponential_wait=2)
+STALLED_AFTER_SECONDS = 60
+
+
+def _messenger_for(conversation: messenger_module.Conversation) -> messenger_module.Messenger:
+    if not conversation.channel_id:
+        return messengers.SilentMessenger()
+    return messengers.SlackMessenger(client=slack_client.web_client(), conversation=conversation)
+
+
+@app.task(name="answer_slack_event", retry=ANSWER_RETRY)
+async def answer_slack_event(slack_event_id: int) -> None:
+    """Answer the question in a stored Slack event, in its thread."""
+    stored = await slack_events.get(id=slack_event_id)
+    incoming = slack_app.incoming_from_payload(payload=stored.payload, slack_event_id=stored.id)
+    await answering.answer(
+        incoming=incoming,
+        messenger=_messenger_for(incoming.conversation),
+        search=knowledge.search,
+    )
+
+
+@app.task(name="answer_again", retry=ANSWER_RETRY)
+async def answer_again(question_id: int) -> None:
+    """A new answer beside the old one, delivered in the question's thread (from the admin)."""
+    await answering.answer_again(
+        question_id=question_id, make_messenger=_messenger_for, search=knowledge.search
+    )
+
+
+@app.periodic(cron="* * * * *", periodic_id="retry_stalled_jobs")
+@app.task(name="retry_stalled_jobs", queueing_lock="retry_stalled_jobs", pass_context=True)
+async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
+    """Give jobs whose worker died (no heartbeat) to another worker."""
+    manager = context.app.job_manager
+    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS):
+        logger.warning("Retrying stalled job %s (%s)", job.id, job.task_name)
+        await manager.retry_job(job)

@@ -1,0 +1,277 @@
+"""Questions and their answers: async reads returning dataclasses, sync writes for one atomic block.
+
+The answer pipeline reads what it needs up front (the question's state, the thread's earlier
+exchange), gives the connection back, talks to models and Slack, and then writes. The write
+functions here never open their own transaction: the caller wraps them in one
+``transaction.atomic()`` so an answer, its citations and its agent runs land together.
+"""
+
+import dataclasses
+import datetime as dt
+
+from django.db.models import Prefetch
+
+from data import models
+from domain import agent_runs
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Turn:
+    """One earlier exchange in a thread: what was asked and what the bot answered."""
+
+    question: str
+    answer: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AnswerState:
+    id: int
+    text: str
+    covered: bool
+    model: str
+    slack_message_ts: str
+    delivered: bool
+    citations: list["CitationInput"]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class QuestionState:
+    """A stored question and its latest answer: enough to tell what a re-run still has to do."""
+
+    id: int
+    status: str
+    text: str
+    via: str
+    team_id: str
+    channel_id: str
+    thread_ts: str
+    message_ts: str
+    asker_id: str
+    asked_at: dt.datetime
+    latest_answer: AnswerState | None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CitationInput:
+    chunk_id: int | None
+    title: str
+    heading: str
+    url: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class NewQuestion:
+    via: str
+    text: str
+    asked_at: dt.datetime
+    slack_event_id: int | None = None
+    team_id: str = ""
+    channel_id: str = ""
+    thread_ts: str = ""
+    message_ts: str = ""
+    asker_id: str = ""
+
+
+def _answers_newest_first() -> Prefetch:
+    return Prefetch(
+        "answers",
+        queryset=models.Answer.objects.order_by("-created_at", "-id").prefetch_related(
+            Prefetch("citations", queryset=models.Citation.objects.order_by("position", "id"))
+        ),
+    )
+
+
+def _to_state(question: models.Question) -> QuestionState:
+    answers = list(question.answers.all())
+    latest = answers[0] if answers else None
+    return QuestionState(
+        id=question.pk,
+        status=question.status,
+        text=question.text,
+        via=question.via,
+        team_id=question.team_id,
+        channel_id=question.channel_id,
+        thread_ts=question.thread_ts,
+        message_ts=question.message_ts,
+        asker_id=question.asker_id,
+        asked_at=question.asked_at,
+        latest_answer=None
+        if latest is None
+        else AnswerState(
+            id=latest.pk,
+            text=latest.text,
+            covered=latest.covered,
+            model=latest.model,
+            slack_message_ts=latest.slack_message_ts,
+            delivered=latest.delivered_at is not None,
+            citations=[
+                CitationInput(
+                    chunk_id=citation.chunk_id,
+                    title=citation.title,
+                    heading=citation.heading,
+                    url=citation.url,
+                )
+                for citation in latest.citations.all()
+            ],
+        ),
+    )
+
+
+async def for_slack_event(*, slack_event_id: int) -> QuestionState | None:
+    question = await (
+        models.Question.objects.filter(slack_event_id=slack_event_id)
+        .prefetch_related(_answers_newest_first())
+        .afirst()
+    )
+    return None if question is None else _to_state(question)
+
+
+async def get(*, question_id: int) -> QuestionState:
+    question = await models.Question.objects.prefetch_related(_answers_newest_first()).aget(
+        pk=question_id
+    )
+    return _to_state(question)
+
+
+async def thread_history(*, channel_id: str, thread_ts: str, before: dt.datetime) -> list[Turn]:
+    """Earlier answered questions of the thread, oldest first, each with its latest answer."""
+    if not channel_id or not thread_ts:
+        return []
+    turns = []
+    queryset = (
+        models.Question.objects.filter(
+            channel_id=channel_id, thread_ts=thread_ts, asked_at__lt=before
+        )
+        .prefetch_related(
+            Prefetch("answers", queryset=models.Answer.objects.order_by("-created_at", "-id"))
+        )
+        .order_by("asked_at", "id")
+    )
+    async for question in queryset:
+        answers = list(question.answers.all())
+        if answers:
+            turns.append(Turn(question=question.text, answer=answers[0].text))
+    return turns
+
+
+async def bot_answered_in_thread(*, channel_id: str, thread_ts: str, asker_id: str) -> bool:
+    """Whether the bot answered this person in this thread (their next message follows up)."""
+    return await models.Question.objects.filter(
+        channel_id=channel_id, thread_ts=thread_ts, asker_id=asker_id, answers__isnull=False
+    ).aexists()
+
+
+_MAX_LATENCY_MS = 2**31 - 1  # the column's range; a replayed old event must not break the write
+
+
+# Writes: call inside the caller's transaction.atomic().
+
+
+def start(*, new: NewQuestion) -> int:
+    """Store the question as PROCESSING; a re-run for the same Slack event finds the same row."""
+    defaults = {
+        "via": new.via,
+        "text": new.text,
+        "asked_at": new.asked_at,
+        "team_id": new.team_id,
+        "channel_id": new.channel_id,
+        "thread_ts": new.thread_ts,
+        "message_ts": new.message_ts,
+        "asker_id": new.asker_id,
+        "status": models.Question.Status.PROCESSING,
+    }
+    if new.slack_event_id is None:
+        return models.Question.objects.create(**defaults).pk
+    question, _ = models.Question.objects.update_or_create(
+        slack_event_id=new.slack_event_id, defaults=defaults
+    )
+    return question.pk
+
+
+def set_status(*, question_id: int, status: str) -> None:
+    models.Question.objects.filter(pk=question_id).update(status=status)
+
+
+def record_answer(
+    *,
+    question_id: int,
+    text: str,
+    covered: bool,
+    model: str,
+    citations: list[CitationInput],
+    runs: list[agent_runs.AgentRunRecord],
+    title: str,
+    category: str,
+    slack_channel_id: str,
+    now: dt.datetime,
+) -> int:
+    """The answer, its citations, the agent runs and the classification, before delivery."""
+    answer = models.Answer.objects.create(
+        question_id=question_id,
+        text=text,
+        covered=covered,
+        model=model,
+        created_at=now,
+        slack_channel_id=slack_channel_id,
+    )
+    # A chunk re-ingested since the search is gone; the citation keeps what was shown.
+    existing_chunks = set(
+        models.Chunk.objects.filter(
+            pk__in=[c.chunk_id for c in citations if c.chunk_id is not None]
+        ).values_list("pk", flat=True)
+    )
+    models.Citation.objects.bulk_create(
+        models.Citation(
+            answer=answer,
+            chunk_id=citation.chunk_id if citation.chunk_id in existing_chunks else None,
+            position=position,
+            title=citation.title[:500],
+            heading=citation.heading,
+            url=citation.url[:2000],
+        )
+        for position, citation in enumerate(citations, start=1)
+    )
+    agent_runs.save(runs=runs, question_id=question_id)
+    fields: dict[str, object] = {}
+    if title:
+        fields["title"] = title[:200]
+    if category:
+        fields["category"] = category
+    if fields:
+        models.Question.objects.filter(pk=question_id).update(**fields)
+    return answer.pk
+
+
+def record_message_ts(*, answer_id: int, slack_message_ts: str) -> None:
+    """Remember the Slack message as soon as it exists, so a re-run edits it instead of posting."""
+    models.Answer.objects.filter(pk=answer_id, slack_message_ts="").update(
+        slack_message_ts=slack_message_ts
+    )
+
+
+def mark_delivered(
+    *, question_id: int, answer_id: int, slack_message_ts: str, now: dt.datetime
+) -> None:
+    models.Answer.objects.filter(pk=answer_id).update(
+        slack_message_ts=slack_message_ts, delivered_at=now
+    )
+    question = models.Question.objects.get(pk=question_id)
+    question.status = models.Question.Status.ANSWERED
+    question.answered_at = now
+    elapsed_ms = int((now - question.asked_at).total_seconds() * 1000)
+    question.latency_ms = min(max(0, elapsed_ms), _MAX_LATENCY_MS)
+    question.error = ""
+    question.save(update_fields=["status", "answered_at", "latency_ms", "error"])
+
+
+def mark_undelivered(*, question_id: int, error: str) -> None:
+    models.Question.objects.filter(pk=question_id).update(
+        status=models.Question.Status.UNDELIVERED, error=error
+    )
+
+
+def mark_failed(*, question_id: int, error: str, runs: list[agent_runs.AgentRunRecord]) -> None:
+    agent_runs.save(runs=runs, question_id=question_id)
+    models.Question.objects.filter(pk=question_id).update(
+        status=models.Question.Status.FAILED, error=error
+    )

@@ -1,0 +1,178 @@
+"""A fake Slack Web API on 127.0.0.1 speaking the real wire format, for slack_sdk to talk to.
+
+It records every call, keeps the messages it was asked to post (streamed ones included), and
+can refuse methods, answer 429 with ``Retry-After``, or fail with 5xx on demand.
+"""
+
+import asyncio
+import dataclasses
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+BOT_USER_ID = "UBOT"
+BOT_ID = "BBOT"
+TEAM_ID = "T1"
+
+
+@dataclasses.dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float
+
+
+@dataclasses.dataclass
+class Message:
+    channel: str
+    thread_ts: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    streamed: bool
+    stopped: bool = False
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.messages: dict[str, Message] = {}
+        self.refuse: dict[str, str] = {}  # method -> Slack error code
+        self.rate_limited: dict[str, int] = {}  # method -> how many 429s to answer first
+        self.retry_after = 1
+        self.server_errors: dict[str, int] = {}  # method -> how many 500s to answer first
+        self.delay: dict[str, float] = {}
+        self._ts = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}/api/"
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    def replies(self, *, thread_ts: str) -> list[Message]:
+        return [m for m in self.messages.values() if m.thread_ts == thread_ts]
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        raw = await request.text()
+        if request.content_type == "application/json":
+            params = json.loads(raw or "{}")
+        else:
+            params = dict(parse_qsl(raw, keep_blank_values=True))
+            for key in ("blocks", "chunks", "metadata", "attachments"):
+                if isinstance(params.get(key), str):
+                    params[key] = json.loads(params[key])
+        return {**dict(request.query), **params}
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await self._params(request)
+        self.calls.append(Call(method=method, params=params, at=time.monotonic()))
+        if self.delay.get(method):
+            await asyncio.sleep(self.delay[method])
+        if self.rate_limited.get(method):
+            self.rate_limited[method] -= 1
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(self.retry_after)},
+            )
+        if self.server_errors.get(method):
+            self.server_errors[method] -= 1
+            return web.Response(status=500, text="internal error")
+        if method in self.refuse:
+            return web.json_response({"ok": False, "error": self.refuse[method]})
+        return web.json_response(self._answer(method, params))
+
+    def _next_ts(self) -> str:
+        return f"1700000100.{next(self._ts):06d}"
+
+    @staticmethod
+    def _chunk_text(params: dict[str, Any]) -> str:
+        return "".join(
+            chunk.get("text", "")
+            for chunk in params.get("chunks") or []
+            if chunk.get("type") == "markdown_text"
+        ) + str(params.get("markdown_text") or "")
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel", params.get("channel_id", "")))
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://example.slack.com/",
+                "team": "Example",
+                "team_id": TEAM_ID,
+                "user": "chatbot",
+                "user_id": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                "is_enterprise_install": False,
+            }
+        if method == "chat.postMessage":
+            ts = self._next_ts()
+            self.messages[ts] = Message(
+                channel=channel,
+                thread_ts=str(params.get("thread_ts", "")),
+                ts=ts,
+                text=str(params.get("text", "")),
+                blocks=list(params.get("blocks") or []),
+                streamed=False,
+                stopped=True,
+            )
+            posted = {"text": params.get("text")}
+            return {"ok": True, "channel": channel, "ts": ts, "message": posted}
+        if method == "chat.startStream":
+            ts = self._next_ts()
+            self.messages[ts] = Message(
+                channel=channel,
+                thread_ts=str(params.get("thread_ts", "")),
+                ts=ts,
+                text=self._chunk_text(params),
+                blocks=[],
+                streamed=True,
+            )
+            return {"ok": True, "channel": channel, "ts": ts}
+        if method in ("chat.appendStream", "chat.stopStream", "chat.update"):
+            message = self.messages.get(str(params.get("ts")))
+            if message is None:
+                return {"ok": False, "error": "message_not_found"}
+            if method == "chat.update":
+                message.text = str(params.get("text", ""))
+                message.blocks = list(params.get("blocks") or [])
+                message.stopped = True
+            else:
+                message.text += self._chunk_text(params)
+            if method == "chat.stopStream":
+                message.blocks = list(params.get("blocks") or [])
+                message.stopped = True
+            return {"ok": True, "channel": channel, "ts": message.ts}
+        return {"ok": True}
+
+
+def signed_headers(*, body: str, secret: str, timestamp: int | None = None) -> dict[str, str]:
+    """The headers Slack sends with a request, signed with the app's signing secret."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": f"v0={digest}",
+    }

@@ -1,0 +1,157 @@
+"""The path of one question: a Slack event in, an answer with sources and buttons out."""
+
+import asyncio
+
+import pytest
+
+from data import models
+from tests.slack.conftest import (
+    ASKER,
+    CHANNEL,
+    event_callback,
+    mention,
+    post_signed,
+    run_worker_until_idle,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _buttons(blocks):
+    actions = next(block for block in blocks if block["type"] == "actions")
+    return [element["action_id"] for element in actions["elements"]]
+
+
+async def test_a_mention_gets_a_status_then_a_streamed_answer_with_sources_and_buttons(fake_slack):
+    response = await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    assert response.status_code == 200
+
+    await run_worker_until_idle()
+
+    status = fake_slack.calls_to("assistant.threads.setStatus")
+    assert status[0].params["status"] == "Finding a response…"
+    assert status[0].params["thread_ts"] == "1700000000.000100"
+    [reply] = fake_slack.replies(thread_ts="1700000000.000100")
+    assert reply.streamed
+    assert reply.stopped
+    assert reply.channel == CHANNEL
+    assert "make rollback" in reply.text
+    sources = next(block for block in reply.blocks if block["block_id"] == "sources")
+    assert "https://docs.example.com/deploying#rollbacks" in sources["text"]["text"]
+    assert _buttons(reply.blocks) == ["feedback_up", "feedback_down"]
+    start = fake_slack.calls_to("chat.startStream")[0]
+    assert start.params["recipient_user_id"] == ASKER
+    assert status[0].at <= start.at
+
+    question = await models.Question.objects.aget()
+    assert question.status == models.Question.Status.ANSWERED
+    assert question.text == "how do I roll back a deploy?"
+    answer = await models.Answer.objects.aget()
+    assert answer.slack_message_ts == reply.ts
+    assert answer.delivered_at is not None
+    assert [c.url async for c in answer.citations.order_by("position")] == [
+        "https://docs.example.com/deploying#rollbacks"
+    ]
+    assert await models.AgentRun.objects.filter(question=question).acount() == 2
+
+
+async def test_where_streaming_is_refused_the_answer_is_one_block_kit_message(fake_slack):
+    fake_slack.refuse["chat.startStream"] = "not_allowed_token_type"
+
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    await run_worker_until_idle()
+
+    [reply] = fake_slack.replies(thread_ts="1700000000.000100")
+    assert not reply.streamed
+    assert reply.blocks[0]["type"] == "markdown"
+    assert "make rollback" in reply.blocks[0]["text"]
+    assert _buttons(reply.blocks) == ["feedback_up", "feedback_down"]
+    assert (await models.Question.objects.aget()).status == models.Question.Status.ANSWERED
+
+
+async def test_a_direct_message_is_answered_in_its_thread(fake_slack):
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "user": ASKER,
+        "text": "how do I roll back a deploy?",
+        "ts": "1700000000.000200",
+        "channel": "D1",
+    }
+    await post_signed(event_callback(event))
+    await run_worker_until_idle()
+
+    [reply] = fake_slack.replies(thread_ts="1700000000.000200")
+    assert reply.channel == "D1"
+    assert "make rollback" in reply.text
+
+
+async def test_a_message_in_an_assistant_thread_is_answered_there(fake_slack):
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "user": ASKER,
+        "text": "how do I roll back a deploy?",
+        "ts": "1700000000.000300",
+        "thread_ts": "1700000000.000001",
+        "channel": "D1",
+    }
+    await post_signed(event_callback(event))
+    await run_worker_until_idle()
+
+    assert fake_slack.calls_to("assistant.threads.setStatus")[0].params["thread_ts"] == (
+        "1700000000.000001"
+    )
+    [reply] = fake_slack.replies(thread_ts="1700000000.000001")
+    assert "make rollback" in reply.text
+
+
+async def test_where_set_status_is_refused_the_question_gets_an_eyes_reaction(fake_slack):
+    fake_slack.refuse["assistant.threads.setStatus"] = "not_allowed"
+
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    await run_worker_until_idle()
+
+    [reaction] = fake_slack.calls_to("reactions.add")
+    assert reaction.params["name"] == "eyes"
+    assert reaction.params["timestamp"] == "1700000000.000100"
+    assert len(fake_slack.replies(thread_ts="1700000000.000100")) == 1
+
+
+async def test_the_same_event_delivered_three_times_in_a_row_is_answered_once(fake_slack):
+    body = event_callback(mention("how do I roll back a deploy?"), event_id="EvSame")
+    for retry in range(3):
+        response = await post_signed(body, headers={"X-Slack-Retry-Num": str(retry)})
+        assert response.status_code == 200
+
+    await run_worker_until_idle()
+
+    assert len(fake_slack.replies(thread_ts="1700000000.000100")) == 1
+    assert await models.SlackEvent.objects.acount() == 1
+    assert await models.Answer.objects.acount() == 1
+
+
+async def test_the_same_event_delivered_three_times_at_once_is_answered_once(fake_slack):
+    body = event_callback(mention("how do I roll back a deploy?"), event_id="EvSame")
+
+    responses = await asyncio.gather(*(post_signed(body) for _ in range(3)))
+
+    assert [r.status_code for r in responses] == [200, 200, 200]
+    await run_worker_until_idle()
+    assert len(fake_slack.replies(thread_ts="1700000000.000100")) == 1
+    assert await models.Answer.objects.acount() == 1
+
+
+async def test_a_question_the_docs_do_not_cover_is_answered_plainly_without_sources(
+    fake_slack, knowledge_base
+):
+    knowledge_base.clear()
+
+    await post_signed(event_callback(mention("what is the wifi password on mars?")))
+    await run_worker_until_idle()
+
+    [reply] = fake_slack.replies(thread_ts="1700000000.000100")
+    assert "couldn't find this in the documentation" in reply.text
+    assert not any(block.get("block_id") == "sources" for block in reply.blocks)
+    answer = await models.Answer.objects.aget()
+    assert answer.covered is False
