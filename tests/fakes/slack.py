@@ -48,6 +48,8 @@ class FakeSlack:
         self.retry_after = 1
         self.server_errors: dict[str, int] = {}  # method -> how many 500s to answer first
         self.delay: dict[str, float] = {}
+        self.hold: dict[str, asyncio.Event] = {}  # method -> answer only once the event is set
+        self.reached: dict[str, asyncio.Event] = {}  # method -> set when a held call arrives
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -89,6 +91,9 @@ class FakeSlack:
         self.calls.append(Call(method=method, params=params, at=time.monotonic()))
         if self.delay.get(method):
             await asyncio.sleep(self.delay[method])
+        if method in self.hold:
+            self.reached.setdefault(method, asyncio.Event()).set()
+            await self.hold[method].wait()
         if self.rate_limited.get(method):
             self.rate_limited[method] -= 1
             return web.json_response(

@@ -6,6 +6,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
+from django.db import connection
 from django.test import AsyncClient
 from procrastinate.contrib.django import app as job_app
 
@@ -38,6 +40,20 @@ KNOWLEDGE = [
         "text": "Travel expenses are approved by your manager within a week.",
     },
 ]
+
+
+def _truncate_jobs() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers"
+        )
+
+
+@pytest.fixture(autouse=True)
+async def _no_jobs_left_behind() -> AsyncIterator[None]:
+    """Procrastinate's tables are not flushed between tests; jobs retried later would leak."""
+    yield
+    await sync_to_async(_truncate_jobs, thread_sensitive=True)()
 
 
 @pytest.fixture

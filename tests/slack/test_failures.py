@@ -1,0 +1,111 @@
+"""Whatever fails, the asker hears something, nothing is posted twice, and the record says why."""
+
+import asyncio
+
+import pytest
+
+from chatbot import tasks
+from data import models
+from tests.slack.conftest import event_callback, mention, post_signed, run_worker_until_idle
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+THREAD = "1700000000.000100"
+
+
+async def test_a_failing_model_leads_to_an_apology_and_a_failed_question(fake_slack, fake_openai):
+    fake_openai.failures = 100
+
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    await run_worker_until_idle()
+
+    [reply] = fake_slack.replies(thread_ts=THREAD)
+    assert reply.text.startswith("Sorry, I couldn't come up with an answer")
+    question = await models.Question.objects.aget()
+    assert question.status == models.Question.Status.FAILED
+    assert "fake model is down" in question.error
+    runs = [run async for run in models.AgentRun.objects.filter(agent="answer").order_by("id")]
+    assert len(runs) == 4  # the first try and CHATBOT_MODEL_RETRIES=3 retries
+    assert {run.outcome for run in runs} == {models.AgentRun.Outcome.ERROR}
+    assert await models.Answer.objects.acount() == 0
+
+
+async def test_a_model_that_recovers_within_the_retries_still_answers(fake_slack, fake_openai):
+    fake_openai.failures = 2
+
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    await run_worker_until_idle()
+
+    [reply] = fake_slack.replies(thread_ts=THREAD)
+    assert "make rollback" in reply.text
+    question = await models.Question.objects.aget()
+    assert question.status == models.Question.Status.ANSWERED
+    outcomes = [
+        run.outcome
+        async for run in models.AgentRun.objects.filter(agent="answer").order_by("started_at", "id")
+    ]
+    assert outcomes.count(models.AgentRun.Outcome.OK) == 1
+
+
+async def test_a_rate_limited_slack_call_is_retried_after_retry_after(fake_slack):
+    fake_slack.rate_limited["chat.startStream"] = 1
+    fake_slack.retry_after = 1
+
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    await run_worker_until_idle()
+
+    first, second = fake_slack.calls_to("chat.startStream")
+    assert second.at - first.at >= 1.0
+    assert len(fake_slack.replies(thread_ts=THREAD)) == 1
+    assert (await models.Question.objects.aget()).status == models.Question.Status.ANSWERED
+
+
+async def test_an_undelivered_answer_is_stored_and_delivered_once_later(fake_slack):
+    fake_slack.refuse["chat.startStream"] = "not_allowed"
+    fake_slack.refuse["chat.postMessage"] = "channel_not_found"
+
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    await run_worker_until_idle()
+
+    question = await models.Question.objects.aget()
+    assert question.status == models.Question.Status.UNDELIVERED
+    assert "channel_not_found" in question.error
+    answer = await models.Answer.objects.aget()
+    assert answer.delivered_at is None
+
+    # Slack is back; the job's retry runs (here directly rather than after its backoff).
+    fake_slack.refuse.clear()
+    event = await models.SlackEvent.objects.aget()
+    await tasks.answer_slack_event.func(slack_event_id=event.pk)
+    await tasks.answer_slack_event.func(slack_event_id=event.pk)
+
+    assert len(fake_slack.replies(thread_ts=THREAD)) == 1
+    await answer.arefresh_from_db()
+    assert answer.delivered_at is not None
+    assert (await models.Question.objects.aget()).status == models.Question.Status.ANSWERED
+    assert await models.Answer.objects.acount() == 1
+
+
+async def test_a_job_killed_while_streaming_is_finished_by_the_retry_without_a_second_message(
+    fake_slack,
+):
+    fake_slack.hold["chat.stopStream"] = asyncio.Event()
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    event = await models.SlackEvent.objects.aget()
+
+    first_run = asyncio.create_task(tasks.answer_slack_event.func(slack_event_id=event.pk))
+    reached = fake_slack.reached.setdefault("chat.stopStream", asyncio.Event())
+    await asyncio.wait_for(reached.wait(), timeout=30)
+    first_run.cancel()  # the worker dies half-way through the stream
+    fake_slack.hold.pop("chat.stopStream").set()
+    with pytest.raises(asyncio.CancelledError):
+        await first_run
+
+    await tasks.answer_slack_event.func(slack_event_id=event.pk)
+
+    [reply] = fake_slack.replies(thread_ts=THREAD)
+    assert "make rollback" in reply.text
+    assert any(block.get("block_id") == "feedback" for block in reply.blocks)
+    assert len(fake_slack.calls_to("chat.startStream")) == 1
+    assert [call.params["ts"] for call in fake_slack.calls_to("chat.update")] == [reply.ts]
+    assert (await models.Question.objects.aget()).status == models.Question.Status.ANSWERED
