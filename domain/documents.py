@@ -6,6 +6,7 @@ so a failure never leaves a document half-written.
 
 import dataclasses
 import datetime as dt
+from pathlib import PurePosixPath
 
 from django.db import connection
 
@@ -30,6 +31,25 @@ async def stored_documents(*, source_name: str) -> dict[str, StoredDocument]:
         path: StoredDocument(path=path, content_hash=content_hash)
         async for path, content_hash in rows
     }
+
+
+def url_for(*, base_url: str, path: str) -> str:
+    """The link to a document: '' without a base URL.
+
+    reStructuredText is linked the way Sphinx's ``dirhtml`` builder publishes it (Django's site
+    does): ``topics/db/managers.txt`` becomes ``topics/db/managers/``, an ``index`` its
+    directory. Markdown and HTML files are linked by their path.
+    """
+    if not base_url:
+        return ""
+    base = base_url if base_url.endswith("/") else base_url + "/"
+    posix = PurePosixPath(path)
+    if posix.suffix.lower() not in {".rst", ".txt"}:
+        return base + path
+    stem = posix.with_suffix("")
+    if stem.name == "index":
+        stem = stem.parent
+    return base if str(stem) == "." else f"{base}{stem}/"
 
 
 def save_source(*, name: str, root: str, base_url: str) -> int:

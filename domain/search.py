@@ -127,6 +127,16 @@ ORDER BY terms.position, terms.lexeme
 
 
 def _search(*, query: str, limit: int) -> list[SearchResult]:
+    try:
+        return _run_queries(query=query, limit=limit)
+    finally:
+        # Give the connection back to the pool now: the caller (the answer agent) is likely
+        # to wait on a model next, and must not hold a connection while it does.
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+def _run_queries(*, query: str, limit: int) -> list[SearchResult]:
     with connection.cursor() as cursor:
         cursor.execute(
             _ANALYSE_SQL, {"query": query[:2000], "min_similarity": _MIN_TYPO_SIMILARITY}
