@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = BASE_DIR / ".data"
+DATA_DIR = Path(os.environ.get("CHATBOT_DATA_DIR") or BASE_DIR / ".data")
 
 
 def _local_secret_key() -> str:

@@ -21,3 +21,14 @@ class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.log_id = current_id.get()
         return True
+
+
+class OneLineFormatter(logging.Formatter):
+    """One event, one line: multi-line messages and tracebacks are folded with ``\\n``.
+
+    Log collectors split on newlines; a traceback spread over twenty lines becomes twenty
+    unrelated events without the request id.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace("\n", "\\n")

@@ -7,11 +7,13 @@ from django.core.exceptions import ImproperlyConfigured
 from environs import Env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-LOCAL_DATA_DIR = BASE_DIR / ".data"
-LOCAL_SOCKET_DIR = LOCAL_DATA_DIR / "run"
 LOCAL_DATABASE_NAME = "chatbot"
 
 env = Env()
+
+# Where `make run` keeps its local PostgreSQL cluster, socket and generated secret key.
+LOCAL_DATA_DIR = env.path("CHATBOT_DATA_DIR", BASE_DIR / ".data")
+LOCAL_SOCKET_DIR = LOCAL_DATA_DIR / "run"
 
 DEBUG = env.bool("DJANGO_DEBUG", False)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", "")
@@ -126,6 +128,7 @@ LOGGING = {
     "filters": {"context": {"()": "chatbot.log_context.ContextFilter"}},
     "formatters": {
         "line": {
+            "()": "chatbot.log_context.OneLineFormatter",
             "format": "%(asctime)s %(levelname)s [%(log_id)s] %(name)s: %(message)s",
         },
     },
@@ -160,3 +163,6 @@ CHATBOT_MODEL_RETRIES = env.int("CHATBOT_MODEL_RETRIES", 3)
 CHATBOT_MODEL_REQUEST_LIMIT = env.int("CHATBOT_MODEL_REQUEST_LIMIT", 8)
 CHATBOT_MODEL_TOKEN_LIMIT = env.int("CHATBOT_MODEL_TOKEN_LIMIT", 60_000)
 CHATBOT_MODEL_RETRY_BACKOFF = env.float("CHATBOT_MODEL_RETRY_BACKOFF", 1.0)
+
+# Knowledge base: files larger than this are reported and skipped by `manage.py ingest_docs`.
+CHATBOT_DOCS_MAX_FILE_BYTES = env.int("CHATBOT_DOCS_MAX_FILE_BYTES", 2_000_000)

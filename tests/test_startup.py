@@ -2,10 +2,12 @@
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -186,3 +188,40 @@ def test_serve_answers_health_checks_and_stops_cleanly_on_sigterm():
     assert server.returncode == 0, stderr
     assert "Job worker running" in stderr
     assert "Stopped" in stderr
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            command = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in command:
+            found.append(command)
+    return found
+
+
+def test_make_run_serves_on_a_local_cluster_and_ctrl_c_leaves_no_process_behind():
+    data_dir = Path(tempfile.mkdtemp(prefix="cb-run-"))
+    port = _free_port()
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "chatbot.launcher"],
+        cwd=ROOT,
+        env=_env(CHATBOT_DATA_DIR=str(data_dir), PORT=str(port)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        status, body = _wait_for(f"http://127.0.0.1:{port}/healthz", launcher, seconds=60)
+        assert (status, body) == (200, {"status": "ok", "database": "ok"})
+        assert _processes_mentioning(str(data_dir)), "the local PostgreSQL should be running"
+    finally:
+        launcher.send_signal(signal.SIGINT)
+        _, stderr = launcher.communicate(timeout=60)
+        leftovers = _processes_mentioning(str(data_dir))
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+    assert launcher.returncode == 0, stderr
+    assert leftovers == []

@@ -1,0 +1,231 @@
+"""Ingest documentation files into the knowledge base, incrementally.
+
+A file whose content hash is unchanged is skipped without being parsed, so re-running over an
+unchanged tree costs little more than reading it. A changed file is parsed and re-chunked, and
+its document and chunks are replaced in one atomic block; with ``prune``, documents whose file
+is gone are deleted. A file that cannot be read, decoded, parsed or stored is reported and
+skipped: the run goes on, and the stored version of that document (if any) stays as it was.
+"""
+
+import dataclasses
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from domain import chunking, documents, markup
+
+logger = logging.getLogger(__name__)
+
+# Part of every content hash: bump it when parsing or chunking changes, so the next run
+# re-chunks every document instead of skipping them as unchanged.
+CHUNKER_VERSION = "chunks-1"
+
+
+class PathNotFound(Exception):
+    """A path given to ingest does not exist."""
+
+
+class Progress(Protocol):
+    """Where the caller hears about the run as it goes (a progress bar, a log)."""
+
+    def started(self, *, total: int) -> None: ...
+
+    def advanced(self, *, path: str) -> None: ...
+
+    def failed(self, *, path: str, reason: str) -> None: ...
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Failure:
+    path: str
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class IngestionReport:
+    added: int
+    updated: int
+    unchanged: int
+    removed: int
+    failures: list[Failure]
+    chunks: int  # chunks written for added and updated documents
+    seconds: float
+
+    def summary(self) -> str:
+        return (
+            f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.removed} removed, {len(self.failures)} failed documents; "
+            f"{self.chunks} chunks written in {self.seconds:.1f} s"
+        )
+
+
+async def ingest(
+    *,
+    paths: Sequence[Path],
+    source: str,
+    base_url: str = "",
+    prune: bool = False,
+    progress: Progress | None = None,
+) -> IngestionReport:
+    """Bring the source's stored documents in line with the files under ``paths``."""
+    started = time.perf_counter()
+    root, files = _collect(paths)
+    if progress:
+        progress.started(total=len(files))
+    stored = await documents.stored_documents(source_name=source)
+    source_id = await sync_to_async(_save_source, thread_sensitive=True)(
+        name=source, root=str(root), base_url=base_url
+    )
+    counts = {"added": 0, "updated": 0, "unchanged": 0, "chunks": 0}
+    failures: list[Failure] = []
+    unchanged_urls: dict[str, str] = {}
+    for file in files:
+        relative = file.relative_to(root).as_posix()
+        url = documents.url_for(base_url=base_url, path=relative)
+        previous = stored.get(relative)
+        try:
+            outcome = await sync_to_async(_prepare, thread_sensitive=True)(
+                file=file, path=relative, previous_hash=previous.content_hash if previous else ""
+            )
+            if outcome is None:
+                counts["unchanged"] += 1
+                unchanged_urls[relative] = url
+            else:
+                created = await sync_to_async(_write_document, thread_sensitive=True)(
+                    source_id=source_id, path=relative, url=url, prepared=outcome
+                )
+                counts["added" if created else "updated"] += 1
+                counts["chunks"] += len(outcome.chunks)
+        except _Skipped as skipped:
+            failures.append(Failure(path=relative, reason=str(skipped)))
+            if progress:
+                progress.failed(path=relative, reason=str(skipped))
+        if progress:
+            progress.advanced(path=relative)
+    on_disk = {file.relative_to(root).as_posix() for file in files}
+    gone = sorted(set(stored) - on_disk) if prune else []
+    removed = await sync_to_async(_finish, thread_sensitive=True)(
+        source_id=source_id,
+        gone=gone,
+        unchanged_urls=unchanged_urls,
+        changed=bool(counts["added"] or counts["updated"] or gone),
+    )
+    return IngestionReport(
+        added=counts["added"],
+        updated=counts["updated"],
+        unchanged=counts["unchanged"],
+        removed=removed,
+        failures=failures,
+        chunks=counts["chunks"],
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _collect(paths: Sequence[Path]) -> tuple[Path, list[Path]]:
+    """The common root of ``paths`` and every documentation file under them, sorted."""
+    if not paths:
+        raise PathNotFound("no path given")
+    resolved = [path.resolve() for path in paths]
+    for path, given in zip(resolved, paths, strict=True):
+        if not path.exists():
+            raise PathNotFound(str(given))
+    root = Path(os.path.commonpath([p if p.is_dir() else p.parent for p in resolved]))
+    files: set[Path] = set()
+    for path in resolved:
+        if path.is_file():
+            files.add(path)
+            continue
+        for candidate in path.rglob("*"):
+            relative = candidate.relative_to(path).parts
+            if any(part.startswith((".", "_")) for part in relative[:-1]) or relative[
+                -1
+            ].startswith("."):
+                continue  # hidden (.git) and build or theme directories (_build, _static)
+            if candidate.suffix.lower() in markup.SUFFIXES and candidate.is_file():
+                files.add(candidate)
+    return root, sorted(files)
+
+
+class _Skipped(Exception):
+    """This file is skipped; the message says why, for the person running the ingest."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Prepared:
+    title: str
+    content_hash: str
+    chunks: list[chunking.ChunkDraft]
+
+
+def _prepare(*, file: Path, path: str, previous_hash: str) -> _Prepared | None:
+    """Read, hash and (when changed) parse one file; None when it is unchanged."""
+    limit = settings.CHATBOT_DOCS_MAX_FILE_BYTES
+    try:
+        size = file.stat().st_size
+        if size > limit:
+            raise _Skipped(f"too large ({size:,} bytes; the limit is {limit:,})")
+        data = file.read_bytes()
+    except OSError as error:
+        raise _Skipped(f"unreadable ({error.strerror or error})") from error
+    content_hash = hashlib.sha256(CHUNKER_VERSION.encode() + b"\0" + data).hexdigest()
+    if content_hash == previous_hash:
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise _Skipped(f"not UTF-8 text ({error.reason} at byte {error.start})") from error
+    if "\0" in text:
+        raise _Skipped("binary content (NUL characters)")
+    try:
+        parsed = markup.parse(text=text, path=path)
+    except Exception as error:
+        logger.exception("Could not parse %s", path)
+        raise _Skipped(f"could not be parsed ({type(error).__name__}: {error})") from error
+    return _Prepared(
+        title=parsed.title[:500],
+        content_hash=content_hash,
+        chunks=chunking.chunk(document=parsed),
+    )
+
+
+def _save_source(*, name: str, root: str, base_url: str) -> int:
+    with transaction.atomic():
+        return documents.save_source(name=name, root=root, base_url=base_url)
+
+
+def _write_document(*, source_id: int, path: str, url: str, prepared: _Prepared) -> bool:
+    try:
+        with transaction.atomic():
+            return documents.save_document(
+                source_id=source_id,
+                path=path,
+                title=prepared.title,
+                url=url,
+                content_hash=prepared.content_hash,
+                chunks=prepared.chunks,
+                now=timezone.now(),
+            )
+    except DatabaseError as error:
+        logger.exception("Could not store %s", path)
+        raise _Skipped(f"could not be stored ({type(error).__name__})") from error
+
+
+def _finish(
+    *, source_id: int, gone: list[str], unchanged_urls: dict[str, str], changed: bool
+) -> int:
+    """Prune, re-link unchanged documents to a new base URL, and recount the search lexicons."""
+    with transaction.atomic():
+        removed = documents.delete_documents(source_id=source_id, paths=gone) if gone else 0
+        documents.update_urls(source_id=source_id, urls=unchanged_urls)
+    if changed:
+        documents.refresh_search_statistics()
+    return removed

@@ -1,0 +1,235 @@
+"""Search quality and speed on a real corpus: Django's own documentation (679 RST files).
+
+    uv run python bench/search_quality.py [--verbose]
+
+Downloads Django's source distribution into bench/.cache on first use and ingests its docs/
+into a throwaway PostgreSQL cluster (or the server DATABASE_URL names: it gets written to).
+Then asks the questions in bench/search_questions.json (written for this benchmark, each with
+the doc files that answer it) and prints Recall@5 and MRR@10 next to a BM25 baseline (bm25s,
+English stop words and Snowball stemmer) over the same chunks, plus ingest times and search
+latency. A hit is a result from one of the question's gold files.
+"""
+
+import argparse
+import asyncio
+import io
+import json
+import os
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+CACHE = BENCH_DIR / ".cache"
+DJANGO_VERSION = "6.1.3"
+BASE_URL = "https://docs.djangoproject.com/en/6.1/"
+SOURCE = "django-docs"
+PASSES = 3  # timed passes over the questions, after one warm-up pass
+
+sys.path.insert(0, str(ROOT))
+
+
+def corpus_dir() -> Path:
+    docs = CACHE / f"django-{DJANGO_VERSION}" / "docs"
+    if docs.is_dir():
+        return docs
+    CACHE.mkdir(parents=True, exist_ok=True)
+    archive = CACHE / f"django-{DJANGO_VERSION}.tar.gz"
+    if not archive.exists():
+        python = shutil.which("python3.13") or shutil.which("python3") or sys.executable
+        subprocess.run(
+            [
+                *(python, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps"),
+                *(f"django=={DJANGO_VERSION}", "-d", str(CACHE)),
+            ],
+            check=True,
+        )
+    prefix = f"django-{DJANGO_VERSION}/docs/"
+    with tarfile.open(archive) as tar:
+        members = [m for m in tar.getmembers() if m.name.startswith(prefix)]
+        tar.extractall(CACHE, members=members, filter="data")
+    return docs
+
+
+@contextmanager
+def database() -> Iterator[None]:
+    if os.environ.get("DATABASE_URL"):
+        yield
+        return
+    from chatbot import embedded_postgres
+
+    root = Path(tempfile.mkdtemp(prefix="chatbot-bench-"))
+    try:
+        with embedded_postgres.running(data_dir=root / "data", socket_dir=root / "run") as cluster:
+            cluster.create_database(name="bench")
+            os.environ["DATABASE_URL"] = cluster.url(dbname="bench")
+            yield
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def setup_django() -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "chatbot.settings"
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(64))
+    os.environ["DJANGO_DEBUG"] = "false"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+
+
+def timed_ingest(docs: Path) -> tuple[float, str]:
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    started = time.perf_counter()
+    call_command(
+        "ingest_docs", str(docs), "--source", SOURCE, "--base-url", BASE_URL, "--prune", stdout=out
+    )
+    return time.perf_counter() - started, out.getvalue().strip()
+
+
+def reset_source() -> None:
+    from data import models
+
+    models.DocumentationSource.objects.filter(name=SOURCE).delete()
+
+
+async def our_rankings(questions: list[dict]) -> tuple[list[list[str]], list[float]]:
+    from chatbot import units_of_work
+    from domain import search
+
+    rankings: list[list[str]] = []
+    latencies: list[float] = []
+    async with units_of_work.unit_of_work(log_id="bench"):
+        for q in questions:  # warm-up pass, which also records the rankings
+            rankings.append([r.path for r in await search.search(query=q["question"], limit=10)])
+        for _ in range(PASSES):
+            for q in questions:
+                started = time.perf_counter()
+                await search.search(query=q["question"], limit=10)
+                latencies.append((time.perf_counter() - started) * 1000)
+    return rankings, latencies
+
+
+def bm25_rankings(questions: list[dict]) -> tuple[list[list[str]], list[float]]:
+    import bm25s
+    import Stemmer
+
+    from data import models
+
+    rows = list(
+        models.Chunk.objects.filter(document__source__name=SOURCE)
+        .order_by("id")
+        .values_list("document__path", "heading_path", "text")
+    )
+    paths = [path for path, _heading, _text in rows]
+    stemmer = Stemmer.Stemmer("english")
+    corpus = bm25s.tokenize(
+        [f"{heading}\n{text}" for _path, heading, text in rows],
+        stopwords="en",
+        stemmer=stemmer,
+        show_progress=False,
+    )
+    retriever = bm25s.BM25()
+    retriever.index(corpus, show_progress=False)
+    rankings, latencies = [], []
+    for q in questions:
+        started = time.perf_counter()
+        tokens = bm25s.tokenize(q["question"], stopwords="en", stemmer=stemmer, show_progress=False)
+        found, _scores = retriever.retrieve(tokens, k=10, show_progress=False)
+        latencies.append((time.perf_counter() - started) * 1000)
+        rankings.append([paths[i] for i in found[0]])
+    return rankings, latencies
+
+
+def recall_at(rankings: list[list[str]], questions: list[dict], k: int) -> float:
+    hits = sum(bool(set(r[:k]) & set(q["gold"])) for r, q in zip(rankings, questions, strict=True))
+    return hits / len(questions)
+
+
+def mrr_at(rankings: list[list[str]], questions: list[dict], k: int) -> float:
+    total = 0.0
+    for ranking, q in zip(rankings, questions, strict=True):
+        for rank, path in enumerate(ranking[:k], start=1):
+            if path in q["gold"]:
+                total += 1 / rank
+                break
+    return total / len(questions)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--verbose", action="store_true", help="Show each question's ranks.")
+    parser.add_argument(
+        "--search-only",
+        action="store_true",
+        help="With DATABASE_URL: reuse the corpus ingested by an earlier run (for tuning).",
+    )
+    args = parser.parse_args()
+    questions = json.loads((BENCH_DIR / "search_questions.json").read_text())
+    docs = corpus_dir()
+    with database():
+        setup_django()
+        from django.core.management import call_command
+
+        from data import models
+
+        call_command("migrate", verbosity=0)
+        full_seconds = again_seconds = 0.0
+        full_summary = again_summary = "skipped"
+        if not args.search_only:
+            reset_source()
+            full_seconds, full_summary = timed_ingest(docs)
+            again_seconds, again_summary = timed_ingest(docs)
+        documents = models.Document.objects.filter(source__name=SOURCE).count()
+        chunks = models.Chunk.objects.filter(document__source__name=SOURCE).count()
+        ours, our_latencies = asyncio.run(our_rankings(questions))
+        bm25, bm25_latencies = bm25_rankings(questions)
+        from django.db import connections
+
+        connections.close_all()
+
+    if args.verbose:
+        for q, mine, theirs in zip(questions, ours, bm25, strict=True):
+            rank = next((i for i, p in enumerate(mine, 1) if p in q["gold"]), None)
+            base = next((i for i, p in enumerate(theirs, 1) if p in q["gold"]), None)
+            print(f"ours={rank!s:>4} bm25={base!s:>4}  {q['question']}  -> {mine[:3]}")
+    cores = os.cpu_count()
+    memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    print(f"Corpus: Django {DJANGO_VERSION} docs, {documents} documents, {chunks} chunks; ")
+    print(f"{len(questions)} questions; machine: {cores} cores, {memory_gib:.0f} GiB RAM")
+    print()
+    print("| Method | Recall@5 | MRR@10 | p50 latency | p95 latency |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, rankings, latencies in (
+        ("PostgreSQL search (domain/search.py)", ours, our_latencies),
+        ("BM25 baseline (bm25s, in memory)", bm25, bm25_latencies),
+    ):
+        print(
+            f"| {name} | {recall_at(rankings, questions, 5):.3f} "
+            f"| {mrr_at(rankings, questions, 10):.3f} "
+            f"| {statistics.median(latencies):.1f} ms | {percentile(latencies, 0.95):.1f} ms |"
+        )
+    print()
+    print(f"Full ingest: {full_seconds:.1f} s ({full_summary})")
+    print(f"Unchanged re-ingest: {again_seconds:.1f} s ({again_summary})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""``manage.py ingest_docs PATH [PATH ...] --source NAME [--base-url URL] [--prune]``."""
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.validators import URLValidator
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from application import ingestion
+from chatbot import units_of_work
+
+
+class _Bar:
+    """A progress bar on the terminal (stderr), for people watching a long ingest."""
+
+    def __init__(self) -> None:
+        self.progress = Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[path]}"),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self.task: TaskID | None = None
+
+    def started(self, *, total: int) -> None:
+        self.progress.start()
+        self.task = self.progress.add_task("Ingesting", total=total, path="")
+
+    def advanced(self, *, path: str) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, advance=1, path=path)
+
+    def failed(self, *, path: str, reason: str) -> None:
+        self.progress.console.print(f"skipped {path}: {reason}", markup=False, highlight=False)
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+
+class _Lines:
+    """Without a terminal: only the skipped files, one line each, on stderr."""
+
+    def __init__(self, command: BaseCommand) -> None:
+        self.command = command
+
+    def started(self, *, total: int) -> None:
+        pass
+
+    def advanced(self, *, path: str) -> None:
+        pass
+
+    def failed(self, *, path: str, reason: str) -> None:
+        self.command.stderr.write(f"skipped {path}: {reason}")
+
+    def stop(self) -> None:
+        pass
+
+
+class Command(BaseCommand):
+    help = (
+        "Ingest Markdown, reStructuredText (.rst, .txt) and HTML files into the knowledge base. "
+        "Unchanged files are skipped; changed ones are re-chunked."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("paths", nargs="+", type=Path, help="Files or directories.")
+        parser.add_argument("--source", required=True, help='Name of the source, e.g. "guide".')
+        parser.add_argument(
+            "--base-url",
+            default="",
+            help="Links are built as this URL + the document's path (and #anchor).",
+        )
+        parser.add_argument(
+            "--prune",
+            action="store_true",
+            help="Delete the source's documents whose files are gone.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        base_url: str = options["base_url"]
+        if base_url:
+            try:
+                URLValidator(schemes=["http", "https"])(base_url)
+            except ValidationError as error:
+                raise CommandError(f"--base-url is not an http(s) URL: {base_url}") from error
+        progress = _Bar() if sys.stderr.isatty() else _Lines(self)
+        try:
+            report = units_of_work.run(
+                lambda: ingestion.ingest(
+                    paths=options["paths"],
+                    source=options["source"],
+                    base_url=base_url,
+                    prune=options["prune"],
+                    progress=progress,
+                ),
+                log_id="ingest_docs",
+            )
+        except ingestion.PathNotFound as error:
+            raise CommandError(f"no such file or directory: {error}") from error
+        finally:
+            progress.stop()
+        self.stdout.write(report.summary())

@@ -1,0 +1,116 @@
+"""Stored documentation: what is already ingested, and the writes that change it.
+
+The writes are sync and expect to run inside the caller's atomic block, one document at a time,
+so a failure never leaves a document half-written.
+"""
+
+import dataclasses
+import datetime as dt
+from pathlib import PurePosixPath
+
+from django.db import connection
+
+from data import models
+from domain import chunking
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StoredDocument:
+    path: str
+    content_hash: str
+
+
+async def stored_documents(*, source_name: str) -> dict[str, StoredDocument]:
+    """The documents of a source by path (none when the source does not exist yet)."""
+    rows = (
+        models.Document.objects.filter(source__name=source_name)
+        .order_by("path", "id")
+        .values_list("path", "content_hash")
+    )
+    return {
+        path: StoredDocument(path=path, content_hash=content_hash)
+        async for path, content_hash in rows
+    }
+
+
+def url_for(*, base_url: str, path: str) -> str:
+    """The link to a document: '' without a base URL.
+
+    reStructuredText is linked the way Sphinx's ``dirhtml`` builder publishes it (Django's site
+    does): ``topics/db/managers.txt`` becomes ``topics/db/managers/``, an ``index`` its
+    directory. Markdown and HTML files are linked by their path.
+    """
+    if not base_url:
+        return ""
+    base = base_url if base_url.endswith("/") else base_url + "/"
+    posix = PurePosixPath(path)
+    if posix.suffix.lower() not in {".rst", ".txt"}:
+        return base + path
+    stem = posix.with_suffix("")
+    if stem.name == "index":
+        stem = stem.parent
+    return base if str(stem) == "." else f"{base}{stem}/"
+
+
+def save_source(*, name: str, root: str, base_url: str) -> int:
+    """Create or update the source; return its id."""
+    source, _created = models.DocumentationSource.objects.update_or_create(
+        name=name, defaults={"root": root, "base_url": base_url}
+    )
+    return source.pk
+
+
+def save_document(
+    *,
+    source_id: int,
+    path: str,
+    title: str,
+    url: str,
+    content_hash: str,
+    chunks: list[chunking.ChunkDraft],
+    now: dt.datetime,
+) -> bool:
+    """Replace a document and all its chunks; return True when it was new."""
+    document, created = models.Document.objects.update_or_create(
+        source_id=source_id,
+        path=path,
+        defaults={"title": title, "url": url, "content_hash": content_hash, "ingested_at": now},
+    )
+    if not created:
+        models.Chunk.objects.filter(document=document).delete()
+    models.Chunk.objects.bulk_create(
+        models.Chunk(
+            document=document,
+            position=chunk.position,
+            heading_path=chunk.heading_path,
+            anchor=chunk.anchor,
+            text=chunk.text,
+        )
+        for chunk in chunks
+    )
+    return created
+
+
+def update_urls(*, source_id: int, urls: dict[str, str]) -> None:
+    """Give unchanged documents the links of a new base URL."""
+    for document in models.Document.objects.filter(source_id=source_id, path__in=list(urls)):
+        if document.url != urls[document.path]:
+            document.url = urls[document.path]
+            document.save(update_fields=["url"])
+
+
+def delete_documents(*, source_id: int, paths: list[str]) -> int:
+    """Delete the source's documents at these paths (their chunks go with them)."""
+    _total, by_model = models.Document.objects.filter(source_id=source_id, path__in=paths).delete()
+    return by_model.get(models.Document._meta.label, 0)
+
+
+def refresh_search_statistics() -> None:
+    """Recount the lexicons search weighs terms and corrects typos with.
+
+    Run after the chunks change. ``CONCURRENTLY`` lets searches keep reading the old counts
+    while the new ones are computed.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY knowledge_term_stats")
+        cursor.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY knowledge_word_stats")
