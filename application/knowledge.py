@@ -4,18 +4,24 @@ Each search gives its database connection back before returning, because the mod
 follows can take seconds (CONVENTIONS.md, async rule 5).
 """
 
-import logging
-
 from application.agents import answer as answer_agent
 from domain import database
-
-logger = logging.getLogger(__name__)
+from domain import search as search_module
 
 
 async def search(*, query: str, limit: int) -> list[answer_agent.Passage]:
     try:
-        # Knowledge-base search (domain.search) lands with the ingestion work; until then
-        # every question is answered as not covered rather than guessed.
-        return []
+        results = await search_module.search(query=query, limit=limit)
     finally:
         await database.release()
+    return [
+        answer_agent.Passage(
+            chunk_id=result.chunk_id,
+            title=result.title,
+            heading_path=result.heading_path,
+            url=result.url,
+            text=result.text,
+            score=result.score,
+        )
+        for result in results
+    ]

@@ -6,7 +6,6 @@ from typing import Any
 import factory
 from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 
 
 class SyncCreateInEventLoop(RuntimeError):
@@ -52,37 +51,3 @@ class UserFactory(AsyncFactory):
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
     password = factory.django.Password("correct horse battery staple")
     is_staff = False
-
-
-# Knowledge base rows (answers cite chunks).
-class DocumentationSourceFactory(AsyncFactory):
-    class Meta:
-        model = "data.DocumentationSource"
-        django_get_or_create = ("name",)
-
-    name = "handbook"
-    root = "/srv/handbook"
-    base_url = "https://docs.example.com/"
-
-
-class DocumentFactory(AsyncFactory):
-    class Meta:
-        model = "data.Document"
-
-    source = factory.SubFactory(DocumentationSourceFactory)
-    path = factory.Sequence(lambda n: f"page-{n}.md")
-    title = factory.Sequence(lambda n: f"Page {n}")
-    url = factory.LazyAttribute(lambda doc: f"https://docs.example.com/{doc.path}")
-    content_hash = "0" * 64
-    ingested_at = factory.LazyFunction(timezone.now)
-
-
-class ChunkFactory(AsyncFactory):
-    class Meta:
-        model = "data.Chunk"
-
-    document = factory.SubFactory(DocumentFactory)
-    position = factory.Sequence(lambda n: n)
-    heading_path = ""
-    anchor = ""
-    text = "Some documentation text."

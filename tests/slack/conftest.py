@@ -7,14 +7,13 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.db import connection
+from django.db import connection, transaction
 from django.test import AsyncClient
+from django.utils import timezone
 from procrastinate.contrib.django import app as job_app
 
-from application import knowledge
-from application.agents import answer as answer_agent
 from chatbot import slack_app
-from tests import factories
+from domain import chunking, documents
 from tests.fakes import slack as fake_slack_module
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.slack import FakeSlack
@@ -23,23 +22,54 @@ SIGNING_SECRET = "test-signing-secret"
 CHANNEL = "C1"
 ASKER = "U123"
 
-KNOWLEDGE = [
-    {
-        "title": "Deploying",
-        "path": "deploying.md",
-        "heading_path": "Deploying > Rollbacks",
-        "anchor": "rollbacks",
-        "text": "To roll back a deploy, run make rollback from the release branch. "
-        "Rollbacks take about five minutes.",
-    },
-    {
-        "title": "Expenses",
-        "path": "expenses.md",
-        "heading_path": "Expenses > Travel",
-        "anchor": "travel",
-        "text": "Travel expenses are approved by your manager within a week.",
-    },
-]
+KNOWLEDGE = {
+    "howto/deploying.md": (
+        "Deploying",
+        [
+            (
+                ("Deploying", "Rollbacks"),
+                "rollbacks",
+                "To roll back a deploy, run make rollback from the release branch. "
+                "Rollbacks take about five minutes.",
+            ),
+        ],
+    ),
+    "handbook/expenses.md": (
+        "Expenses",
+        [
+            (
+                ("Expenses", "Travel"),
+                "travel",
+                "Travel expenses are approved by your manager within a week.",
+            ),
+        ],
+    ),
+}
+
+
+def _store_knowledge() -> None:
+    with transaction.atomic():
+        source_id = documents.save_source(
+            name="handbook", root="/docs", base_url="https://docs.example.com/"
+        )
+        for path, (title, sections) in KNOWLEDGE.items():
+            parsed = chunking.ParsedDocument(
+                title=title,
+                sections=[
+                    chunking.Section(headings=headings, anchor=anchor, text=text)
+                    for headings, anchor, text in sections
+                ],
+            )
+            documents.save_document(
+                source_id=source_id,
+                path=path,
+                title=title,
+                url=f"https://docs.example.com/{path}",
+                content_hash=path,
+                chunks=chunking.chunk(document=parsed),
+                now=timezone.now(),
+            )
+    documents.refresh_search_statistics()
 
 
 def _truncate_jobs() -> None:
@@ -57,46 +87,13 @@ async def _no_jobs_left_behind() -> AsyncIterator[None]:
 
 
 @pytest.fixture
-async def knowledge_base(monkeypatch: pytest.MonkeyPatch) -> list[answer_agent.Passage]:
-    """Two documented topics as real chunk rows, and a search over them.
-
-    The search stands in for domain.search (built in parallel) with the same shape of result.
-    """
-    passages: list[answer_agent.Passage] = []
-    for item in KNOWLEDGE:
-        document = await factories.DocumentFactory.acreate(
-            title=item["title"],
-            path=item["path"],
-            url=f"https://docs.example.com/{item['path'].removesuffix('.md')}",
-        )
-        chunk = await factories.ChunkFactory.acreate(
-            document=document,
-            heading_path=item["heading_path"],
-            anchor=item["anchor"],
-            text=item["text"],
-        )
-        passages.append(
-            answer_agent.Passage(
-                chunk_id=chunk.pk,
-                title=item["title"],
-                heading_path=item["heading_path"],
-                url=f"{document.url}#{item['anchor']}",
-                text=item["text"],
-                score=1.0,
-            )
-        )
-
-    async def search(*, query: str, limit: int) -> list[answer_agent.Passage]:
-        return passages[:limit]
-
-    monkeypatch.setattr(knowledge, "search", search)
-    return passages
+async def knowledge_base() -> None:
+    """Two documented topics, stored and indexed the way ingestion stores them."""
+    await sync_to_async(_store_knowledge, thread_sensitive=True)()
 
 
 @pytest.fixture
-async def fake_slack(
-    settings: Any, knowledge_base: list[answer_agent.Passage]
-) -> AsyncIterator[FakeSlack]:
+async def fake_slack(settings: Any, knowledge_base: None) -> AsyncIterator[FakeSlack]:
     server = FakeSlack()
     await server.start()
     settings.SLACK_API_URL = server.url
