@@ -7,11 +7,10 @@ streaming is refused (older workspaces, some channel types), the finished answer
 Block Kit messages instead, split to fit Slack's limits.
 """
 
-import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, TextIO
+from typing import Any, Protocol
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -211,10 +210,16 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+class Writer(Protocol):
+    def write(self, text: str, /) -> Any: ...
+
+    def flush(self) -> None: ...
+
+
 class TerminalMessenger:
     """``manage.py ask``: status on stderr, the answer and its sources on stdout."""
 
-    def __init__(self, *, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> None:
+    def __init__(self, *, stdout: Writer = sys.stdout, stderr: Writer = sys.stderr) -> None:
         self._stdout = stdout
         self._stderr = stderr
 
@@ -235,7 +240,7 @@ class TerminalMessenger:
             for number, source in enumerate(answer.sources, start=1):
                 label = source_label(source)
                 lines.append(f"  [{number}] {label}" + (f" <{source.url}>" if source.url else ""))
-        await asyncio.to_thread(self._stdout.write, "\n".join(lines).rstrip() + "\n")
+        self._stdout.write("\n".join(lines).rstrip() + "\n")
         return ""
 
     async def apologise(self, *, text: str) -> None:

@@ -47,7 +47,7 @@ KNOWLEDGE = {
 }
 
 
-def _store_knowledge() -> None:
+def store_knowledge() -> None:
     with transaction.atomic():
         source_id = documents.save_source(
             name="handbook", root="/docs", base_url="https://docs.example.com/"
@@ -89,7 +89,7 @@ async def _no_jobs_left_behind() -> AsyncIterator[None]:
 @pytest.fixture
 async def knowledge_base() -> None:
     """Two documented topics, stored and indexed the way ingestion stores them."""
-    await sync_to_async(_store_knowledge, thread_sensitive=True)()
+    await sync_to_async(store_knowledge, thread_sensitive=True)()
 
 
 @pytest.fixture

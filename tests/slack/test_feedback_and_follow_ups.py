@@ -4,6 +4,7 @@ import json
 from urllib.parse import urlencode
 
 import pytest
+from procrastinate.contrib.django import app as job_app
 
 from data import models
 from tests.fakes import slack as fake_slack_module
@@ -101,3 +102,20 @@ async def test_a_follow_up_in_the_thread_is_answered_with_the_earlier_exchange(
     assert any("how do I roll back a deploy?" in c for c in contents)
     assert any(first_answer in c for c in contents)
     assert await models.Question.objects.filter(thread_ts=THREAD).acount() == 2
+
+
+async def test_answer_again_by_task_name_adds_a_second_answer_in_the_same_thread(fake_slack):
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    await run_worker_until_idle()
+    question = await models.Question.objects.aget()
+
+    await job_app.configure_task(name="answer_again").defer_async(question_id=question.pk)
+    await run_worker_until_idle()
+
+    first, second = [a async for a in models.Answer.objects.order_by("created_at", "id")]
+    replies = fake_slack.replies(thread_ts=THREAD)
+    assert [reply.ts for reply in replies] == [first.slack_message_ts, second.slack_message_ts]
+    buttons = next(block for block in replies[1].blocks if block["type"] == "actions")
+    assert buttons["elements"][0]["value"] == str(second.pk)
+    await question.arefresh_from_db()
+    assert question.status == models.Question.Status.ANSWERED
