@@ -14,6 +14,7 @@ and only does what is left: nothing, finish the message it already started, or p
 import asyncio
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from pydantic_ai import UsageLimitExceeded, UsageLimits
+from pydantic_ai import models as models_module
 from pydantic_ai.exceptions import UnexpectedModelBehavior
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, TextPart, UserPromptPart
 from pydantic_ai.models import Model
@@ -80,18 +82,23 @@ class _Classified:
     runs: list[agent_runs.AgentRunRecord]
 
 
-def _answer_model() -> Model | str:
-    name = settings.CHATBOT_MODEL
-    return offline.OfflineAnswerModel() if name == offline.MODEL_NAME else name
+@functools.cache
+def _model(name: str, *, offline_model: type[Model]) -> Model:
+    """One model object per configured name: building a provider client per question is slow."""
+    return offline_model() if name == offline.MODEL_NAME else models_module.infer_model(name)
 
 
-def _classifier_model() -> Model | str:
+def _answer_model() -> Model:
+    return _model(settings.CHATBOT_MODEL, offline_model=offline.OfflineAnswerModel)
+
+
+def _classifier_model() -> Model:
     name = settings.CHATBOT_CLASSIFIER_MODEL or settings.CHATBOT_MODEL
-    return offline.OfflineClassifierModel() if name == offline.MODEL_NAME else name
+    return _model(name, offline_model=offline.OfflineClassifierModel)
 
 
-def _model_settings(model: Model | str) -> ModelSettings | None:
-    if not isinstance(model, str):
+def _model_settings(model: Model) -> ModelSettings | None:
+    if isinstance(model, offline.OfflineModel):
         return None
     # Our loop owns retrying (with backoff and a record per attempt), not the provider's SDK.
     return ModelSettings(timeout=settings.CHATBOT_MODEL_TIMEOUT, max_retries=0)

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import connections
 from procrastinate.contrib.django import app as job_app
 
+from chatbot import socket_mode
+
 logger = logging.getLogger(__name__)
 
 
@@ -59,6 +61,11 @@ async def serve(*, host: str, port: int, with_worker: bool = True) -> None:
     server_task = asyncio.create_task(server.serve(), name="http")
     if with_worker:
         worker_task = asyncio.create_task(_run_worker(), name="worker")
+    socket_task = (
+        asyncio.create_task(socket_mode.run(), name="slack-socket-mode")
+        if socket_mode.enabled()
+        else None
+    )
     watched = {server_task, *([worker_task] if worker_task else [])}
     stop_task = asyncio.create_task(stop.wait(), name="stop")
     try:
@@ -68,12 +75,17 @@ async def serve(*, host: str, port: int, with_worker: bool = True) -> None:
                 logger.error("%s stopped unexpectedly", task.get_name(), exc_info=task.exception())
     finally:
         server.should_exit = True
+        if socket_task is not None:
+            socket_task.cancel()
         if worker_task is not None and not worker_task.done():
             # Cancelling run_worker_async is procrastinate's graceful stop: no new jobs,
             # running ones get shutdown_graceful_timeout seconds, then they are aborted.
             worker_task.cancel()
         await asyncio.gather(
-            server_task, *([worker_task] if worker_task else []), return_exceptions=True
+            server_task,
+            *([worker_task] if worker_task else []),
+            *([socket_task] if socket_task else []),
+            return_exceptions=True,
         )
         stop_task.cancel()
         for signum in (signal.SIGINT, signal.SIGTERM):

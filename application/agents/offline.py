@@ -80,7 +80,7 @@ def _response(parts: list[Any], messages: list[ModelMessage]) -> ModelResponse:
     )
 
 
-class _OfflineModel(Model):
+class OfflineModel(Model):
     def __init__(self) -> None:
         super().__init__(
             profile=ModelProfile(supports_json_schema_output=True, supports_json_object_output=True)
@@ -101,7 +101,7 @@ class _OfflineModel(Model):
         return parameters.output_tools[0].name
 
 
-class OfflineAnswerModel(_OfflineModel):
+class OfflineAnswerModel(OfflineModel):
     async def request(
         self,
         messages: list[ModelMessage],
@@ -191,7 +191,7 @@ def classify(question: str) -> tuple[str, str]:
     return category, title[:120]
 
 
-class OfflineClassifierModel(_OfflineModel):
+class OfflineClassifierModel(OfflineModel):
     async def request(
         self,
         messages: list[ModelMessage],

@@ -12,6 +12,7 @@ from django.test import AsyncClient
 from django.utils import timezone
 from procrastinate.contrib.django import app as job_app
 
+from application import answering
 from chatbot import slack_app
 from domain import chunking, documents
 from tests.fakes import slack as fake_slack_module
@@ -119,9 +120,11 @@ async def fake_openai(
     settings.CHATBOT_MODEL = "openai-chat:fake-model"
     settings.CHATBOT_CLASSIFIER_MODEL = "openai-chat:fake-model"
     settings.CHATBOT_MODEL_RETRY_BACKOFF = 0.0
+    answering._model.cache_clear()  # the model objects hold a client for the old base URL
     try:
         yield server
     finally:
+        answering._model.cache_clear()
         await server.stop()
 
 
