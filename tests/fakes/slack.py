@@ -50,6 +50,10 @@ class FakeSlack:
         self.delay: dict[str, float] = {}
         self.hold: dict[str, asyncio.Event] = {}  # method -> answer only once the event is set
         self.reached: dict[str, asyncio.Event] = {}  # method -> set when a held call arrives
+        self.socket_acks: list[dict[str, Any]] = []
+        self.socket_connected = asyncio.Event()
+        self.socket_acked = asyncio.Event()
+        self._sockets: list[web.WebSocketResponse] = []
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -57,6 +61,7 @@ class FakeSlack:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -65,8 +70,27 @@ class FakeSlack:
         self.url = f"http://127.0.0.1:{port}/api/"
 
     async def stop(self) -> None:
+        for socket in self._sockets:
+            await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, then collect the client's acknowledgements."""
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        self.socket_connected.set()
+        async for message in socket:
+            if message.type == web.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(message.data))
+                self.socket_acked.set()
+        return socket
+
+    async def push(self, envelope: dict[str, Any]) -> None:
+        """Send a Socket Mode envelope (events_api, interactive ...) to the connected app."""
+        await self._sockets[-1].send_json(envelope)
 
     def calls_to(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
@@ -121,6 +145,11 @@ class FakeSlack:
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params.get("channel", params.get("channel_id", "")))
+        if method == "apps.connections.open":
+            return {
+                "ok": True,
+                "url": self.url.replace("http://", "ws://").replace("/api/", "/socket"),
+            }
         if method == "auth.test":
             return {
                 "ok": True,

@@ -1,0 +1,38 @@
+"""Socket Mode: the same events, over a WebSocket instead of the public Request URL."""
+
+import asyncio
+
+import pytest
+
+from chatbot import socket_mode
+from data import models
+from tests.slack.conftest import event_callback, mention, run_worker_until_idle
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_a_mention_arriving_over_socket_mode_is_acknowledged_stored_and_answered(
+    fake_slack, settings
+):
+    settings.SLACK_APP_TOKEN = "xapp-test-token"
+    connection = asyncio.create_task(socket_mode.run())
+    try:
+        await asyncio.wait_for(fake_slack.socket_connected.wait(), timeout=10)
+        await fake_slack.push(
+            {
+                "envelope_id": "env-1",
+                "type": "events_api",
+                "accepts_response_payload": False,
+                "retry_attempt": 0,
+                "payload": event_callback(mention("how do I roll back a deploy?"), event_id="EvS"),
+            }
+        )
+        await asyncio.wait_for(fake_slack.socket_acked.wait(), timeout=10)
+    finally:
+        connection.cancel()
+        await asyncio.gather(connection, return_exceptions=True)
+
+    assert fake_slack.socket_acks[0]["envelope_id"] == "env-1"
+    assert await models.SlackEvent.objects.filter(event_id="EvS").aexists()
+    await run_worker_until_idle()
+    assert len(fake_slack.replies(thread_ts="1700000000.000100")) == 1
