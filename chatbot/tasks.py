@@ -9,6 +9,7 @@ import logging
 
 from procrastinate import JobContext, RetryStrategy
 from procrastinate.contrib.django import app
+from procrastinate.manager import JobManager
 
 from application import answering, knowledge
 from application import messenger as messenger_module
@@ -52,7 +53,12 @@ async def answer_again(question_id: int) -> None:
 @app.task(name="retry_stalled_jobs", queueing_lock="retry_stalled_jobs", pass_context=True)
 async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
     """Give jobs whose worker died (no heartbeat) to another worker."""
-    manager = context.app.job_manager
-    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS):
+    await retry_stalled(manager=context.app.job_manager)
+
+
+async def retry_stalled(*, manager: JobManager) -> int:
+    stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS)
+    for job in stalled:
         logger.warning("Retrying stalled job %s (%s)", job.id, job.task_name)
         await manager.retry_job(job)
+    return len(list(stalled))

@@ -3,6 +3,10 @@
 import asyncio
 
 import pytest
+from asgiref.sync import sync_to_async
+from django.db import connection
+from procrastinate.contrib.django import app as job_app
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from chatbot import tasks
 from data import models
@@ -109,3 +113,36 @@ async def test_a_job_killed_while_streaming_is_finished_by_the_retry_without_a_s
     assert len(fake_slack.calls_to("chat.startStream")) == 1
     assert [call.params["ts"] for call in fake_slack.calls_to("chat.update")] == [reply.ts]
     assert (await models.Question.objects.aget()).status == models.Question.Status.ANSWERED
+
+
+def _mark_doing_without_worker(job_id: int) -> None:
+    """What a worker that died half-way leaves behind: a job 'doing' with no live worker."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE procrastinate_jobs SET status = 'doing', worker_id = NULL WHERE id = %s",
+            [job_id],
+        )
+
+
+async def test_a_stalled_job_is_picked_up_again_and_completes_its_message_once(fake_slack):
+    fake_slack.hold["chat.stopStream"] = asyncio.Event()
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    event = await models.SlackEvent.objects.aget()
+    job = await ProcrastinateJob.objects.aget(task_name="answer_slack_event")
+
+    dying_worker = asyncio.create_task(tasks.answer_slack_event.func(slack_event_id=event.pk))
+    reached = fake_slack.reached.setdefault("chat.stopStream", asyncio.Event())
+    await asyncio.wait_for(reached.wait(), timeout=30)
+    dying_worker.cancel()
+    fake_slack.hold.pop("chat.stopStream").set()
+    await asyncio.gather(dying_worker, return_exceptions=True)
+    await sync_to_async(_mark_doing_without_worker, thread_sensitive=True)(job.pk)
+
+    assert await tasks.retry_stalled(manager=job_app.job_manager) == 1
+    await run_worker_until_idle()
+
+    [reply] = fake_slack.replies(thread_ts=THREAD)
+    assert any(block.get("block_id") == "feedback" for block in reply.blocks)
+    assert len(fake_slack.calls_to("chat.startStream")) == 1
+    await job.arefresh_from_db()
+    assert job.status == "succeeded"
