@@ -271,7 +271,10 @@ def mark_undelivered(*, question_id: int, error: str) -> None:
 
 
 def mark_failed(*, question_id: int, error: str, runs: list[agent_runs.AgentRunRecord]) -> None:
+    """FAILED with the error; a question that already has an answer keeps its status."""
     agent_runs.save(runs=runs, question_id=question_id)
-    models.Question.objects.filter(pk=question_id).update(
-        status=models.Question.Status.FAILED, error=error
-    )
+    question = models.Question.objects.filter(pk=question_id)
+    if models.Answer.objects.filter(question_id=question_id).exists():
+        question.update(error=error)
+    else:
+        question.update(status=models.Question.Status.FAILED, error=error)

@@ -146,3 +146,21 @@ async def test_a_stalled_job_is_picked_up_again_and_completes_its_message_once(f
     assert len(fake_slack.calls_to("chat.startStream")) == 1
     await job.arefresh_from_db()
     assert job.status == "succeeded"
+
+
+async def test_a_failed_answer_again_keeps_the_earlier_answer_and_its_status(
+    fake_slack, fake_openai
+):
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    await run_worker_until_idle()
+    question = await models.Question.objects.aget()
+    fake_openai.failures = 100
+
+    await job_app.configure_task(name="answer_again").defer_async(question_id=question.pk)
+    await run_worker_until_idle()
+
+    await question.arefresh_from_db()
+    assert question.status == models.Question.Status.ANSWERED
+    assert "fake model is down" in question.error
+    assert await models.Answer.objects.acount() == 1
+    assert fake_slack.replies(thread_ts=THREAD)[-1].text.startswith("Sorry")
