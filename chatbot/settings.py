@@ -159,3 +159,7 @@ CHATBOT_MODEL_TIMEOUT = env.float("CHATBOT_MODEL_TIMEOUT", 60.0)
 CHATBOT_MODEL_RETRIES = env.int("CHATBOT_MODEL_RETRIES", 3)
 CHATBOT_MODEL_REQUEST_LIMIT = env.int("CHATBOT_MODEL_REQUEST_LIMIT", 8)
 CHATBOT_MODEL_TOKEN_LIMIT = env.int("CHATBOT_MODEL_TOKEN_LIMIT", 60_000)
+
+# Admin: where "open in Slack" links point, e.g. https://acme.slack.com (Slack's own
+# https://slack.com redirects to the workspace the reviewer is signed in to).
+SLACK_WORKSPACE_URL = env.str("SLACK_WORKSPACE_URL", "https://slack.com").rstrip("/")
