@@ -5,13 +5,14 @@ The index view is Django's own, so the numbers come in through a template tag
 clock here, at the edge, and asks the domain for the figures.
 """
 
+import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from data import models
 from domain import question_review
 
 
@@ -22,12 +23,23 @@ def context(*, request: HttpRequest) -> dict[str, Any]:
     now = timezone.now()
     figures = question_review.overview(now=now)
     changelist = reverse("admin:data_question_changelist")
+    today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     return {
         "overview": figures,
-        "questions_url": changelist,
+        "today_url": _period_url(changelist, start=today, end=today + dt.timedelta(days=1)),
+        "last_7_days_url": _period_url(
+            changelist, start=now - question_review.OVERVIEW_WINDOW, end=now
+        ),
         "down_voted_url": f"{changelist}?feedback=down",
         "unreviewed_url": f"{changelist}?reviewed__exact=0",
+        "p50_latency_s": (
+            None if figures.p50_latency_ms is None else figures.p50_latency_ms / 1000
+        ),
         "category_url": f"{changelist}?category__exact=",
         "categories_total": sum(row.count for row in figures.top_categories),
-        "statuses": models.Question.Status,
     }
+
+
+def _period_url(changelist: str, *, start: dt.datetime, end: dt.datetime) -> str:
+    """The changelist filtered like the "asked at" date filter does."""
+    return f"{changelist}?{urlencode({'asked_at__gte': str(start), 'asked_at__lt': str(end)})}"

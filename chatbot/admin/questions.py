@@ -64,6 +64,14 @@ class FeedbackFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ChannelFilter(admin.AllValuesFieldListFilter):
+    """Slack channel IDs that questions came from (the filter lists the distinct values)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.title = "Slack channel"
+
+
 class AgentRunInline(admin.TabularInline):
     model = models.AgentRun
     fk_name = "question"
@@ -115,7 +123,7 @@ class QuestionAdmin(admin.ModelAdmin):
         FeedbackFilter,
         "reviewed",
         "via",
-        "channel_id",
+        ("channel_id", ChannelFilter),
         "asked_at",
     )
     search_fields = ("text", "answers__text", "asker_name")
@@ -145,7 +153,11 @@ class QuestionAdmin(admin.ModelAdmin):
         (
             "Review",
             {
-                "fields": REVIEW_FIELDS,
+                "fields": (
+                    ("reviewed", "quality_rating"),
+                    ("reviewer", "reviewed_at"),
+                    "review_note",
+                ),
                 "description": "Ticking “reviewed” records you as the reviewer, now, "
                 "unless you pick someone else.",
             },
@@ -176,6 +188,21 @@ class QuestionAdmin(admin.ModelAdmin):
             )
             prefetch_related_objects([question], Prefetch("answers", queryset=answers))
         return question
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        """Leave out what has nothing to say (no error, no thread) to keep the page short."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        shown = []
+        for title, options in fieldsets:
+            if title == "Earlier in the thread" and not obj.thread_ts:
+                continue
+            fields = options["fields"]
+            if not obj.error:
+                fields = tuple(field for field in fields if field != "error")
+            shown.append((title, {**options, "fields": fields}))
+        return shown
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [name for name in flatten_fieldsets(self.fieldsets) if name not in REVIEW_FIELDS]
