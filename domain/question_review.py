@@ -76,6 +76,17 @@ def has_vote(*, vote: str | None = None) -> Exists:
     return Exists(votes.filter(vote=vote) if vote else votes)
 
 
+def search_condition(*, term: str) -> Q:
+    """Questions whose text, asker or any answer contains ``term`` (case-insensitive).
+
+    The answers are matched with ``pk IN (subquery)`` rather than a join, so a question with
+    several matching answers is found once without ``DISTINCT`` over the whole table; both
+    texts have trigram indexes for ``UPPER(text) LIKE``.
+    """
+    answers = models.Answer.objects.filter(text__icontains=term).values("question_id")
+    return Q(text__icontains=term) | Q(asker_name__icontains=term) | Q(pk__in=answers)
+
+
 def vote_count(*, vote: str) -> Coalesce:
     """The number of votes of this kind on all answers of a question, as an annotation.
 

@@ -226,6 +226,8 @@ def test_search_finds_questions_by_question_or_answer_text_once(reviewer_client)
 
     results = response.context["cl"].result_list
     assert sorted(q.pk for q in results) == sorted([by_question.pk, by_answer.pk])
+    phrase = reviewer_client.get(CHANGELIST, {"q": '"certificate first"'})
+    assert listed_ids(phrase) == {by_answer.pk}
 
 
 # The question page.

@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.text import Truncator
+from django.utils.text import Truncator, smart_split, unescape_string_literal
 from procrastinate.contrib.django import app as procrastinate_app
 
 from data import models
@@ -126,7 +126,7 @@ class QuestionAdmin(admin.ModelAdmin):
         ("channel_id", ChannelFilter),
         "asked_at",
     )
-    search_fields = ("text", "answers__text", "asker_name")
+    search_fields = ("text", "answers__text", "asker_name")  # see get_search_results
     search_help_text = "Searches the question, its answers and the asker's name."
     date_hierarchy = "asked_at"
     ordering = ("-asked_at", "-pk")
@@ -188,6 +188,16 @@ class QuestionAdmin(admin.ModelAdmin):
             )
             prefetch_related_objects([question], Prefetch("answers", queryset=answers))
         return question
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[models.Question], search_term: str
+    ) -> tuple[QuerySet[models.Question], bool]:
+        """Every word must match the question, the asker or an answer; never duplicates."""
+        for word in smart_split(search_term):
+            if word[0] in "\"'" and word[-1] == word[0]:
+                word = unescape_string_literal(word)
+            queryset = queryset.filter(question_review.search_condition(term=word))
+        return queryset, False
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         """Leave out what has nothing to say (no error, no thread) to keep the page short."""
