@@ -172,6 +172,13 @@ def run(*, per_day: int, runs: int, show_queries: bool) -> None:
             ).order_by("-asked_at", "-pk")[:50]
         )
 
+    def down_voted_by_exists() -> object:
+        return models.Question.objects.filter(question_review.has_vote(vote="DOWN")).count()
+
+    def down_voted_by_in() -> object:
+        voted = models.Feedback.objects.filter(vote="DOWN").values("answer__question_id")
+        return models.Question.objects.filter(pk__in=voted).count()
+
     cases: list[tuple[str, Callable[[], object]]] = [
         ("admin index with the overview", get("/admin/")),
         ("questions, first page", get(changelist)),
@@ -184,6 +191,8 @@ def run(*, per_day: int, runs: int, show_queries: bool) -> None:
         ("CSV export of 500 questions", export),
         ("query only: votes by JOIN + GROUP BY", page_with_join),
         ("query only: votes by correlated subqueries", page_with_subqueries),
+        ("query only: count 👎 questions by EXISTS", down_voted_by_exists),
+        ("query only: count 👎 questions by IN (subquery)", down_voted_by_in),
     ]
     print(
         f"{total:,} questions, {models.Answer.objects.count():,} answers, "
