@@ -353,6 +353,15 @@ def test_export_csv_has_question_latest_answer_sources_and_votes(reviewer_client
     assert row["reviewed"] == "False"
 
 
+def test_export_csv_keeps_spreadsheets_from_running_formulas(reviewer_client):
+    question = answered_question(text='=HYPERLINK("https://evil.example","click")')
+
+    response = _run_action(reviewer_client, "export_csv", [question])
+
+    row = next(csv.DictReader(io.StringIO(response.content.decode())))
+    assert row["question"] == '\'=HYPERLINK("https://evil.example","click")'
+
+
 def _jobs() -> list[tuple[str, dict]]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT task_name, args FROM procrastinate_jobs ORDER BY id")

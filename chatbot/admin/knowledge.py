@@ -3,7 +3,7 @@
 Documents and chunks are written by ingestion only, so they are read-only here.
 """
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import admin, messages
 from django.db import transaction
@@ -77,6 +77,7 @@ class ChunkInline(admin.TabularInline):
     fields = ("position", "heading_path", "anchor", "excerpt")
     readonly_fields = fields
     ordering = ("position", "pk")
+    classes = ("compact-inline",)
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -101,6 +102,9 @@ class DocumentAdmin(ReadOnlyAdmin):
     ordering = ("source__name", "path", "pk")
     show_full_result_count = False
     inlines = (ChunkInline,)
+
+    class Media:
+        css: ClassVar[dict[str, tuple[str, ...]]] = {"all": ("chatbot/admin/admin.css",)}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[models.Document]:
         return super().get_queryset(request).annotate(chunk_count=Count("chunks"))

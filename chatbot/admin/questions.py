@@ -22,6 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator, smart_split, unescape_string_literal
@@ -32,6 +33,7 @@ from domain import question_review, safe_markdown
 
 REVIEW_FIELDS = ("reviewed", "reviewer", "reviewed_at", "review_note", "quality_rating")
 ANSWER_AGAIN_TASK = "answer_again"
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def slack_message_url(*, channel_id: str, message_ts: str, thread_ts: str = "") -> str:
@@ -90,7 +92,7 @@ class AgentRunInline(admin.TabularInline):
         "error",
     )
     readonly_fields = fields
-    classes = ("agent-runs",)
+    classes = ("agent-runs", "compact-inline")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[models.AgentRun]:
         return super().get_queryset(request).order_by("started_at", "pk")
@@ -105,9 +107,8 @@ class AgentRunInline(admin.TabularInline):
 @admin.register(models.Question)
 class QuestionAdmin(admin.ModelAdmin):
     list_display = (
-        "asked_at",
-        "asker",
-        "channel",
+        "asked",
+        "asker_and_channel",
         "excerpt",
         "category",
         "status",
@@ -116,7 +117,7 @@ class QuestionAdmin(admin.ModelAdmin):
         "down_votes",
         "reviewed",
     )
-    list_display_links = ("asked_at", "excerpt")
+    list_display_links = ("asked", "excerpt")
     list_filter = (
         "status",
         "category",
@@ -165,7 +166,7 @@ class QuestionAdmin(admin.ModelAdmin):
     )
 
     class Media:
-        css: ClassVar[dict[str, tuple[str, ...]]] = {"all": ("chatbot/admin/questions.css",)}
+        css: ClassVar[dict[str, tuple[str, ...]]] = {"all": ("chatbot/admin/admin.css",)}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[models.Question]:
         return (
@@ -244,9 +245,23 @@ class QuestionAdmin(admin.ModelAdmin):
 
     # Columns and read-only fields.
 
+    @admin.display(description="asked", ordering="asked_at")
+    def asked(self, question: models.Question) -> str:
+        """Short enough to keep every column on screen; the year only when it is not this one."""
+        asked_at = timezone.localtime(question.asked_at)
+        same_year = asked_at.year == timezone.localtime().year
+        return date_format(asked_at, "M j, H:i" if same_year else "M j Y, H:i")
+
     @admin.display(description="asker", ordering="asker_name")
     def asker(self, question: models.Question) -> str:
         return question.asker_name or question.asker_id or "—"
+
+    @admin.display(description="asker, channel", ordering="asker_name")
+    def asker_and_channel(self, question: models.Question) -> str:
+        """One column for both, so the whole row fits beside the navigation and filters."""
+        return format_html(
+            '{}<div class="qa-muted">{}</div>', self.asker(question), self.channel(question)
+        )
 
     @admin.display(description="channel", ordering="channel_id")
     def channel(self, question: models.Question) -> str:
@@ -269,8 +284,11 @@ class QuestionAdmin(admin.ModelAdmin):
         return question.up_votes  # type: ignore[attr-defined]
 
     @admin.display(description="👎", ordering="down_votes")
-    def down_votes(self, question: models.Question) -> int:
-        return question.down_votes  # type: ignore[attr-defined]
+    def down_votes(self, question: models.Question) -> str:
+        count: int = question.down_votes  # type: ignore[attr-defined]
+        if not count:
+            return "0"
+        return format_html('<strong class="qa-down">{}</strong>', count)
 
     @admin.display(description="question")
     def question_text(self, question: models.Question) -> SafeString:
@@ -366,6 +384,9 @@ def _csv_value(value: object) -> object:
         return value.isoformat()
     if value is None:
         return ""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        # Questions are typed by anyone in Slack; a spreadsheet must not run them as formulas.
+        return "'" + value
     return value
 
 

@@ -48,7 +48,7 @@ class ReleaseNotesAdmin(admin.ModelAdmin):
     )
 
     class Media:
-        css: ClassVar[dict[str, tuple[str, ...]]] = {"all": ("chatbot/admin/questions.css",)}
+        css: ClassVar[dict[str, tuple[str, ...]]] = {"all": ("chatbot/admin/admin.css",)}
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [
@@ -74,4 +74,4 @@ class ReleaseNotesAdmin(admin.ModelAdmin):
     def rendered(self, notes: models.ReleaseNotes) -> SafeString:
         # render_html escapes any HTML in the notes, so its output is safe to embed.
         html = mark_safe(safe_markdown.render_html(markdown=notes.markdown))
-        return format_html('<div class="qa-answer qa-release-notes">{}</div>', html)
+        return format_html('<div class="qa-answer qa-markdown">{}</div>', html)
