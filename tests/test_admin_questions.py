@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from chatbot.admin import questions as questions_admin
 from data import models
 from tests import admin_support, factories
 
@@ -382,6 +383,18 @@ def test_answer_again_action_queues_a_job_per_question(reviewer_client):
         ("answer_again", {"question_id": second.pk}),
     ]
     assert models.Answer.objects.count() == 2  # the old answers stay
+
+
+def test_answer_again_refuses_a_runaway_selection(reviewer_client, monkeypatch):
+    monkeypatch.setattr(questions_admin, "ANSWER_AGAIN_LIMIT", 2)
+    selected = [answered_question() for _ in range(3)]
+
+    response = _run_action(reviewer_client, "answer_again", selected)
+
+    assert response.status_code == 302
+    assert _jobs() == []
+    page = reviewer_client.get(response["Location"]).content.decode()
+    assert "Select at most 2 questions to answer again; nothing queued." in page
 
 
 def test_users_who_can_only_view_cannot_answer_again_or_mark_reviewed():

@@ -33,6 +33,7 @@ from domain import question_review, safe_markdown
 
 REVIEW_FIELDS = ("reviewed", "reviewer", "reviewed_at", "review_note", "quality_rating")
 ANSWER_AGAIN_TASK = "answer_again"
+ANSWER_AGAIN_LIMIT = 100
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -367,7 +368,18 @@ class QuestionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Answer selected questions again", permissions=["change"])
     def answer_again(self, request: HttpRequest, queryset: QuerySet[models.Question]) -> None:
-        question_ids = list(queryset.order_by("pk").values_list("pk", flat=True))
+        question_ids = list(
+            queryset.order_by("pk").values_list("pk", flat=True)[: ANSWER_AGAIN_LIMIT + 1]
+        )
+        if len(question_ids) > ANSWER_AGAIN_LIMIT:
+            # Each answer costs model calls and may post in Slack; "select all" over a year
+            # of questions is almost certainly a slip.
+            self.message_user(
+                request,
+                f"Select at most {ANSWER_AGAIN_LIMIT} questions to answer again; nothing queued.",
+                messages.ERROR,
+            )
+            return
         with transaction.atomic():
             jobs: list[dict[str, Any]] = [{"question_id": pk} for pk in question_ids]
             procrastinate_app.configure_task(ANSWER_AGAIN_TASK).batch_defer(*jobs)
