@@ -418,6 +418,7 @@ def test_users_who_can_only_view_cannot_answer_again_or_mark_reviewed():
 
 
 def _queries_for(client: Client, url: str) -> int:
+    client.get(url)  # warm per-process caches (content types), as a running server has them
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200
@@ -433,7 +434,7 @@ def _busy_question() -> models.Question:
         factories.FeedbackFactory.create(answer=answer, vote="UP")
     factories.AgentRunFactory.create_batch(5, question=question)
     factories.QuestionFactory.create_batch(
-        3, thread_ts=question.thread_ts, asked_at=question.asked_at - dt.timedelta(minutes=1)
+        49, thread_ts=question.thread_ts, asked_at=question.asked_at - dt.timedelta(minutes=1)
     )
     return question
 
@@ -457,6 +458,8 @@ def test_question_page_query_count_does_not_grow_with_answers_sources_and_runs(r
     simple = answered_question()  # one answer, one source, one run, no votes
     busy = _busy_question()
 
-    assert _queries_for(reviewer_client, change_url(simple)) == _queries_for(
-        reviewer_client, change_url(busy)
-    )
+    one_of_everything = _queries_for(reviewer_client, change_url(simple))
+    many_of_everything = _queries_for(reviewer_client, change_url(busy))
+
+    assert one_of_everything == many_of_everything
+    assert many_of_everything <= 12
