@@ -147,8 +147,9 @@ def test_reviewer_can_read_but_not_change_answers_elsewhere(reviewer_client):
     answered_question(votes=("DOWN",))
 
     assert reviewer_client.get(reverse("admin:data_feedback_changelist")).status_code == 200
-    assert reviewer_client.get(reverse("admin:data_agentrun_changelist")).status_code == 200
+    runs = reviewer_client.get(reverse("admin:data_agentrun_changelist"))
     run = models.AgentRun.objects.get()
+    assert change_url(run.question) in runs.content.decode()
     response = reviewer_client.get(reverse("admin:data_agentrun_change", args=[run.pk]))
     assert response.status_code == 200
     assert b'name="_save"' not in response.content

@@ -467,8 +467,7 @@ class AgentRunAdmin(admin.ModelAdmin):
         "latency_ms",
         "input_tokens",
         "output_tokens",
-        "question_id",
-        "release_notes_id",
+        "run_for",
     )
     list_filter = ("outcome", "agent", "model", "started_at")
     search_fields = ("error", "=model")
@@ -482,3 +481,14 @@ class AgentRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description="for")
+    def run_for(self, run: models.AgentRun) -> str:
+        """A link by id, so the list needs no join to show what the run was for."""
+        if run.question_id is not None:
+            url = reverse("admin:data_question_change", args=[run.question_id])
+            return format_html('<a href="{}">question {}</a>', url, run.question_id)
+        if run.release_notes_id is not None:
+            url = reverse("admin:data_releasenotes_change", args=[run.release_notes_id])
+            return format_html('<a href="{}">release notes {}</a>', url, run.release_notes_id)
+        return "—"
