@@ -165,3 +165,6 @@ CHATBOT_MODEL_TOKEN_LIMIT = env.int("CHATBOT_MODEL_TOKEN_LIMIT", 60_000)
 
 # Knowledge base: files larger than this are reported and skipped by `manage.py ingest_docs`.
 CHATBOT_DOCS_MAX_FILE_BYTES = env.int("CHATBOT_DOCS_MAX_FILE_BYTES", 2_000_000)
+# Admin: where "open in Slack" links point, e.g. https://acme.slack.com (Slack's own
+# https://slack.com redirects to the workspace the reviewer is signed in to).
+SLACK_WORKSPACE_URL = env.str("SLACK_WORKSPACE_URL", "https://slack.com").rstrip("/")
