@@ -276,6 +276,8 @@ def _results(
     rows = {row[0]: row for row in cursor.fetchall()}
     results = []
     for candidate in ranked:
+        if candidate.chunk_id not in rows:
+            continue  # re-ingested between the two statements
         _id, title, heading_path, path, url, anchor, text, snippet = rows[candidate.chunk_id]
         results.append(
             SearchResult(
