@@ -106,7 +106,7 @@ def delete_documents(*, source_id: int, paths: list[str]) -> int:
 
 
 def refresh_search_statistics() -> None:
-    """Recompute the postings and lexicons search reads (see migration 0002_knowledge_search).
+    """Recompute the postings and lexicons search reads (migrations 0002 and 0003, knowledge_*).
 
     Run after the chunks change, outside a transaction. ``CONCURRENTLY`` lets searches keep
     reading the old rows meanwhile; the vacuum afterwards keeps the postings' index-only scans
