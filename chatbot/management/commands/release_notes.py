@@ -42,10 +42,14 @@ class _TerminalProgress:
 
 class Command(BaseCommand):
     help = "Write release notes for the commits in FROM..TO of a git repository."
+    # Model checks query the database; bad git input must get its one-line error without it.
+    requires_system_checks: list[str] = []  # noqa: RUF012 (Django reads it as given)
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        # Our --version names the release; it replaces Django's "print Django's version".
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
 
     def add_arguments(self, parser: CommandParser) -> None:
-        # Our --version names the release; it replaces Django's "print Django's version".
-        parser.conflict_handler = "resolve"
         parser.add_argument("--repo", default=".", help="Path of the git repository.")
         parser.add_argument("--from", dest="from_ref", required=True, help="Start (excluded).")
         parser.add_argument("--to", dest="to_ref", default="HEAD", help="End (included).")
