@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
+import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -79,6 +80,7 @@ class Result:
     output_tokens: int
     duration_s: float
     batches: int
+    model_duration_s: float  # time spent waiting for models (classifier batches and writer)
     posted_channel: str
 
 
@@ -132,6 +134,7 @@ async def generate(
     classifier_model, writer_model = _models(offline=offline)
     runs: list[_AgentOutcome] = []
     batches = 0
+    model_started = time.monotonic()
     if classifier_model:
         classification, batch_runs = await _improve_entries(
             classification=classification,
@@ -150,6 +153,8 @@ async def generate(
         progress.advance()
         runs.append(outcome)
         highlights = written or highlights
+
+    model_duration_s = time.monotonic() - model_started if runs else 0.0
 
     notes = rendering.Notes(
         repository=str(repo),
@@ -214,6 +219,7 @@ async def generate(
         output_tokens=record.output_tokens,
         duration_s=time.monotonic() - started,
         batches=batches,
+        model_duration_s=model_duration_s,
         posted_channel=posted_channel,
     )
 
@@ -249,16 +255,32 @@ def _usage_limits() -> ai_usage.UsageLimits:
     )
 
 
-def _batches(entries: Sequence[cc.Entry], size: int) -> list[list[cc.Entry]]:
+def _batches(entries: Sequence[cc.Entry], *, size: int, concurrency: int) -> list[list[cc.Entry]]:
+    """Unclear entries in batches of at most ``size``, spread evenly over whole rounds.
+
+    The run takes as many model round trips as ``ceil(batches / concurrency)``; filling every
+    slot of the last round with smaller batches costs no extra round and makes each call
+    shorter (a model's latency grows with the tokens it writes).
+    """
     unclear = [entry for entry in entries if not entry.clear]
-    return [unclear[i : i + size] for i in range(0, len(unclear), size)]
+    if not unclear:
+        return []
+    rounds = math.ceil(math.ceil(len(unclear) / size) / concurrency)
+    count = min(len(unclear), rounds * concurrency)
+    return [
+        unclear[i * len(unclear) // count : (i + 1) * len(unclear) // count] for i in range(count)
+    ]
 
 
 async def _improve_entries(
     *, classification: cc.Classification, model: str, repository: str, progress: Progress
 ) -> tuple[cc.Classification, list[_AgentOutcome]]:
     """Ask the classifier about unclear entries, batches in parallel up to the limit."""
-    batches = _batches(classification.entries, settings.CHATBOT_RELEASE_NOTES_BATCH_SIZE)
+    batches = _batches(
+        classification.entries,
+        size=settings.CHATBOT_RELEASE_NOTES_BATCH_SIZE,
+        concurrency=settings.CHATBOT_RELEASE_NOTES_CONCURRENCY,
+    )
     if not batches:
         return classification, []
     progress.stage(name="Classifying with the model", total=len(batches))

@@ -74,7 +74,7 @@ def model_configured(settings):
     settings.CHATBOT_MODEL = "test:model"
     settings.CHATBOT_CLASSIFIER_MODEL = "test:model"
     settings.CHATBOT_RELEASE_NOTES_BATCH_SIZE = 2
-    settings.CHATBOT_RELEASE_NOTES_CONCURRENCY = 2
+    settings.CHATBOT_RELEASE_NOTES_CONCURRENCY = 3
     settings.CHATBOT_MODEL_RETRIES = 1
     return settings
 
