@@ -19,6 +19,7 @@ import math
 import os
 import random
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -261,6 +262,7 @@ def main() -> None:
         started = time.monotonic()
         offline = asyncio.run(_offline_run(repo))
         offline_wall = time.monotonic() - started
+        peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
         started = time.monotonic()
         modelled = asyncio.run(_slow_model_run(repo, args.concurrency, args.batch_size))
@@ -271,8 +273,9 @@ def main() -> None:
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     print(_row("offline", offline, offline_wall))
     print(_row("1 s model", modelled, model_wall))
+    print(f"\npeak memory of this process after the offline run: {peak_rss_mib:.0f} MiB")
     print(
-        f"\n`manage.py release_notes --offline` as a new process (Python and Django start-up, "
+        f"`manage.py release_notes --offline` as a new process (Python and Django start-up, "
         f"imports, database): {cli_wall:.2f} s"
     )
     ideal = modelled.batches / args.concurrency
