@@ -182,7 +182,9 @@ async def _stream_records(*, repo: Path, args: list[str]) -> AsyncIterator[str]:
 
 
 def _parse_commit(record: str) -> Commit:
-    sha, parents, name, email, authored_at, message, rest = record.split(FIELD, 6)
+    sha, parents, name, email, authored_at, remainder = record.split(FIELD, 5)
+    # Split the message off from the right: a message may itself contain the separator.
+    message, rest = remainder.rsplit(FIELD, 1)
     paths = tuple(path for path in rest.lstrip("\x00\n").split("\x00") if path.strip())
     return Commit(
         sha=sha.strip(),

@@ -329,3 +329,31 @@ async def test_json_lists_every_commit_with_what_became_of_it(repo: Repo):
     assert entry["sha"] == fix
     assert {c["disposition"] for c in data["commits"]} == {"LISTED", "SKIPPED"}
     assert all(c["reason"] for c in data["commits"] if c["disposition"] == "SKIPPED")
+
+
+async def test_unusual_paths_and_messages_survive_the_log_parser(repo: Repo):
+    sha = repo.commit(
+        "Fix café menu rendering ✨\n\nA body with git_log's own \x1f separator.\n\n"
+        "Co-authored-by: Zoë <zoe@example.com>",
+        files={"docs/with space.md": "x", "src/naïve/ünïcode.py": "y"},
+    )
+
+    notes = await _notes(repo, "v1.0.0")
+
+    [entry] = notes.classification.entries
+    assert entry.sha == sha
+    assert entry.description == "Fix café menu rendering ✨"
+    assert set(entry.paths) == {"docs/with space.md", "src/naïve/ünïcode.py"}
+    assert "Zoë" in [c.name for c in notes.contributors]
+
+
+def test_slack_text_uses_slack_links_and_bold_headings():
+    from chatbot import release_notes_slack
+
+    text = release_notes_slack.to_mrkdwn(
+        "## 2.0 (2026-11-21)\n\n- **api:** Fix <b> & co ([#1](https://github.com/a/b/pull/1))"
+    )
+
+    assert text == (
+        "*2.0 (2026-11-21)*\n\n- *api:* Fix &lt;b&gt; &amp; co (<https://github.com/a/b/pull/1|#1>)"
+    )

@@ -215,3 +215,50 @@ async def test_offline_flag_uses_no_model_even_when_one_is_configured(repo: Repo
     assert result.model == "offline"
     assert result.model_calls == 0
     assert await models.AgentRun.objects.acount() == 0
+
+
+def test_unclear_entries_are_spread_evenly_over_whole_rounds():
+    import datetime as dt
+
+    from domain import commit_classification as cc
+
+    entry = cc.Entry(
+        sha="0" * 40,
+        shas=("0" * 40,),
+        group=cc.Group.OTHER,
+        scope="",
+        description="wip",
+        breaking_note="",
+        pr=None,
+        authors=(),
+        authored_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        clear=False,
+        subject="wip",
+        body="",
+        paths=(),
+    )
+
+    batches = release_notes._batches([entry] * 1_275, size=25, concurrency=8)
+
+    # 51 batches of 25 would need 7 rounds with 5 slots idle in the last one.
+    assert len(batches) == 56
+    assert max(len(batch) for batch in batches) <= 25
+    assert sum(len(batch) for batch in batches) == 1_275
+
+
+async def test_model_errors_never_fail_the_run(repo: Repo, model_configured):
+    def broken(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        raise RuntimeError("provider exploded")
+
+    with (
+        commit_classifier.agent.override(model=FunctionModel(broken)),
+        highlights_writer.agent.override(model=FunctionModel(broken)),
+    ):
+        result = await _generate(repo)
+
+    assert "- Wip (" in result.markdown
+    outcomes = {
+        run.outcome
+        async for run in models.AgentRun.objects.filter(release_notes_id=result.release_notes_id)
+    }
+    assert outcomes == {"ERROR"}
