@@ -200,7 +200,10 @@ async def generate(
 
     posted_channel = ""
     if post_to and publisher is not None:
-        await publisher.publish(channel=post_to, markdown=markdown)
+        try:
+            await publisher.publish(channel=post_to, markdown=markdown)
+        except PublishFailed as error:
+            raise PublishFailed(f"{error} (stored as release notes #{release_notes_id})") from error
         await sync_to_async(_mark_posted, thread_sensitive=True)(
             release_notes_id=release_notes_id, channel=post_to, posted_at=now
         )

@@ -310,7 +310,7 @@ _DEPENDENCY_PATH = re.compile(
 )
 
 
-def parse_message(commit: git_log.Commit) -> Message:
+def parse_message(*, commit: git_log.Commit) -> Message:
     subject, body = commit.subject, commit.body
     pr: int | None = None
     merge_title = ""
@@ -351,7 +351,7 @@ def parse_message(commit: git_log.Commit) -> Message:
     co_authors = tuple(
         person
         for match in _CO_AUTHOR.finditer(body)
-        if (person := git_log.parse_person(match["person"])) is not None
+        if (person := git_log.parse_person(text=match["person"])) is not None
     )
     cherry = _CHERRY_PICK.search(body)
     reverts = _REVERTS.search(body) if subject.lower().startswith(("revert", "revert:")) else None
@@ -501,7 +501,7 @@ def _find(by_sha: dict[str, git_log.Commit], sha: str) -> str:
 def classify(*, commits: Iterable[git_log.Commit], tip: str) -> Classification:
     """Entries and an account of every commit for the range whose newest commit is ``tip``."""
     by_sha = {commit.sha: commit for commit in commits}
-    messages = {sha: parse_message(commit) for sha, commit in by_sha.items()}
+    messages = {sha: parse_message(commit=commit) for sha, commit in by_sha.items()}
     # Oldest first; git's own order breaks ties between equal timestamps.
     position = {sha: index for index, sha in enumerate(by_sha)}
     chronological = sorted(by_sha, key=lambda s: (by_sha[s].authored_at, -position[s]))
@@ -678,7 +678,7 @@ def contributors(
     for commit in commits:
         if commit.sha not in included:
             continue
-        message = parse_message(commit)
+        message = parse_message(commit=commit)
         for person in dict.fromkeys((commit.author, *message.co_authors)):
             if "[bot]" in person.name or "[bot]" in person.email:
                 continue

@@ -134,7 +134,7 @@ async def remote_url(*, repo: Path, remote: str = "origin") -> str:
     return stdout.strip() if code == 0 else ""
 
 
-def parse_person(text: str) -> Person | None:
+def parse_person(*, text: str) -> Person | None:
     """``Name <email>`` as written in ``Co-authored-by`` trailers."""
     match = _PERSON.match(text)
     if match is None:
@@ -222,7 +222,7 @@ async def earlier_contributors(*, repo: Path, before_sha: str) -> set[str]:
         name, email, *co_authors = record.strip("\n").split(FIELD)
         seen.add(Person(name=name, email=email).key)
         for text in co_authors:
-            person = parse_person(text)
+            person = parse_person(text=text)
             if person is not None:
                 seen.add(person.key)
     return seen

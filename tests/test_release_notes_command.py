@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from data import models
 from tests.fakes import slack_api
@@ -112,6 +112,20 @@ def test_notes_are_posted_to_slack_in_pieces_that_fit(tmp_path: Path, settings):
     assert row.posted_at is not None
 
 
+def test_notes_are_kept_when_slack_refuses_them(repo: Repo, settings):
+    with slack_api.running() as slack:
+        settings.SLACK_API_URL = slack.url
+        slack.fail("chat.postMessage", "channel_not_found")
+
+        with pytest.raises(CommandError, match="channel_not_found") as raised:
+            _run("--repo", str(repo.path), "--from", "v1.0.0", "--post-to", "C0MISSING")
+
+    row = models.ReleaseNotes.objects.get()
+    assert f"stored as release notes #{row.pk}" in str(raised.value)
+    assert row.posted_channel == ""
+    assert row.posted_at is None
+
+
 def _command(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DJANGO_DEBUG": "true"}
     return subprocess.run(
@@ -125,17 +139,34 @@ def _command(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.django_db(transaction=False)
-def test_bad_input_gets_one_line_and_exit_code_2(repo: Repo, tmp_path: Path):
-    not_a_repo = _command("--repo", str(tmp_path / "nowhere"), "--from", "v1.0.0")
-    unknown_ref = _command("--repo", str(repo.path), "--from", "v9.9.9")
-    empty = _command("--repo", str(repo.path), "--from", "HEAD")
+def test_bad_input_from_the_command_line_gets_one_line_and_exit_code_2(repo: Repo):
+    result = _command("--repo", str(repo.path), "--from", "v9.9.9")
 
-    for result, message in (
-        (not_a_repo, "not a git repository"),
-        (unknown_ref, "unknown git ref: v9.9.9"),
-        (empty, "no commits in HEAD..HEAD"),
-    ):
-        assert result.returncode == 2, result.stderr
-        assert result.stdout == ""
-        [line] = result.stderr.strip().splitlines()
-        assert message in line
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == ["CommandError: unknown git ref: v9.9.9"]
+
+
+@pytest.mark.django_db(transaction=False)
+@pytest.mark.parametrize(
+    ("where", "from_ref", "message"),
+    [
+        ("nowhere", "v1.0.0", "not a git repository: "),
+        ("repo", "v9.9.9", "unknown git ref: v9.9.9"),
+        ("repo", "HEAD", "no commits in HEAD..HEAD"),
+        ("plain", "v1.0.0", "not a git repository: "),
+    ],
+)
+def test_bad_input_is_refused_with_exit_code_2(
+    repo: Repo, tmp_path: Path, where, from_ref, message
+):
+    paths = {"nowhere": tmp_path / "nowhere", "repo": repo.path, "plain": tmp_path}
+    (tmp_path / "plain").mkdir()
+    paths["plain"] = tmp_path / "plain"
+
+    with pytest.raises(CommandError, match=message) as raised:
+        _run("--repo", str(paths[where]), "--from", from_ref)
+
+    assert raised.value.returncode == 2
+    assert "\n" not in str(raised.value)
+    assert models.ReleaseNotes.objects.count() == 0

@@ -3,6 +3,7 @@
 The product's own ``AsyncWebClient`` talks to it through ``SLACK_API_URL``. It records every
 call (method and parameters, from JSON or form bodies) and answers ``chat.postMessage`` as
 Slack does, with ``ok`` and a fresh ``ts``; every other method answers ``{"ok": true}``.
+``fail(method, error)`` makes a method answer ``{"ok": false, "error": error}`` instead.
 It runs in its own thread, so sync tests (``call_command``) and async tests can both use it.
 """
 
@@ -29,7 +30,12 @@ class FakeSlackApi:
         self.calls: list[Call] = []
         self._lock = threading.Lock()
         self._ts = itertools.count(1)
+        self._errors: dict[str, str] = {}
         self.url = ""
+
+    def fail(self, method: str, error: str) -> None:
+        with self._lock:
+            self._errors[method] = error
 
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
@@ -38,6 +44,8 @@ class FakeSlackApi:
     def _answer(self, method: str, params: dict[str, Any], authorization: str) -> dict[str, Any]:
         with self._lock:
             self.calls.append(Call(method=method, params=params, authorization=authorization))
+            if method in self._errors:
+                return {"ok": False, "error": self._errors[method]}
             if method == "chat.postMessage":
                 ts = f"1700000000.{next(self._ts):06d}"
                 return {
