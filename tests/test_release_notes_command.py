@@ -160,9 +160,8 @@ def test_bad_input_from_the_command_line_gets_one_line_and_exit_code_2(repo: Rep
 def test_bad_input_is_refused_with_exit_code_2(
     repo: Repo, tmp_path: Path, where, from_ref, message
 ):
-    paths = {"nowhere": tmp_path / "nowhere", "repo": repo.path, "plain": tmp_path}
-    (tmp_path / "plain").mkdir()
-    paths["plain"] = tmp_path / "plain"
+    (tmp_path / "plain").mkdir()  # a directory, but not a repository
+    paths = {"nowhere": tmp_path / "nowhere", "repo": repo.path, "plain": tmp_path / "plain"}
 
     with pytest.raises(CommandError, match=message) as raised:
         _run("--repo", str(paths[where]), "--from", from_ref)
