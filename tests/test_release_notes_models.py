@@ -15,7 +15,7 @@ from pydantic_ai.messages import (
 )
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from application import release_notes
+from application import release_notes, release_notes_agents
 from application.agents import commit_classifier, highlights_writer
 from data import models
 from tests.git_repos import Repo
@@ -238,7 +238,7 @@ def test_unclear_entries_are_spread_evenly_over_whole_rounds():
         paths=(),
     )
 
-    batches = release_notes._batches([entry] * 1_275, size=25, concurrency=8)
+    batches = release_notes_agents.plan_batches(entries=[entry] * 1_275, size=25, concurrency=8)
 
     # 51 batches of 25 would need 7 rounds with 5 slots idle in the last one.
     assert len(batches) == 56
