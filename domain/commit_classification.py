@@ -192,7 +192,7 @@ _TYPES: dict[str, Group] = {
     "chore": Group.BUILD,
     "style": Group.BUILD,
     "deps": Group.DEPENDENCIES,
-    "revert": Group.FIXES,
+    "revert": Group.CHANGES,
 }
 _DEPENDENCY_SCOPES = frozenset({"deps", "deps-dev", "dependencies", "dependency", "dev-deps"})
 
@@ -255,7 +255,7 @@ _VERB_GROUPS: dict[str, Group] = {
         "decrease decreases reduce reduces raise raises lower lowers limit limits make makes "
         "let lets show shows hide hides display displays return returns respect honor honour "
         "set sets expand extend extends refine polish convert converts default mark skip "
-        "migrate migrates require requires keep",
+        "migrate migrates require requires keep revert reverts reverted undo",
     ),
 }
 _PERFORMANCE_WORDS = re.compile(

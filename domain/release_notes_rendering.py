@@ -80,7 +80,7 @@ def summary(*, classification: cc.Classification) -> str:
 
 def _link(entry: cc.Entry, links: Links | None) -> str:
     if entry.pr is not None:
-        label = f"#{entry.pr}"
+        label = f"!{entry.pr}" if links and links.gitlab else f"#{entry.pr}"
         return f"[{label}]({links.pull_request(entry.pr)})" if links else label
     label = entry.sha[:7]
     return f"[{label}]({links.commit(entry.sha)})" if links else label

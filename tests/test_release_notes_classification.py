@@ -357,3 +357,26 @@ def test_slack_text_uses_slack_links_and_bold_headings():
     assert text == (
         "*2.0 (2026-11-21)*\n\n- *api:* Fix &lt;b&gt; &amp; co (<https://github.com/a/b/pull/1|#1>)"
     )
+
+
+async def test_gitlab_merge_request_is_one_entry_titled_by_the_request(repo: Repo):
+    repo.branch("feature")
+    repo.commit("WIP first pass")
+    repo.commit("Address review comments")
+    repo.checkout("main")
+    merge = repo.merge(
+        "feature",
+        "Merge branch 'feature' into 'main'\n\nAdd SAML single sign-on\n\n"
+        "See merge request acme/widgets!42",
+    )
+    repo.git("remote", "add", "origin", "git@gitlab.com:acme/widgets.git")
+
+    notes = await _notes(repo, "v1.0.0")
+
+    [entry] = notes.classification.entries
+    assert (entry.sha, entry.pr, entry.description) == (merge, 42, "Add SAML single sign-on")
+    assert entry.group is cc.Group.FEATURES
+    assert (
+        "- Add SAML single sign-on ([!42](https://gitlab.com/acme/widgets/-/merge_requests/42))"
+        in rendering.markdown(notes=notes)
+    )
