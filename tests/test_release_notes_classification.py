@@ -380,3 +380,14 @@ async def test_gitlab_merge_request_is_one_entry_titled_by_the_request(repo: Rep
         "- Add SAML single sign-on ([!42](https://gitlab.com/acme/widgets/-/merge_requests/42))"
         in rendering.markdown(notes=notes)
     )
+
+
+async def test_earlier_co_authors_are_not_first_time_contributors(tmp_path: Path):
+    repo = Repo(tmp_path / "repo")
+    repo.commit("Initial commit\n\nCo-authored-by: Erin Early <erin@example.com>")
+    repo.tag("v1")
+    repo.commit("Add webhooks", author=("Erin Early", "ERIN@example.com"))
+
+    notes = await _notes(repo, "v1")
+
+    assert [(c.name, c.first_time) for c in notes.contributors] == [("Erin Early", False)]
