@@ -418,12 +418,11 @@ def group_for(*, message: Message, paths: Sequence[str]) -> Group:
     if message.kind and message.kind != "chore":
         return _TYPES[message.kind]
     by_path = _path_group(paths)
+    if by_path is not None:
+        # "Fix typo in README", "Add tests for X", "Fix CI cache": a change that only touches
+        # docs, tests, build files or lockfiles is that kind of work, whatever its verb.
+        return by_path
     verb = _VERB_GROUPS.get(_first_word(message.description))
-    if by_path is not None and (verb is None or verb not in {Group.FIXES, Group.FEATURES}):
-        return by_path
-    if by_path in {Group.DOCUMENTATION, Group.TESTS}:
-        # "Fix typo in README", "Add tests for X": the paths say what kind of work it was.
-        return by_path
     if verb in {Group.CHANGES, Group.REFACTORING, None} and _PERFORMANCE_WORDS.search(
         message.description
     ):

@@ -147,6 +147,7 @@ def data(*, notes: Notes) -> dict[str, Any]:
                         "sha": entry.sha,
                         "commit_url": notes.links.commit(entry.sha) if notes.links else None,
                         "commits": list(entry.shas),
+                        "authored_at": entry.authored_at.isoformat(),
                         "authors": [person.name for person in entry.authors],
                     }
                     for entry in entries

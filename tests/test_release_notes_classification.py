@@ -99,6 +99,7 @@ async def test_plain_subjects_are_classified_by_verb_and_paths_leaving_little_in
     repo.commit("Rename internal helpers (#106)")
     repo.commit("Remove the deprecated --legacy flag (#107)")
     repo.commit("Update CI matrix", files={".github/workflows/ci.yml": "on: push"})
+    repo.commit("Fix the CI cache key", files={".github/workflows/ci.yml": "on: pull_request"})
     repo.commit("net/http: fix timeout handling on idle connections")
     repo.commit("[ui] Prevent double submission of forms")
 
@@ -120,7 +121,7 @@ async def test_plain_subjects_are_classified_by_verb_and_paths_leaving_little_in
         "Improve error messages for invalid tokens",
         "Remove the deprecated --legacy flag",
     ]
-    assert groups["BUILD"] == ["Update CI matrix"]
+    assert groups["BUILD"] == ["Update CI matrix", "Fix the CI cache key"]
     assert "OTHER" not in groups
     # The scope of "net/http: fix ..." is kept, and the PR number becomes a link target.
     entries = {entry.description: entry for entry in notes.classification.entries}
