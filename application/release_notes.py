@@ -20,6 +20,7 @@ from asgiref.sync import sync_to_async
 from django import db
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from domain import agent_runs, git_log, release_notes_records
 from domain import commit_classification as cc
@@ -199,7 +200,7 @@ async def generate(
         except PublishFailed as error:
             raise PublishFailed(f"{error} (stored as release notes #{release_notes_id})") from error
         await sync_to_async(_mark_posted, thread_sensitive=True)(
-            release_notes_id=release_notes_id, channel=post_to, posted_at=now
+            release_notes_id=release_notes_id, channel=post_to, posted_at=timezone.now()
         )
         posted_channel = post_to
 
