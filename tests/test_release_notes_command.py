@@ -169,3 +169,14 @@ def test_bad_input_is_refused_with_exit_code_2(
     assert raised.value.returncode == 2
     assert "\n" not in str(raised.value)
     assert models.ReleaseNotes.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=False)
+def test_a_ref_that_looks_like_an_option_is_only_a_ref(repo: Repo, tmp_path: Path):
+    target = tmp_path / "written-by-git"
+
+    with pytest.raises(CommandError, match="unknown git ref") as raised:
+        _run("--repo", str(repo.path), f"--from=--output={target}")
+
+    assert raised.value.returncode == 2
+    assert not target.exists()
