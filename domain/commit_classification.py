@@ -142,7 +142,7 @@ def _reason_kind(reason: str) -> str:
 _CONVENTIONAL = re.compile(
     r"^(?P<type>[a-zA-Z]+)(?:\((?P<scope>[^()\n]*)\))?(?P<bang>!)?:\s*(?P<desc>\S.*)$"
 )
-_PATH_PREFIX = re.compile(r"^(?P<scope>[\w./,*-]+):\s+(?P<desc>\S.*)$")
+_PATH_PREFIX = re.compile(r"^(?P<scope>[\w./,*-]+(?: [\w./-]+){0,2}):\s+(?P<desc>\S.*)$")
 _BRACKET_PREFIX = re.compile(r"^\[(?P<scope>[^\]]{1,40})\]\s*:?\s*(?P<desc>\S.*)$")
 _PR_SUFFIX = re.compile(r"\s*\((?:[\w.-]+/[\w.-]+)?#(?P<pr>\d+)\)\s*$")
 _GITHUB_MERGE = re.compile(r"^Merge pull request #(?P<pr>\d+) from (?P<branch>\S+)")
@@ -192,6 +192,8 @@ _TYPES: dict[str, Group] = {
     "chore": Group.BUILD,
     "style": Group.BUILD,
     "deps": Group.DEPENDENCIES,
+    "lint": Group.BUILD,
+    "readme": Group.DOCUMENTATION,
     "revert": Group.CHANGES,
 }
 _DEPENDENCY_SCOPES = frozenset({"deps", "deps-dev", "dependencies", "dependency", "dev-deps"})
@@ -244,7 +246,7 @@ _VERB_GROUPS: dict[str, Group] = {
     **_verbs(
         Group.BUILD,
         "ci build builds lint lints format formats formatted style chore ignore configure "
-        "setup dockerize package packaging release",
+        "setup dockerize package packaging",
     ),
     **_verbs(
         Group.CHANGES,
@@ -343,7 +345,7 @@ def parse_message(*, commit: git_log.Commit) -> Message:
         description = conventional["desc"].strip()
         bang = conventional["bang"] is not None
     elif (prefix := _BRACKET_PREFIX.match(description) or _PATH_PREFIX.match(description)) and (
-        len(prefix["desc"].split()) >= 2
+        _is_scope_prefix(scope=prefix["scope"], description=prefix["desc"])
     ):
         scope, description = prefix["scope"].strip(), prefix["desc"].strip()
     breaking_footer = _BREAKING_FOOTER.search(body)
@@ -368,6 +370,15 @@ def parse_message(*, commit: git_log.Commit) -> Message:
         skip_reason=_skip_reason(commit=commit, kind=kind, scope=scope, text=text),
         merge_title=merge_title,
     )
+
+
+def _is_scope_prefix(*, scope: str, description: str) -> bool:
+    """Whether "x: rest" names a component ("net/http:", "Release notes:") rather than being
+    a sentence with a colon ("Fix crash: handle empty input")."""
+    if len(description.split()) < 2:
+        return False
+    words = scope.split()
+    return len(words) == 1 or words[0].lower() not in _VERB_GROUPS
 
 
 def _tidy(description: str) -> str:

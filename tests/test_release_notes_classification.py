@@ -102,16 +102,23 @@ async def test_plain_subjects_are_classified_by_verb_and_paths_leaving_little_in
     repo.commit("Fix the CI cache key", files={".github/workflows/ci.yml": "on: pull_request"})
     repo.commit("net/http: fix timeout handling on idle connections")
     repo.commit("[ui] Prevent double submission of forms")
+    repo.commit("Release notes: add contributor lists (#108)")
+    repo.commit("Fix crash: handle missing config (#109)")
 
     notes = await _notes(repo, "v1.0.0")
 
     groups = _groups(notes)
+    # Within a group: entries without a scope first, then by scope, each oldest first.
     assert groups["FIXES"] == [
         "Fix crash when the config file is empty",
+        "Fix crash: handle missing config",
         "Fix timeout handling on idle connections",
         "Prevent double submission of forms",
     ]
-    assert groups["FEATURES"] == ["Add dark mode to the settings page"]
+    assert groups["FEATURES"] == [
+        "Add dark mode to the settings page",
+        "Add contributor lists",
+    ]
     assert groups["DEPENDENCIES"] == ["Bump lodash from 4.17.20 to 4.17.21"]
     assert groups["DOCUMENTATION"] == ["Update installation guide"]
     assert groups["TESTS"] == ["Add tests for the importer"]
