@@ -28,8 +28,18 @@ lint: sync
 typecheck: sync
 	DJANGO_DEBUG=true $(UV) run --frozen mypy .
 
-test: lint typecheck
+test: lint typecheck chromium
 	$(UV) run --frozen pytest
+
+# The admin's browser test drives Debian's Chromium (never a browser download of its own).
+# As root, install it when it is missing; otherwise that test is skipped, saying why.
+.PHONY: chromium
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing chromium for the browser test"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null) \
+			|| echo "Could not install chromium; the browser test will be skipped"; \
+	fi
 
 clean-data:
 	rm -rf .data

@@ -166,3 +166,10 @@ CHATBOT_MODEL_RETRY_BACKOFF = env.float("CHATBOT_MODEL_RETRY_BACKOFF", 1.0)
 
 # Knowledge base: files larger than this are reported and skipped by `manage.py ingest_docs`.
 CHATBOT_DOCS_MAX_FILE_BYTES = env.int("CHATBOT_DOCS_MAX_FILE_BYTES", 2_000_000)
+# Admin: where "open in Slack" links point, e.g. https://acme.slack.com (Slack's own
+# https://slack.com redirects to the workspace the reviewer is signed in to).
+SLACK_WORKSPACE_URL = env.str("SLACK_WORKSPACE_URL", "https://slack.com").rstrip("/")
+# Release notes (manage.py release_notes): unclear commits go to the classifier model in
+# batches of this size, this many batches at a time.
+CHATBOT_RELEASE_NOTES_BATCH_SIZE = env.int("CHATBOT_RELEASE_NOTES_BATCH_SIZE", 25)
+CHATBOT_RELEASE_NOTES_CONCURRENCY = env.int("CHATBOT_RELEASE_NOTES_CONCURRENCY", 4)

@@ -106,11 +106,14 @@ def delete_documents(*, source_id: int, paths: list[str]) -> int:
 
 
 def refresh_search_statistics() -> None:
-    """Recount the lexicons search weighs terms and corrects typos with.
+    """Recompute the postings and lexicons search reads (migrations 0002 and 0003, knowledge_*).
 
-    Run after the chunks change. ``CONCURRENTLY`` lets searches keep reading the old counts
-    while the new ones are computed.
+    Run after the chunks change, outside a transaction. ``CONCURRENTLY`` lets searches keep
+    reading the old rows meanwhile; the vacuum afterwards keeps the postings' index-only scans
+    from visiting the table.
     """
     with connection.cursor() as cursor:
-        cursor.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY knowledge_term_stats")
-        cursor.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY knowledge_word_stats")
+        for view in ("knowledge_postings", "knowledge_term_stats", "knowledge_word_stats"):
+            cursor.execute(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {view}")
+        if not connection.in_atomic_block:
+            cursor.execute("VACUUM (ANALYZE) knowledge_postings")

@@ -11,6 +11,7 @@ are registered on the fly with handlers that keep their readable text, so they n
 the parse nor leak markup into the text.
 """
 
+import copy
 import io
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -122,7 +123,7 @@ def parse_markdown(*, text: str, fallback_title: str) -> chunking.ParsedDocument
                     level=int(token.tag[1]), text=heading, anchor=_unique(heading, anchors)
                 )
             case "paragraph_open":
-                content = tokens[index + 1].content
+                content = _one_line(tokens[index + 1].content)
                 if depth:
                     bullet = "- " if item_start else "  "
                     content = "  " * (depth - 1) + bullet + content
@@ -147,6 +148,11 @@ def parse_markdown(*, text: str, fallback_title: str) -> chunking.ParsedDocument
                 collector.block("\n".join(rows))
                 rows = []
     return collector.document()
+
+
+def _one_line(text: str) -> str:
+    """A paragraph on one line: its source line breaks are layout, not meaning."""
+    return re.sub(r"[ \t]*\n[ \t]*", " ", text.strip())
 
 
 def _inline_plain(token: Token) -> str:
@@ -315,7 +321,7 @@ _rst_settings.character_level_inline_markup = False
 
 def parse_rst(*, text: str, fallback_title: str) -> chunking.ParsedDocument:
     _register_unknown(text)
-    settings = docutils.frontend.Values(_rst_settings.__dict__)
+    settings = copy.copy(_rst_settings)
     settings.warning_stream = io.StringIO()
     document = docutils.utils.new_document("<document>", settings)
     docutils.parsers.rst.Parser().parse(text, document)
@@ -376,7 +382,7 @@ def _rst_blocks(node: nodes.Node) -> list[str]:
             return blocks
         return [f"{label}: " + "\n\n".join(blocks)] if blocks else []
     if isinstance(node, nodes.TextElement):
-        return [_inline(node)]
+        return [_one_line(_inline(node))]
     if isinstance(node, nodes.Element):
         return _rst_children(node)
     return [node.astext()]

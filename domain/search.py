@@ -29,12 +29,8 @@ HIGHLIGHT_STOP = "**"
 _POOL_SIZE = 60
 # Longest questions keep only their rarest terms: more add noise and cost, not recall.
 _MAX_TERMS = 16
-# A term in more than this share of chunks does not select candidates (it still scores).
-_COMMON_TERM_SHARE = 0.2
 # Least trigram similarity for replacing an unknown word (e.g. "mangers" -> "managers").
 _MIN_TYPO_SIMILARITY = 0.45
-# ts_rank weights for labels {D, C, B, A}: headings (A) count more than body text (B).
-_RANK_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
 # Re-ranking: the full-text score (scaled to at most 1) plus these signals, each in [0, 1].
 _HEADING_WEIGHT = 0.35
 _TITLE_WEIGHT = 0.2
@@ -66,7 +62,8 @@ async def search(*, query: str, limit: int = 5) -> list[SearchResult]:
 class _Term:
     lexeme: str
     position: int
-    weight: float  # inverse document frequency, lowered for a typo correction
+    factor: float  # 1, or the similarity of a typo correction to the word it replaces
+    weight: float  # inverse document frequency times factor
     share: float  # share of chunks containing it
 
 
@@ -161,7 +158,13 @@ def _terms(rows: list[tuple[str, int, float, int, int]]) -> list[_Term]:
         if ndoc == 0:
             continue  # not in the documentation: it can neither find nor rank anything
         idf = math.log(1 + (total - ndoc + 0.5) / (ndoc + 0.5))
-        term = _Term(lexeme=lexeme, position=position, weight=idf * factor, share=ndoc / total)
+        term = _Term(
+            lexeme=lexeme,
+            position=position,
+            factor=factor,
+            weight=idf * factor,
+            share=ndoc / total,
+        )
         if lexeme not in best or best[lexeme].weight < term.weight:
             best[lexeme] = term
     rarest = sorted(best.values(), key=lambda t: (-t.weight, t.lexeme))[:_MAX_TERMS]
@@ -178,52 +181,55 @@ def _or_query(terms: list[_Term]) -> str:
 
 
 def _candidates(cursor: CursorWrapper, terms: list[_Term]) -> list[_Candidate]:
-    selecting = [t for t in terms if t.share <= _COMMON_TERM_SHARE] or terms
+    """The best-scoring chunks by BM25 over the postings, with the re-ranking signals."""
     pairs = [(a, b) for a, b in itertools.pairwise(terms) if a.lexeme != b.lexeme]
-    params: dict[str, str | int | float] = {
-        "weights": _RANK_WEIGHTS,
-        "select": _or_query(selecting),
+    params: dict[str, object] = {
+        "lexemes": [t.lexeme for t in terms],
+        "factors": [t.factor for t in terms],
         "pool": _POOL_SIZE,
     }
-    score_parts, heading_parts, title_parts, path_parts, pair_parts = [], [], [], [], []
+    field_parts: dict[str, list[str]] = {"hv": [], "tv": [], "pv": []}
+    pair_parts = []
     for i, term in enumerate(terms):
         params[f"t{i}"] = _quote(term.lexeme)
         params[f"w{i}"] = term.weight
-        score_parts.append(
-            f"%(w{i})s * ts_rank(%(weights)s::float4[], c.search_vector, %(t{i})s::tsquery, 1)"
-        )
-        heading_parts.append(f"(CASE WHEN hv @@ %(t{i})s::tsquery THEN %(w{i})s ELSE 0 END)")
-        title_parts.append(f"(CASE WHEN tv @@ %(t{i})s::tsquery THEN %(w{i})s ELSE 0 END)")
-        path_parts.append(f"(CASE WHEN pv @@ %(t{i})s::tsquery THEN %(w{i})s ELSE 0 END)")
+        for field, parts in field_parts.items():
+            parts.append(f"(CASE WHEN {field} @@ %(t{i})s::tsquery THEN %(w{i})s ELSE 0 END)")
     for i, (a, b) in enumerate(pairs):
         distance = max(1, b.position - a.position)
         params[f"p{i}"] = f"{_quote(a.lexeme)} <{distance}> {_quote(b.lexeme)}"
         params[f"pw{i}"] = (a.weight + b.weight) / 2
-        pair_parts.append(
-            f"(CASE WHEN c.search_vector @@ %(p{i})s::tsquery THEN %(pw{i})s ELSE 0 END)"
-        )
+        pair_parts.append(f"(CASE WHEN sv @@ %(p{i})s::tsquery THEN %(pw{i})s ELSE 0 END)")
     sql = f"""
-        SELECT pool.id, pool.base,
-               {" + ".join(heading_parts)},
-               {" + ".join(title_parts)},
-               {" + ".join(path_parts)},
-               {" + ".join(pair_parts) or "0"}
-        FROM (
-            SELECT c.id, {" + ".join(score_parts)} AS base
-            FROM data_chunk AS c
-            WHERE c.search_vector @@ %(select)s::tsquery
-            ORDER BY base DESC, c.id
+        WITH pool AS (
+            SELECT p.chunk_id,
+                   sum(p.score * (%(factors)s::float8[])[
+                       array_position(%(lexemes)s::text[], p.lexeme)
+                   ]) AS base
+            FROM knowledge_postings AS p
+            WHERE p.lexeme = ANY(%(lexemes)s::text[])
+            GROUP BY p.chunk_id
+            ORDER BY base DESC, p.chunk_id
             LIMIT %(pool)s
-        ) AS pool
-        JOIN data_chunk AS c ON c.id = pool.id
+        )
+        SELECT pool.chunk_id, pool.base,
+               {" + ".join(field_parts["hv"])},
+               {" + ".join(field_parts["tv"])},
+               {" + ".join(field_parts["pv"])},
+               {" + ".join(pair_parts) or "0"}
+        FROM pool
+        JOIN data_chunk AS c ON c.id = pool.chunk_id
         JOIN data_document AS d ON d.id = c.document_id
         CROSS JOIN LATERAL (
-            SELECT to_tsvector('english', regexp_replace(c.heading_path, '^.* > ', '')) AS hv,
+            -- Concatenating detoasts the search vector once per row, not once per phrase.
+            SELECT c.search_vector || ''::tsvector AS sv,
+                   to_tsvector('english', regexp_replace(c.heading_path, '^.* > ', '')) AS hv,
                    to_tsvector('english', d.title) AS tv,
                    to_tsvector('english', translate(d.path, '/_-.', '    ')) AS pv
+            OFFSET 0
         ) AS fields
     """
-    cursor.execute(sql, params)
+    cursor.execute(sql, params)  # type: ignore[arg-type]
     total = sum(t.weight for t in terms)
     pair_total = sum((a.weight + b.weight) / 2 for a, b in pairs) or 1.0
     return [
@@ -270,6 +276,8 @@ def _results(
     rows = {row[0]: row for row in cursor.fetchall()}
     results = []
     for candidate in ranked:
+        if candidate.chunk_id not in rows:
+            continue  # re-ingested between the two statements
         _id, title, heading_path, path, url, anchor, text, snippet = rows[candidate.chunk_id]
         results.append(
             SearchResult(

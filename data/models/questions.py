@@ -1,7 +1,9 @@
 """Questions asked in Slack (or the terminal), their answers, citations, agent runs, feedback."""
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
+from django.db.models.functions import Upper
 
 
 class SlackEvent(models.Model):
@@ -81,6 +83,8 @@ class Question(models.Model):
             models.Index(fields=["asked_at", "id"], name="question_asked_at_idx"),
             models.Index(fields=["status"], name="question_status_idx"),
             models.Index(fields=["channel_id", "thread_ts"], name="question_thread_idx"),
+            # Admin search: Django's icontains is UPPER(text) LIKE, which this index serves.
+            GinIndex(OpClass(Upper("text"), name="gin_trgm_ops"), name="question_text_search_trgm"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -107,6 +111,12 @@ class Answer(models.Model):
         max_length=50, blank=True, help_text="Set once delivered; never posted twice."
     )
     delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # Admin search: Django's icontains is UPPER(text) LIKE, which this index serves.
+            GinIndex(OpClass(Upper("text"), name="gin_trgm_ops"), name="answer_text_search_trgm"),
+        ]
 
     def __str__(self) -> str:
         return f"Answer {self.pk} to question {self.question_id}"

@@ -1,0 +1,299 @@
+"""Generate release notes for a git range: read, classify, optionally ask models, store, post.
+
+The offline classification always runs and is always the fallback: a model only improves the
+entries it was asked about, batch by batch, and a batch whose answer stays invalid after
+pydantic-ai's retries (or times out, or errors) keeps its offline entries. The run, the notes
+and every agent call are written in one transaction after all network work is done; posting to
+a channel happens after that write, so a stored run never depends on Slack being up.
+"""
+
+import asyncio
+import dataclasses
+import datetime as dt
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from asgiref.sync import sync_to_async
+from django import db
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from domain import agent_runs, git_log, release_notes_records
+from domain import commit_classification as cc
+from domain import release_notes_rendering as rendering
+
+if TYPE_CHECKING:
+    from application import release_notes_agents
+
+logger = logging.getLogger(__name__)
+
+OFFLINE = "offline"
+
+
+class EmptyRange(Exception):
+    """The range holds no commits (e.g. ``--from`` is not behind ``--to``)."""
+
+
+class PublishFailed(Exception):
+    """The notes were stored but could not be posted."""
+
+
+class Progress(Protocol):
+    """Where a long run reports how far it got (a progress bar on a terminal, or nothing)."""
+
+    def stage(self, *, name: str, total: int | None) -> None: ...
+
+    def advance(self, *, steps: int = 1) -> None: ...
+
+
+class Publisher(Protocol):
+    """Posts finished notes somewhere people read them (Slack in production)."""
+
+    async def publish(self, *, channel: str, markdown: str) -> None: ...
+
+
+class NoProgress:
+    def stage(self, *, name: str, total: int | None) -> None:
+        pass
+
+    def advance(self, *, steps: int = 1) -> None:
+        pass
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Result:
+    release_notes_id: int
+    markdown: str
+    data: dict[str, Any]
+    model: str
+    summary: str
+    commit_count: int
+    group_count: int
+    model_calls: int
+    input_tokens: int
+    output_tokens: int
+    duration_s: float
+    batches: int
+    model_duration_s: float  # time spent waiting for models (classifier batches and writer)
+    posted_channel: str
+
+
+async def generate(
+    *,
+    repo: Path,
+    from_ref: str,
+    to_ref: str = "HEAD",
+    version: str = "",
+    offline: bool = False,
+    post_to: str = "",
+    publisher: Publisher | None = None,
+    progress: Progress | None = None,
+    now: dt.datetime,
+) -> Result:
+    """Notes for ``from_ref..to_ref`` of the repository at ``repo``, stored and maybe posted.
+
+    Raises ``git_log.NotARepository``, ``git_log.UnknownRef`` and ``EmptyRange`` for bad input,
+    and ``PublishFailed`` when posting fails after the notes were stored.
+    """
+    started = time.monotonic()
+    progress = progress or NoProgress()
+    await git_log.check_repository(repo=repo)
+    repo = await asyncio.to_thread(repo.resolve)
+    from_sha = await git_log.resolve(repo=repo, ref=from_ref)
+    to_sha = await git_log.resolve(repo=repo, ref=to_ref)
+    total = await git_log.count(repo=repo, from_sha=from_sha, to_sha=to_sha)
+    if total == 0:
+        raise EmptyRange(f"no commits in {from_ref}..{to_ref}")
+
+    progress.stage(name="Reading commits", total=total)
+    async with asyncio.TaskGroup() as group:
+        earlier_task = group.create_task(
+            git_log.earlier_contributors(repo=repo, before_sha=from_sha)
+        )
+        remote_task = group.create_task(git_log.remote_url(repo=repo))
+        commits = await _read(repo=repo, from_sha=from_sha, to_sha=to_sha, progress=progress)
+
+    classification = await asyncio.to_thread(cc.classify, commits=commits, tip=to_sha)
+    contributors = cc.contributors(
+        commits=commits, classification=classification, earlier=earlier_task.result()
+    )
+    del commits  # the entries keep what the notes need
+
+    classifier_model, writer_model = _models(offline=offline)
+    runs: list[release_notes_agents.AgentOutcome] = []
+    batches = 0
+    model_started = time.monotonic()
+    if classifier_model or writer_model:
+        # pydantic-ai takes seconds to import; offline runs (CI, no model configured) skip it.
+        import application.release_notes_agents
+    if classifier_model:
+        classification, batch_runs = await application.release_notes_agents.improve_entries(
+            classification=classification,
+            model=classifier_model,
+            repository=str(repo),
+            progress=progress,
+        )
+        batches = len(batch_runs)
+        runs += batch_runs
+    highlights = _offline_highlights(classification=classification, contributors=contributors)
+    if writer_model:
+        progress.stage(name="Writing highlights", total=1)
+        written, outcome = await application.release_notes_agents.write_highlights(
+            classification=classification, model=writer_model, version=version or to_ref
+        )
+        progress.advance()
+        runs.append(outcome)
+        highlights = written or highlights
+
+    model_duration_s = time.monotonic() - model_started if runs else 0.0
+
+    notes = rendering.Notes(
+        repository=str(repo),
+        from_ref=from_ref,
+        to_ref=to_ref,
+        from_sha=from_sha,
+        to_sha=to_sha,
+        version=version,
+        date=now.date(),
+        highlights=highlights,
+        classification=classification,
+        contributors=contributors,
+        links=rendering.links_for(remote_url=remote_task.result()),
+    )
+    markdown = rendering.markdown(notes=notes)
+    data = rendering.data(notes=notes)
+    model_name = " / ".join(dict.fromkeys(m for m in (classifier_model, writer_model) if m))
+    model_name = model_name or OFFLINE
+    duration_s = time.monotonic() - started
+    record = release_notes_records.NewReleaseNotes(
+        repository=str(repo),
+        from_ref=from_ref,
+        to_ref=to_ref,
+        from_sha=from_sha,
+        to_sha=to_sha,
+        version=version,
+        markdown=markdown,
+        data=data,
+        model=model_name,
+        commit_count=total,
+        counts=data["counts"],
+        model_calls=sum(run.requests for run in runs),
+        input_tokens=sum(run.record.input_tokens for run in runs),
+        output_tokens=sum(run.record.output_tokens for run in runs),
+        duration_ms=round(duration_s * 1000),
+        created_at=now,
+    )
+    release_notes_id = await sync_to_async(_save, thread_sensitive=True)(
+        notes=record, runs=[run.record for run in runs]
+    )
+    # Give the connection back before talking to Slack.
+    await sync_to_async(_release_connection, thread_sensitive=True)()
+
+    posted_channel = ""
+    if post_to and publisher is not None:
+        try:
+            await publisher.publish(channel=post_to, markdown=markdown)
+        except PublishFailed as error:
+            raise PublishFailed(f"{error} (stored as release notes #{release_notes_id})") from error
+        await sync_to_async(_mark_posted, thread_sensitive=True)(
+            release_notes_id=release_notes_id, channel=post_to, posted_at=timezone.now()
+        )
+        posted_channel = post_to
+
+    return Result(
+        release_notes_id=release_notes_id,
+        markdown=markdown,
+        data=data,
+        model=model_name,
+        summary=rendering.summary(classification=classification),
+        commit_count=total,
+        group_count=len(classification.grouped()),
+        model_calls=record.model_calls,
+        input_tokens=record.input_tokens,
+        output_tokens=record.output_tokens,
+        duration_s=time.monotonic() - started,
+        batches=batches,
+        model_duration_s=model_duration_s,
+        posted_channel=posted_channel,
+    )
+
+
+async def _read(
+    *, repo: Path, from_sha: str, to_sha: str, progress: Progress
+) -> list[git_log.Commit]:
+    commits: list[git_log.Commit] = []
+    async for commit in git_log.commits(repo=repo, from_sha=from_sha, to_sha=to_sha):
+        commits.append(commit)
+        if len(commits) % 100 == 0:
+            progress.advance(steps=100)
+    progress.advance(steps=len(commits) % 100)
+    return commits
+
+
+def _models(*, offline: bool) -> tuple[str, str]:
+    """The classifier's and the writer's model, "" for each that is not configured."""
+    if offline:
+        return "", ""
+    classifier = settings.CHATBOT_CLASSIFIER_MODEL or settings.CHATBOT_MODEL
+    writer = settings.CHATBOT_MODEL
+    return (
+        "" if classifier == OFFLINE else classifier,
+        "" if writer == OFFLINE else writer,
+    )
+
+
+def _offline_highlights(
+    *, classification: cc.Classification, contributors: Sequence[cc.Contributor]
+) -> str:
+    """A factual sentence from the counts, so notes without a model still open with a summary."""
+    grouped = dict(classification.grouped())
+    parts = []
+    for group, word in (
+        (cc.Group.BREAKING, "breaking change"),
+        (cc.Group.FEATURES, "new feature"),
+        (cc.Group.FIXES, "fix"),
+        (cc.Group.PERFORMANCE, "performance improvement"),
+    ):
+        n = len(grouped.get(group, ()))
+        if n:
+            plural = "es" if word.endswith("x") else "s"
+            parts.append(f"{n} {word}{plural if n != 1 else ''}")
+    if not parts:
+        return ""
+    text = "This release brings " + (
+        parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    )
+    newcomers = sum(1 for c in contributors if c.first_time)
+    if contributors:
+        people = f"{len(contributors)} contributor{'s' if len(contributors) != 1 else ''}"
+        text += f", from {people}"
+        if newcomers:
+            text += f" ({newcomers} contributing for the first time)"
+    text += "."
+    if cc.Group.BREAKING in grouped:
+        text += " Read the breaking changes before upgrading."
+    return text
+
+
+def _save(
+    *, notes: release_notes_records.NewReleaseNotes, runs: list[agent_runs.AgentRunRecord]
+) -> int:
+    with transaction.atomic():
+        release_notes_id = release_notes_records.create(notes=notes)
+        agent_runs.save(runs=runs, release_notes_id=release_notes_id)
+    return release_notes_id
+
+
+def _mark_posted(*, release_notes_id: int, channel: str, posted_at: dt.datetime) -> None:
+    with transaction.atomic():
+        release_notes_records.mark_posted(
+            release_notes_id=release_notes_id, channel=channel, posted_at=posted_at
+        )
+
+
+def _release_connection() -> None:
+    db.close_old_connections()

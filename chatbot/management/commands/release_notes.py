@@ -1,0 +1,132 @@
+"""``manage.py release_notes``: release notes for a git range, printed, stored, maybe posted."""
+
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import close_old_connections, connections
+from django.utils import timezone
+from rich import progress as rich_progress
+from rich.console import Console
+
+from application import release_notes
+from chatbot import release_notes_slack
+from domain import git_log
+
+BAD_INPUT = 2
+
+
+class _TerminalProgress:
+    """A progress bar on stderr, one task per stage."""
+
+    def __init__(self, bar: rich_progress.Progress) -> None:
+        self._bar = bar
+        self._task: rich_progress.TaskID | None = None
+
+    def stage(self, *, name: str, total: int | None) -> None:
+        if self._task is not None:
+            finished = self._bar.tasks[self._task]
+            self._bar.update(self._task, completed=finished.total or finished.completed)
+        self._task = self._bar.add_task(name, total=total)
+
+    def advance(self, *, steps: int = 1) -> None:
+        if self._task is not None:
+            self._bar.advance(self._task, steps)
+
+
+class Command(BaseCommand):
+    help = "Write release notes for the commits in FROM..TO of a git repository."
+    # Model checks query the database; bad git input must get its one-line error without it.
+    requires_system_checks: list[str] = []  # noqa: RUF012 (Django reads it as given)
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        # Our --version names the release; it replaces Django's "print Django's version".
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--repo", default=".", help="Path of the git repository.")
+        parser.add_argument("--from", dest="from_ref", required=True, help="Start (excluded).")
+        parser.add_argument("--to", dest="to_ref", default="HEAD", help="End (included).")
+        parser.add_argument("--version", default="", help="Release name, e.g. 2.4.0.")
+        parser.add_argument("--output", default="", help="Write the notes to this file.")
+        parser.add_argument("--format", choices=["markdown", "json"], default="markdown")
+        parser.add_argument("--post-to", default="", help="Slack channel ID to post to.")
+        parser.add_argument(
+            "--offline", action="store_true", help="Use no model, even if one is configured."
+        )
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        try:
+            super().run_from_argv(argv)
+        finally:
+            # A pool left open makes the interpreter wait 5 s per pool thread at exit.
+            for connection in connections.all():
+                if getattr(connection, "_connection_pools", {}).get(connection.alias) is not None:
+                    connection.close_pool()  # type: ignore[attr-defined]
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            result = asyncio.run(self._run(options))
+        except (git_log.NotARepository, git_log.UnknownRef, release_notes.EmptyRange) as error:
+            raise CommandError(str(error), returncode=BAD_INPUT) from error
+        except (git_log.GitError, release_notes.PublishFailed) as error:
+            raise CommandError(str(error)) from error
+        if options["format"] == "json":
+            text = json.dumps(result.data, indent=2, ensure_ascii=False) + "\n"
+        else:
+            text = result.markdown
+        if options["output"]:
+            Path(options["output"]).write_text(text, encoding="utf-8")
+        else:
+            self.stdout.write(text, ending="")
+        self.stderr.write(
+            f"release notes #{result.release_notes_id}: {result.summary}; "
+            f"{result.group_count} groups, {result.model_calls} model calls, "
+            f"{result.input_tokens + result.output_tokens} tokens, {result.duration_s:.1f} s"
+            + (f"; posted to {result.posted_channel}" if result.posted_channel else ""),
+            style_func=lambda text: text,
+        )
+
+    async def _run(self, options: dict[str, Any]) -> release_notes.Result:
+        """The use case in its own thread context, like a request in Django's ASGI handler."""
+        async with ThreadSensitiveContext():
+            release = sync_to_async(close_old_connections, thread_sensitive=True)
+            await release()
+            try:
+                with _progress() as progress:
+                    return await release_notes.generate(
+                        repo=Path(options["repo"]),
+                        from_ref=options["from_ref"],
+                        to_ref=options["to_ref"],
+                        version=options["version"],
+                        offline=options["offline"],
+                        post_to=options["post_to"],
+                        publisher=release_notes_slack.SlackPublisher(),
+                        progress=progress,
+                        now=timezone.now(),
+                    )
+            finally:
+                await release()
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[release_notes.Progress]:
+    """A rich progress bar on a terminal, nothing otherwise (pipes, CI, tests)."""
+    if not sys.stderr.isatty():
+        yield release_notes.NoProgress()
+        return
+    with rich_progress.Progress(
+        rich_progress.TextColumn("{task.description}"),
+        rich_progress.BarColumn(),
+        rich_progress.MofNCompleteColumn(),
+        rich_progress.TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        yield _TerminalProgress(bar)

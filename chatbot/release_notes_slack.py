@@ -1,0 +1,52 @@
+"""Post release notes to a Slack channel: Markdown turned into Slack's mrkdwn, in pieces.
+
+Slack renders its own mrkdwn, not Markdown, and advises keeping a message's text under 4,000
+characters. The first piece goes to the channel and the rest into its thread, so a long
+release does not flood the channel.
+"""
+
+import re
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from application import release_notes
+from chatbot import slack_client
+from domain import message_splitting
+
+MESSAGE_LIMIT = 3_900
+
+_HEADING = re.compile(r"^#{1,6}\s+(?P<title>.+)$", re.MULTILINE)
+_BOLD = re.compile(r"\*\*(?P<text>[^*\n]+)\*\*")
+_LINK = re.compile(r"\[(?P<label>[^\]\n]+)\]\((?P<url>https?://[^)\s]+)\)")
+
+
+def to_mrkdwn(markdown: str) -> str:
+    text = markdown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _HEADING.sub(lambda m: f"*{m['title'].strip()}*", text)
+    text = _BOLD.sub(lambda m: f"*{m['text']}*", text)
+    return _LINK.sub(lambda m: f"<{m['url']}|{m['label']}>", text)
+
+
+class SlackPublisher:
+    """The ``release_notes.Publisher`` for Slack."""
+
+    async def publish(self, *, channel: str, markdown: str) -> None:
+        client = slack_client.web_client()
+        pieces = message_splitting.split(text=to_mrkdwn(markdown), limit=MESSAGE_LIMIT)
+        thread_ts: str | None = None
+        try:
+            for piece in pieces:
+                response = await client.chat_postMessage(
+                    channel=channel,
+                    text=piece,
+                    thread_ts=thread_ts,
+                    mrkdwn=True,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
+                if thread_ts is None:
+                    thread_ts = str(response["ts"])
+        except (SlackApiError, SlackClientError) as error:
+            raise release_notes.PublishFailed(
+                f"could not post to Slack channel {channel}: {error}"
+            ) from error

@@ -1,0 +1,228 @@
+"""Read commits from a git repository without a shell and without holding git's whole output.
+
+Every git call is an argument list (a ref like ``--output=x`` cannot become an option: refs are
+resolved to SHAs with ``rev-parse --verify`` first and ranges use ``--end-of-options``). Commits
+come out of ``git log`` as records separated by ASCII control characters that git never emits
+inside its own fields, and are parsed from stdout as it streams, so a 10,000-commit range costs
+the parsed commits, not git's output on top of them.
+"""
+
+import asyncio
+import codecs
+import contextlib
+import dataclasses
+import datetime as dt
+import os
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+RECORD = "\x1e"
+FIELD = "\x1f"
+_CHUNK = 1 << 16
+# %B is the raw message; --name-only -z appends NUL-terminated paths after the last field.
+_LOG_FORMAT = f"{RECORD}%H{FIELD}%P{FIELD}%aN{FIELD}%aE{FIELD}%aI{FIELD}%B{FIELD}"
+_AUTHORS_FORMAT = (
+    f"{RECORD}%aN{FIELD}%aE{FIELD}%(trailers:key=Co-authored-by,valueonly,separator=%x1f)"
+)
+_PERSON = re.compile(r"^\s*(?P<name>.*?)\s*<(?P<email>[^>]*)>\s*$")
+
+
+class GitError(Exception):
+    """git failed in a way the user cannot fix by changing the arguments."""
+
+
+class NotARepository(Exception):
+    """The path is not (inside) a git repository."""
+
+
+class UnknownRef(Exception):
+    """A ref does not name a commit in the repository."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Person:
+    name: str
+    email: str
+
+    @property
+    def key(self) -> str:
+        """Who this is for deduplication: the email when there is one, else the name."""
+        return (self.email or self.name).strip().lower()
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Commit:
+    sha: str
+    parents: tuple[str, ...]
+    author: Person
+    authored_at: dt.datetime
+    message: str
+    paths: tuple[str, ...]
+
+    @property
+    def subject(self) -> str:
+        return self.message.split("\n", 1)[0].strip()
+
+    @property
+    def body(self) -> str:
+        parts = self.message.split("\n", 1)
+        return parts[1].strip() if len(parts) > 1 else ""
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.parents) > 1
+
+
+def _git_env() -> dict[str, str]:
+    # No pager, no prompts, no translated messages: output is parsed and errors are matched.
+    return {**os.environ, "LC_ALL": "C", "GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0"}
+
+
+def _base_args(repo: Path) -> list[str]:
+    return ["git", "-C", str(repo), "-c", "core.quotepath=off", "-c", "log.showSignature=false"]
+
+
+async def _run(*, repo: Path, args: list[str]) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        *_base_args(repo),
+        *args,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=_git_env(),
+    )
+    stdout, stderr = await process.communicate()
+    return (
+        process.returncode or 0,
+        stdout.decode("utf-8", "replace"),
+        stderr.decode("utf-8", "replace"),
+    )
+
+
+async def check_repository(*, repo: Path) -> None:
+    if not await asyncio.to_thread(repo.is_dir):
+        raise NotARepository(f"not a git repository: {repo}")
+    code, _, _ = await _run(repo=repo, args=["rev-parse", "--git-dir"])
+    if code != 0:
+        raise NotARepository(f"not a git repository: {repo}")
+
+
+async def resolve(*, repo: Path, ref: str) -> str:
+    """The full SHA of the commit ``ref`` names."""
+    code, stdout, _ = await _run(
+        repo=repo,
+        args=["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
+    )
+    if code != 0 or not stdout.strip():
+        raise UnknownRef(f"unknown git ref: {ref}")
+    return stdout.strip()
+
+
+async def count(*, repo: Path, from_sha: str, to_sha: str) -> int:
+    code, stdout, stderr = await _run(
+        repo=repo, args=["rev-list", "--count", f"{from_sha}..{to_sha}"]
+    )
+    if code != 0:
+        raise GitError(stderr.strip() or "git rev-list failed")
+    return int(stdout.strip())
+
+
+async def remote_url(*, repo: Path, remote: str = "origin") -> str:
+    """The remote's URL, or "" when there is none."""
+    code, stdout, _ = await _run(repo=repo, args=["remote", "get-url", remote])
+    return stdout.strip() if code == 0 else ""
+
+
+def parse_person(*, text: str) -> Person | None:
+    """``Name <email>`` as written in ``Co-authored-by`` trailers."""
+    match = _PERSON.match(text)
+    if match is None:
+        return None
+    return Person(name=match["name"].strip(), email=match["email"].strip())
+
+
+async def _stream_records(*, repo: Path, args: list[str]) -> AsyncIterator[str]:
+    """Yield ``RECORD``-separated records of git's stdout as they arrive."""
+    process = await asyncio.create_subprocess_exec(
+        *_base_args(repo),
+        *args,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=_git_env(),
+        limit=_CHUNK,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    # Drain stderr concurrently: a full stderr pipe would block git and so our stdout reads.
+    stderr_task = asyncio.create_task(process.stderr.read())
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    text = ""
+    try:
+        while chunk := await process.stdout.read(_CHUNK):
+            text += decoder.decode(chunk)
+            *complete, text = text.split(RECORD)
+            for record in complete:
+                if record:
+                    yield record
+        text += decoder.decode(b"", final=True)
+        if text:
+            yield text
+        returncode = await process.wait()
+    finally:
+        # The consumer stopped early (or failed): do not leave git running.
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+        stderr = (await stderr_task).decode("utf-8", "replace")
+    if returncode != 0:
+        raise GitError(stderr.strip() or f"git exited with {returncode}")
+
+
+def _parse_commit(record: str) -> Commit:
+    sha, parents, name, email, authored_at, remainder = record.split(FIELD, 5)
+    # Split the message off from the right: a message may itself contain the separator.
+    message, rest = remainder.rsplit(FIELD, 1)
+    paths = tuple(path for path in rest.lstrip("\x00\n").split("\x00") if path.strip())
+    return Commit(
+        sha=sha.strip(),
+        parents=tuple(parents.split()),
+        author=Person(name=name, email=email),
+        authored_at=dt.datetime.fromisoformat(authored_at),
+        message=message.strip(),
+        paths=paths,
+    )
+
+
+async def commits(*, repo: Path, from_sha: str, to_sha: str) -> AsyncIterator[Commit]:
+    """Commits in ``from_sha..to_sha``, newest first (git's order), with the paths they touch."""
+    args = [
+        "log",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-renames",
+        "--name-only",
+        "-z",
+        f"--format={_LOG_FORMAT}",
+        "--end-of-options",
+        f"{from_sha}..{to_sha}",
+    ]
+    async for record in _stream_records(repo=repo, args=args):
+        yield _parse_commit(record)
+
+
+async def earlier_contributors(*, repo: Path, before_sha: str) -> set[str]:
+    """Keys (see ``Person.key``) of everyone who authored or co-authored a commit up to
+    ``before_sha``: whoever is not among them is a first-time contributor."""
+    seen: set[str] = set()
+    args = ["log", "--no-color", f"--format={_AUTHORS_FORMAT}", "--end-of-options", before_sha]
+    async for record in _stream_records(repo=repo, args=args):
+        name, email, *co_authors = record.strip("\n").split(FIELD)
+        seen.add(Person(name=name, email=email).key)
+        for text in co_authors:
+            person = parse_person(text=text)
+            if person is not None:
+                seen.add(person.key)
+    return seen

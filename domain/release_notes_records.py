@@ -1,0 +1,38 @@
+"""Stored release-notes runs (sync writes; call inside the caller's atomic block)."""
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from data import models
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class NewReleaseNotes:
+    repository: str
+    from_ref: str
+    to_ref: str
+    from_sha: str
+    to_sha: str
+    version: str
+    markdown: str
+    data: dict[str, Any]
+    model: str
+    commit_count: int
+    counts: dict[str, Any]
+    model_calls: int
+    input_tokens: int
+    output_tokens: int
+    duration_ms: int
+    created_at: dt.datetime
+
+
+def create(*, notes: NewReleaseNotes) -> int:
+    row = models.ReleaseNotes.objects.create(**dataclasses.asdict(notes))
+    return row.pk
+
+
+def mark_posted(*, release_notes_id: int, channel: str, posted_at: dt.datetime) -> None:
+    models.ReleaseNotes.objects.filter(pk=release_notes_id).update(
+        posted_channel=channel, posted_at=posted_at
+    )

@@ -1,0 +1,184 @@
+"""Release notes as Markdown for people and as JSON for tools, from the same data."""
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from domain import commit_classification as cc
+
+_SCP_REMOTE = re.compile(r"^(?:[\w.-]+@)?(?P<host>[\w.-]+):(?P<path>(?!/)[^\s]+?)(?:\.git)?/?$")
+_URL_REMOTE = re.compile(
+    r"^(?:https?|ssh|git)://(?:[^@/\s]+@)?(?P<host>[\w.-]+)(?::\d+)?/(?P<path>[^\s]+?)(?:\.git)?/?$"
+)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Links:
+    """Where a pull request or commit of the repository can be read on the web."""
+
+    base_url: str
+    gitlab: bool
+
+    def pull_request(self, number: int) -> str:
+        if self.gitlab:
+            return f"{self.base_url}/-/merge_requests/{number}"
+        return f"{self.base_url}/pull/{number}"
+
+    def commit(self, sha: str) -> str:
+        if self.gitlab:
+            return f"{self.base_url}/-/commit/{sha}"
+        return f"{self.base_url}/commit/{sha}"
+
+
+def links_for(*, remote_url: str) -> Links | None:
+    """https links for GitHub- and GitLab-style remotes (https, ssh, scp-like); None otherwise,
+    e.g. for a local path, where a link would lead nowhere."""
+    url = remote_url.strip()
+    match = _URL_REMOTE.match(url) or _SCP_REMOTE.match(url)
+    if match is None or "/" not in match["path"] or "." not in match["host"]:
+        return None
+    host = match["host"].lower()
+    return Links(base_url=f"https://{host}/{match['path'].strip('/')}", gitlab="gitlab" in host)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Notes:
+    repository: str
+    from_ref: str
+    to_ref: str
+    from_sha: str
+    to_sha: str
+    version: str
+    date: dt.date
+    highlights: str
+    classification: cc.Classification
+    contributors: Sequence[cc.Contributor]
+    links: Links | None
+
+    @property
+    def title(self) -> str:
+        return self.version or f"{self.from_ref}..{self.to_ref}"
+
+
+def summary(*, classification: cc.Classification) -> str:
+    """How every commit was accounted for, e.g. "12 commits: 9 listed, 2 merged into other
+    entries, 1 skipped (1 reverted in range)"."""
+    listed = classification.count(cc.Disposition.LISTED)
+    merged = classification.count(cc.Disposition.MERGED)
+    skipped = classification.count(cc.Disposition.SKIPPED)
+    text = (
+        f"{len(classification.accounts)} commits: {listed} listed, "
+        f"{merged} merged into other entries, {skipped} skipped"
+    )
+    reasons = classification.skip_reasons()
+    if reasons:
+        text += " (" + ", ".join(f"{n} {reason}" for reason, n in reasons.items()) + ")"
+    return text
+
+
+def _link(entry: cc.Entry, links: Links | None) -> str:
+    if entry.pr is not None:
+        label = f"!{entry.pr}" if links and links.gitlab else f"#{entry.pr}"
+        return f"[{label}]({links.pull_request(entry.pr)})" if links else label
+    label = entry.sha[:7]
+    return f"[{label}]({links.commit(entry.sha)})" if links else label
+
+
+def _people(names: Sequence[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def markdown(*, notes: Notes) -> str:
+    lines = [f"## {notes.title} ({notes.date.isoformat()})", ""]
+    if notes.highlights:
+        lines += ["### Highlights", "", notes.highlights.strip(), ""]
+    for group, entries in notes.classification.grouped():
+        lines += [f"### {cc.TITLES[group]}", ""]
+        for entry in entries:
+            scope = f"**{entry.scope}:** " if entry.scope else ""
+            lines.append(f"- {scope}{entry.description} ({_link(entry, notes.links)})")
+            if entry.breaking_note:
+                lines.append(f"  {entry.breaking_note}")
+        lines.append("")
+    if notes.contributors:
+        names = [c.name for c in notes.contributors]
+        lines += ["### Contributors", "", f"Thanks to {_people(names)}.", ""]
+        newcomers = [c.name for c in notes.contributors if c.first_time]
+        if newcomers:
+            lines += [f"First-time contributors: {_people(newcomers)}. Welcome!", ""]
+    lines.append(f"_{summary(classification=notes.classification)}._")
+    return "\n".join(lines) + "\n"
+
+
+def data(*, notes: Notes) -> dict[str, Any]:
+    """The notes for tools (``--format json``), including what became of every commit."""
+    classification = notes.classification
+    return {
+        "version": notes.version,
+        "date": notes.date.isoformat(),
+        "repository": notes.repository,
+        "range": {
+            "from": notes.from_ref,
+            "to": notes.to_ref,
+            "from_sha": notes.from_sha,
+            "to_sha": notes.to_sha,
+        },
+        "highlights": notes.highlights,
+        "groups": [
+            {
+                "group": group.value,
+                "title": cc.TITLES[group],
+                "entries": [
+                    {
+                        "description": entry.description,
+                        "scope": entry.scope,
+                        "breaking": entry.breaking,
+                        "breaking_note": entry.breaking_note,
+                        "pull_request": entry.pr,
+                        "pull_request_url": (
+                            notes.links.pull_request(entry.pr)
+                            if notes.links and entry.pr is not None
+                            else None
+                        ),
+                        "sha": entry.sha,
+                        "commit_url": notes.links.commit(entry.sha) if notes.links else None,
+                        "commits": list(entry.shas),
+                        "authored_at": entry.authored_at.isoformat(),
+                        "authors": [person.name for person in entry.authors],
+                    }
+                    for entry in entries
+                ],
+            }
+            for group, entries in classification.grouped()
+        ],
+        "contributors": [
+            {"name": c.name, "commits": c.commits, "first_time": c.first_time}
+            for c in notes.contributors
+        ],
+        "counts": counts(classification=classification),
+        "commits": [
+            {
+                "sha": account.sha,
+                "subject": account.subject,
+                "disposition": account.disposition.value,
+                "reason": account.reason,
+                "into": account.into or None,
+            }
+            for account in classification.accounts
+        ],
+    }
+
+
+def counts(*, classification: cc.Classification) -> dict[str, Any]:
+    return {
+        "commits": len(classification.accounts),
+        "listed": classification.count(cc.Disposition.LISTED),
+        "merged": classification.count(cc.Disposition.MERGED),
+        "skipped": classification.count(cc.Disposition.SKIPPED),
+        "skip_reasons": classification.skip_reasons(),
+        "groups": {group.value: len(entries) for group, entries in classification.grouped()},
+    }

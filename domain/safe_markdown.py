@@ -1,0 +1,27 @@
+"""Markdown to HTML for pages that show stored text (answers, release notes) to admins.
+
+The text comes from a model and from commit messages, so it is untrusted: raw HTML in it is
+escaped rather than passed through, and markdown-it's link validation drops ``javascript:``
+and similar URLs. The result is safe to mark as safe in a template.
+"""
+
+import re
+
+from markdown_it import MarkdownIt
+
+# "commonmark" with html=False: the same rendering everywhere, no raw HTML, tables added
+# because release notes and answers use them.
+_renderer = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
+def render_html(*, markdown: str) -> str:
+    """Render Markdown to HTML that contains no HTML from the source text."""
+    return _renderer.render(markdown)
+
+
+_SLACK_LINK = re.compile(r"<(https?://[^|>\s]+)\|([^>]+)>")
+
+
+def slack_links_to_markdown(*, text: str) -> str:
+    """Turn Slack's ``<url|label>`` links into Markdown links, so either syntax renders."""
+    return _SLACK_LINK.sub(lambda match: f"[{match.group(2)}]({match.group(1)})", text)

@@ -1,0 +1,142 @@
+"""A reviewer works through a 👎 answer in a real headless Chromium.
+
+Uses Debian's ``chromium`` (``make test`` installs it as root when missing) through playwright,
+never a browser that playwright downloads. The question page's screenshot is kept in
+``test-artifacts/`` to look at.
+"""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from data import models
+from tests import admin_support, factories
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian's chromium is not installed at /usr/bin/chromium "
+        "(`make test` installs it when run as root: apt-get install chromium)",
+    ),
+]
+
+
+def _question_people_disliked() -> models.Question:
+    asked = timezone.now() - dt.timedelta(hours=3)
+    question = factories.QuestionFactory.create(
+        text="How do I get a VPN certificate for my new laptop? The old one expired yesterday.",
+        category="ACCESS",
+        asker_name="Dana Whitfield",
+        channel_id="CIT0HELP",
+        asked_at=asked,
+        latency_ms=4300,
+    )
+    factories.QuestionFactory.create(
+        text="Is the VPN down for everyone?",
+        channel_id="CIT0HELP",
+        thread_ts=question.thread_ts,
+        asked_at=asked - dt.timedelta(minutes=10),
+    )
+    answer = factories.AnswerFactory.create(
+        question=question,
+        text=(
+            "Request a new certificate in the **IT portal**:\n\n"
+            "1. Open *Devices* and pick your laptop.\n"
+            "2. Choose `Renew VPN certificate`.\n"
+            "3. Install the downloaded profile and reconnect.\n\n"
+            "If the portal refuses, ask in <https://example.com/it-help|#it-help>."
+        ),
+        created_at=asked + dt.timedelta(seconds=4),
+    )
+    factories.CitationFactory.create(
+        answer=answer,
+        position=1,
+        title="VPN access",
+        heading="Certificates > Renewing",
+        url="https://docs.example.com/it/vpn#renewing",
+    )
+    factories.CitationFactory.create(
+        answer=answer,
+        position=2,
+        title="Laptop setup",
+        heading="First day",
+        url="https://docs.example.com/it/laptops",
+    )
+    factories.AgentRunFactory.create(
+        question=question, agent="classifier", model="openai:gpt-5-mini", latency_ms=600
+    )
+    factories.AgentRunFactory.create(
+        question=question, agent="answer", model="openai:gpt-5-mini", latency_ms=3500
+    )
+    factories.FeedbackFactory.create(answer=answer, vote="DOWN", slack_user_id="U0DANA")
+    factories.FeedbackFactory.create(answer=answer, vote="UP", slack_user_id="U0SAM")
+    return question
+
+
+def test_reviewer_filters_down_votes_and_marks_a_question_reviewed(live_server):
+    from playwright.sync_api import expect, sync_playwright
+
+    reviewer = admin_support.make_reviewer("rita")
+    disliked = _question_people_disliked()
+    liked = factories.QuestionFactory.create(text="Where is the holiday calendar?")
+    factories.FeedbackFactory.create(
+        answer=factories.AnswerFactory.create(question=liked), vote="UP"
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS / "admin-question-page.png"
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1360, "height": 900})
+            page.goto(f"{live_server.url}/admin/")
+            page.fill("#id_username", "rita")
+            page.fill("#id_password", admin_support.PASSWORD)
+            page.click("input[type=submit]")
+            expect(page.locator(".qa-overview")).to_be_visible()
+            page.screenshot(path=ARTIFACTS / "admin-index.png", full_page=True)
+
+            page.get_by_role("link", name="Questions", exact=True).first.click()
+            page.get_by_role("link", name="Any 👎").click()
+            rows = page.locator("#result_list tbody tr")
+            expect(rows).to_have_count(1)
+            expect(rows).to_contain_text("VPN certificate")
+            page.screenshot(path=ARTIFACTS / "admin-question-list.png", full_page=True)
+
+            rows.first.get_by_role("link", name="How do I get a VPN").click()
+            expect(page.locator(".qa-answer")).to_contain_text("IT portal")
+            expect(page.locator(".qa-sources")).to_contain_text("VPN access")
+            page.check("#id_reviewed")
+            page.fill("#id_review_note", "The portal moved; update the VPN page.")
+            page.fill("#id_quality_rating", "2")
+            page.screenshot(path=screenshot, full_page=True)
+            page.click("input[name=_save]")
+            expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+        finally:
+            browser.close()
+
+    disliked.refresh_from_db()
+    assert disliked.reviewed is True
+    assert disliked.reviewer_id == reviewer.pk
+    assert disliked.reviewed_at is not None
+    assert disliked.review_note == "The portal moved; update the VPN page."
+    assert disliked.quality_rating == 2
+    assert screenshot.stat().st_size > 10_000

@@ -1,0 +1,194 @@
+"""Ingestion is incremental and a bad file never spoils a run."""
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+from django.test import override_settings
+
+from application import ingestion
+from data import models
+from domain import search
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+GUIDE = {
+    "setup.md": "# Setup\n\nInstall it.\n\n## Database\n\nPoint DATABASE_URL at PostgreSQL.\n",
+    "slack/connecting.md": "# Connecting Slack\n\nPaste the Slack app's signing secret.\n",
+    "reference/settings.rst": "Settings\n========\n\nEvery setting comes from the environment.\n",
+    "faq.html": "<h1>FAQ</h1><h2 id='why'>Why</h2><p>Because colleagues ask the same things.</p>",
+}
+
+
+@dataclasses.dataclass
+class Recorder:
+    """Collects what ingestion reports as it goes, like the progress bar would show."""
+
+    total: int = 0
+    seen: list[str] = dataclasses.field(default_factory=list)
+    problems: list[str] = dataclasses.field(default_factory=list)
+
+    def started(self, *, total: int) -> None:
+        self.total = total
+
+    def advanced(self, *, path: str) -> None:
+        self.seen.append(path)
+
+    def failed(self, *, path: str, reason: str) -> None:
+        self.problems.append(path)
+
+
+def _write(root: Path, files: Mapping[str, str | bytes]) -> None:
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+
+
+async def _chunks(path: str) -> list[tuple[int, str, str]]:
+    rows = models.Chunk.objects.filter(document__path=path).order_by("position", "id")
+    return [(c.pk, c.heading_path, c.text) async for c in rows]
+
+
+async def test_first_run_adds_every_document_with_its_sections(tmp_path):
+    _write(tmp_path, GUIDE)
+
+    report = await ingestion.ingest(
+        paths=[tmp_path], source="guide", base_url="https://bot.example.com/docs/"
+    )
+
+    assert (report.added, report.updated, report.unchanged, report.removed) == (4, 0, 0, 0)
+    assert report.failures == []
+    assert report.chunks == 5
+    assert [(h, t) for _id, h, t in await _chunks("setup.md")] == [
+        ("Setup", "Install it."),
+        ("Setup > Database", "Point DATABASE_URL at PostgreSQL."),
+    ]
+    [result] = await search.search(query="signing secret", limit=1)
+    assert result.path == "slack/connecting.md"
+    assert result.url == "https://bot.example.com/docs/slack/connecting.md#connecting-slack"
+    source = await models.DocumentationSource.objects.aget(name="guide")
+    assert source.root == str(tmp_path.resolve())
+
+
+async def test_unchanged_files_are_skipped_and_keep_their_chunks(tmp_path):
+    _write(tmp_path, GUIDE)
+    await ingestion.ingest(paths=[tmp_path], source="guide")
+    before = await _chunks("setup.md")
+
+    report = await ingestion.ingest(paths=[tmp_path], source="guide")
+
+    assert (report.added, report.updated, report.unchanged, report.chunks) == (0, 0, 4, 0)
+    assert await _chunks("setup.md") == before
+
+
+async def test_a_changed_file_is_rechunked_and_found_by_its_new_text(tmp_path):
+    _write(tmp_path, GUIDE)
+    await ingestion.ingest(paths=[tmp_path], source="guide")
+    _write(tmp_path, {"setup.md": "# Setup\n\nRun make run and wait for the green light.\n"})
+
+    report = await ingestion.ingest(paths=[tmp_path], source="guide")
+
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 3)
+    assert [(h, t) for _id, h, t in await _chunks("setup.md")] == [
+        ("Setup", "Run make run and wait for the green light.")
+    ]
+    [result] = await search.search(query="green light", limit=1)
+    assert result.path == "setup.md"
+    assert await search.search(query="DATABASE_URL PostgreSQL") == []
+
+
+async def test_removed_files_are_deleted_only_with_prune(tmp_path):
+    _write(tmp_path, GUIDE)
+    await ingestion.ingest(paths=[tmp_path], source="guide")
+    (tmp_path / "faq.html").unlink()
+
+    kept = await ingestion.ingest(paths=[tmp_path], source="guide")
+    pruned = await ingestion.ingest(paths=[tmp_path], source="guide", prune=True)
+
+    assert kept.removed == 0
+    assert pruned.removed == 1
+    paths = [p async for p in models.Document.objects.order_by("path").values_list("path")]
+    assert paths == [("reference/settings.rst",), ("setup.md",), ("slack/connecting.md",)]
+    assert await search.search(query="colleagues ask the same things") == []
+
+
+async def test_pruning_one_source_leaves_other_sources_alone(tmp_path):
+    _write(tmp_path / "guide", GUIDE)
+    _write(tmp_path / "handbook", {"holidays.md": "# Holidays\n\nBook them early.\n"})
+    await ingestion.ingest(paths=[tmp_path / "guide"], source="guide")
+    await ingestion.ingest(paths=[tmp_path / "handbook"], source="handbook")
+
+    report = await ingestion.ingest(paths=[tmp_path / "guide"], source="guide", prune=True)
+
+    assert report.removed == 0
+    assert await models.Document.objects.filter(source__name="handbook").acount() == 1
+
+
+@override_settings(CHATBOT_DOCS_MAX_FILE_BYTES=2_000)
+async def test_bad_files_mid_run_are_reported_and_the_rest_is_ingested(tmp_path):
+    _write(
+        tmp_path,
+        {
+            **GUIDE,
+            "b-latin1.md": "# Café\n\nCrème brûlée.\n".encode("latin-1"),
+            "c-huge.md": "# Huge\n\n" + "word " * 1_000,
+            "d-binary.txt": b"\x00\x01\x02binary",
+            "notes.pdf": b"%PDF-1.7 not documentation",
+        },
+    )
+    progress = Recorder()
+
+    report = await ingestion.ingest(paths=[tmp_path], source="guide", progress=progress)
+
+    assert report.added == 4
+    reasons = {failure.path: failure.reason for failure in report.failures}
+    assert set(reasons) == {"b-latin1.md", "c-huge.md", "d-binary.txt"}
+    assert reasons["b-latin1.md"].startswith("not UTF-8 text")
+    assert reasons["c-huge.md"].startswith("too large (5,008 bytes; the limit is 2,000)")
+    assert reasons["d-binary.txt"] == "binary content (NUL characters)"
+    assert progress.total == 7
+    assert len(progress.seen) == 7
+    assert sorted(progress.problems) == sorted(reasons)
+    assert not await models.Document.objects.filter(path__in=list(reasons)).aexists()
+
+
+async def test_a_file_that_turns_bad_keeps_its_last_good_version(tmp_path):
+    _write(tmp_path, GUIDE)
+    await ingestion.ingest(paths=[tmp_path], source="guide")
+    _write(tmp_path, {"setup.md": b"# Setup\n\n\xff\xfe broken"})
+
+    report = await ingestion.ingest(paths=[tmp_path], source="guide", prune=True)
+
+    assert [f.path for f in report.failures] == ["setup.md"]
+    assert report.removed == 0
+    assert [t for _id, _h, t in await _chunks("setup.md")] == [
+        "Install it.",
+        "Point DATABASE_URL at PostgreSQL.",
+    ]
+
+
+async def test_hidden_and_build_directories_are_not_ingested(tmp_path):
+    _write(
+        tmp_path,
+        {
+            "guide.md": "# Guide\n\nHello.\n",
+            ".git/notes.md": "# Notes\n\nSecret.\n",
+            "_build/html/guide.html": "<h1>Guide</h1><p>Hello.</p>",
+        },
+    )
+
+    report = await ingestion.ingest(paths=[tmp_path], source="guide")
+
+    assert report.added == 1
+
+
+async def test_a_missing_path_is_refused_before_anything_is_written(tmp_path):
+    with pytest.raises(ingestion.PathNotFound):
+        await ingestion.ingest(paths=[tmp_path / "nope"], source="guide")
+
+    assert not await models.DocumentationSource.objects.aexists()
