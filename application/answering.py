@@ -17,16 +17,29 @@ import datetime as dt
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterable, Awaitable, Callable
 
+import pydantic_core
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from pydantic_ai import UsageLimitExceeded, UsageLimits
+from pydantic_ai import RunContext, UsageLimitExceeded, UsageLimits
 from pydantic_ai import models as models_module
+from pydantic_ai.agent import EventStreamHandler
 from pydantic_ai.exceptions import UnexpectedModelBehavior
-from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, TextPart, UserPromptPart
+from pydantic_ai.messages import (
+    AgentStreamEvent,
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    PartDeltaEvent,
+    PartStartEvent,
+    TextPart,
+    ToolCallPart,
+    ToolCallPartDelta,
+    UserPromptPart,
+)
 from pydantic_ai.models import Model
 from pydantic_ai.settings import ModelSettings
 
@@ -142,11 +155,67 @@ def _outcome_of(error: Exception) -> str:
     return models.AgentRun.Outcome.ERROR
 
 
+PARTIAL_INTERVAL = 0.3  # seconds between updates of a live answer (Slack rate limits)
+
+
+def _partial_relay(
+    on_partial: Callable[[str], Awaitable[None]],
+) -> EventStreamHandler[answer_agent.AnswerDeps]:
+    """Pass the answer text on as the model writes its output tool call's arguments."""
+
+    async def relay(
+        ctx: RunContext[answer_agent.AnswerDeps], events: AsyncIterable[AgentStreamEvent]
+    ) -> None:
+        arguments: dict[int, str] = {}
+        last = 0.0
+        async for event in events:
+            if isinstance(event, PartStartEvent) and isinstance(event.part, ToolCallPart):
+                if event.part.tool_name == answer_agent.SEARCH_TOOL:
+                    continue
+                arguments[event.index] = event.part.args_as_json_str() if event.part.args else ""
+            elif (
+                isinstance(event, PartDeltaEvent)
+                and event.index in arguments
+                and isinstance(event.delta, ToolCallPartDelta)
+                and isinstance(event.delta.args_delta, str)
+            ):
+                arguments[event.index] += event.delta.args_delta
+            else:
+                continue
+            if time.monotonic() - last < PARTIAL_INTERVAL:
+                continue
+            try:
+                partial = pydantic_core.from_json(
+                    arguments[event.index], allow_partial="trailing-strings"
+                )
+            except ValueError:
+                continue
+            text = partial.get("answer") if isinstance(partial, dict) else None
+            if isinstance(text, str) and text.strip():
+                last = time.monotonic()
+                await on_partial(text)
+
+    return relay
+
+
 async def _generate(
-    *, question: str, history: list[questions.Turn], search: answer_agent.Search
+    *,
+    question: str,
+    history: list[questions.Turn],
+    search: answer_agent.Search,
+    on_partial: Callable[[str], Awaitable[None]] | None = None,
 ) -> _Generated:
-    """Run the answer agent, retrying model failures with backoff; never raises for them."""
+    """Run the answer agent, retrying model failures with backoff; never raises for them.
+
+    With ``on_partial``, a model that streams has its answer relayed as it writes it (the
+    offline model answers at once, so it is not streamed).
+    """
     model = _answer_model()
+    relay = (
+        _partial_relay(on_partial)
+        if on_partial is not None and not isinstance(model, offline.OfflineModel)
+        else None
+    )
     model_name = settings.CHATBOT_MODEL
     runs: list[agent_runs.AgentRunRecord] = []
     error = ""
@@ -163,6 +232,7 @@ async def _generate(
                     message_history=_history(history),
                     model_settings=_model_settings(model),
                     usage_limits=_usage_limits(),
+                    event_stream_handler=relay,
                 )
         except Exception as failure:
             error = f"{type(failure).__name__}: {failure}".strip()
@@ -286,10 +356,12 @@ def _record_answer(
     classified: _Classified,
     slack_channel_id: str,
     now: dt.datetime,
+    live_answer_id: int | None,
 ) -> int:
     assert generated.output is not None
     with transaction.atomic():
         return questions.record_answer(
+            answer_id=live_answer_id,
             question_id=question_id,
             text=generated.output.answer,
             covered=generated.output.covered,
@@ -303,17 +375,67 @@ def _record_answer(
         )
 
 
-def _record_failure(question_id: int, generated: _Generated, classified: _Classified) -> None:
+def _record_failure(
+    question_id: int,
+    generated: _Generated,
+    classified: _Classified,
+    live_answer_id: int | None,
+) -> None:
     with transaction.atomic():
         questions.mark_failed(
             question_id=question_id,
             error=generated.error or "unknown error",
             runs=[*generated.runs, *classified.runs],
+            unfinished_answer_id=live_answer_id,
         )
         if classified.title or classified.category:
             models.Question.objects.filter(pk=question_id).update(
                 title=classified.title[:200], category=classified.category
             )
+
+
+def _start_live_answer(question_id: int, slack_channel_id: str, ts: str, now: dt.datetime) -> int:
+    with transaction.atomic():
+        return questions.start_live_answer(
+            question_id=question_id,
+            model=settings.CHATBOT_MODEL,
+            slack_channel_id=slack_channel_id,
+            slack_message_ts=ts,
+            now=now,
+        )
+
+
+class _Live:
+    """The answer shown while the model writes it, and the row that remembers its message."""
+
+    def __init__(
+        self,
+        *,
+        messenger: messenger_module.Messenger,
+        question_id: Callable[[], Awaitable[int]],
+        slack_channel_id: str,
+        answer_id: int | None = None,
+        ts: str = "",
+    ) -> None:
+        self._messenger = messenger
+        self._question_id = question_id
+        self._channel_id = slack_channel_id
+        self.answer_id = answer_id
+        self.ts = ts
+
+    async def show(self, text: str) -> None:
+        try:
+            await self._messenger.show_partial(text=text, on_posted=self._posted)
+        except Exception:
+            # Only the live view is lost; the finished answer is still delivered.
+            logger.exception("Could not show the partial answer")
+
+    async def _posted(self, ts: str) -> None:
+        question_id = await self._question_id()
+        self.answer_id = await _write(
+            _start_live_answer, question_id, self._channel_id, ts, timezone.now()
+        )
+        self.ts = ts
 
 
 def _record_message_ts(answer_id: int, ts: str) -> None:
@@ -396,9 +518,17 @@ async def _answer_and_deliver(
     search: answer_agent.Search,
     classify: bool,
 ) -> Outcome:
+    async def known_question_id() -> int:
+        return question_id
+
+    live = _Live(
+        messenger=messenger, question_id=known_question_id, slack_channel_id=conversation.channel_id
+    )
     async with asyncio.TaskGroup() as group:
         group.create_task(_show_status(messenger))
-        generating = group.create_task(_generate(question=text, history=history, search=search))
+        generating = group.create_task(
+            _generate(question=text, history=history, search=search, on_partial=live.show)
+        )
         classifying = group.create_task(_classify(question=text)) if classify else None
     generated = generating.result()
     classified = (
@@ -410,6 +540,7 @@ async def _answer_and_deliver(
         classified=classified,
         conversation=conversation,
         messenger=messenger,
+        live=live,
     )
 
 
@@ -420,13 +551,14 @@ async def _finish(
     classified: _Classified,
     conversation: messenger_module.Conversation,
     messenger: messenger_module.Messenger,
+    live: _Live,
 ) -> Outcome:
     if generated.output is None:
         try:
             await messenger.apologise(text=APOLOGY)
         except Exception:
             logger.exception("Could not deliver the apology for question %s", question_id)
-        await _write(_record_failure, question_id, generated, classified)
+        await _write(_record_failure, question_id, generated, classified, live.answer_id)
         return Outcome(
             question_id=question_id,
             status=models.Question.Status.FAILED,
@@ -434,10 +566,18 @@ async def _finish(
             text=APOLOGY,
         )
     answer_id = await _write(
-        _record_answer, question_id, generated, classified, conversation.channel_id, timezone.now()
+        _record_answer,
+        question_id,
+        generated,
+        classified,
+        conversation.channel_id,
+        timezone.now(),
+        live.answer_id,
     )
     await _deliver(
-        question_id=question_id, answer=_answer_state(answer_id, generated), messenger=messenger
+        question_id=question_id,
+        answer=_answer_state(answer_id, generated, existing_ref=live.ts),
+        messenger=messenger,
     )
     return Outcome(
         question_id=question_id,
@@ -467,8 +607,9 @@ async def answer(
     )
     await database.release()
 
-    if existing is not None and existing.latest_answer is not None:
-        latest = existing.latest_answer
+    latest = existing.latest_answer if existing is not None else None
+    unfinished = latest is not None and not latest.text
+    if existing is not None and latest is not None and not unfinished:
         if not latest.delivered:
             await _deliver(question_id=existing.id, answer=latest, messenger=messenger)
         return Outcome(
@@ -481,8 +622,25 @@ async def answer(
     async with asyncio.TaskGroup() as group:
         group.create_task(_show_status(messenger))
         storing = group.create_task(_write(_start_question, incoming))
+
+        async def stored_question_id() -> int:
+            return await storing
+
+        # An earlier run died while its answer was streaming: answer again into that message.
+        live = _Live(
+            messenger=messenger,
+            question_id=stored_question_id,
+            slack_channel_id=conversation.channel_id,
+            answer_id=latest.id if latest is not None and unfinished else None,
+            ts=latest.slack_message_ts if latest is not None and unfinished else "",
+        )
         generating = group.create_task(
-            _generate(question=incoming.text, history=history, search=search)
+            _generate(
+                question=incoming.text,
+                history=history,
+                search=search,
+                on_partial=None if unfinished else live.show,
+            )
         )
         classifying = group.create_task(_classify(question=incoming.text))
     return await _finish(
@@ -491,6 +649,7 @@ async def answer(
         classified=classifying.result(),
         conversation=conversation,
         messenger=messenger,
+        live=live,
     )
 
 

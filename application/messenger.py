@@ -43,6 +43,12 @@ class Messenger(Protocol):
     async def show_status(self, *, text: str) -> None:
         """Show the asker at once that the bot is working; best effort."""
 
+    async def show_partial(self, *, text: str, on_posted: Callable[[str], Awaitable[None]]) -> None:
+        """Show the answer as far as the model has written it; best effort.
+
+        ``on_posted`` is awaited when this creates the message, as for :meth:`deliver`.
+        """
+
     async def deliver(
         self,
         *,
@@ -54,7 +60,8 @@ class Messenger(Protocol):
 
         ``on_posted`` is awaited as soon as a message exists, before the rest is sent, so a
         re-run after a crash can tell. With ``existing_ref`` (a message an interrupted run
-        left behind) that message is completed in place instead of posting a new one.
+        left behind, or the one :meth:`show_partial` started) that message is completed in
+        place instead of posting a new one.
         Raises :class:`DeliveryFailed`.
         """
         ...

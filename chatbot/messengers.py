@@ -7,6 +7,7 @@ streaming is refused (older workspaces, some channel types), the finished answer
 Block Kit messages instead, split to fit Slack's limits.
 """
 
+import contextlib
 import logging
 import sys
 from collections.abc import Awaitable, Callable
@@ -14,6 +15,7 @@ from typing import Any, Protocol
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_chat_stream import AsyncChatStream
 from slack_sdk.web.async_client import AsyncWebClient
 
 from application import messenger
@@ -84,6 +86,38 @@ class SlackMessenger:
         self._client = client
         self._conversation = conversation
         self._reacted = False
+        # The message the answer streams into while the model writes it (show_partial).
+        self._live: AsyncChatStream | None = None
+        self._live_sent = ""
+        self._live_diverged = False  # text no longer extends what was sent: finish by update
+        self._live_refused = False
+
+    async def show_partial(self, *, text: str, on_posted: Callable[[str], Awaitable[None]]) -> None:
+        if self._live_refused or len(text) > STREAM_LIMIT:
+            return
+        if self._live is None:
+            stream = await self._open_stream()
+            try:
+                await stream.append(markdown_text=text)
+            except SlackApiError as error:
+                logger.info("Streaming refused (%s)", error.response.get("error"))
+                self._live_refused = True
+                return
+            self._live, self._live_sent = stream, text
+            assert stream.ts is not None
+            await on_posted(stream.ts)
+            return
+        if self._live_diverged or not text.startswith(self._live_sent):
+            self._live_diverged = True  # e.g. a retried model run writes a different answer
+            return
+        if delta := text[len(self._live_sent) :]:
+            try:
+                await self._live.append(markdown_text=delta)
+            except _SLACK_FAILURES as error:
+                logger.warning("Could not append to the live answer: %s", _describe(error))
+                self._live_diverged = True
+                return
+            self._live_sent = text
 
     async def show_status(self, *, text: str) -> None:
         conversation = self._conversation
@@ -107,6 +141,8 @@ class SlackMessenger:
         on_posted: Callable[[str], Awaitable[None]],
     ) -> str:
         try:
+            if self._live is not None and existing_ref == self._live.ts:
+                return await self._finish_live(answer)
             if existing_ref:
                 return await self._replace(existing_ref, answer)
             if len(answer.text) <= STREAM_LIMIT:
@@ -120,23 +156,57 @@ class SlackMessenger:
             await self._clear_reaction()
 
     async def apologise(self, *, text: str) -> None:
-        await self._client.chat_postMessage(
-            channel=self._conversation.channel_id, thread_ts=self._conversation.thread_ts, text=text
-        )
+        if self._live is not None:
+            # A half-written answer must not stay up looking like the answer.
+            stream, self._live = self._live, None
+            with contextlib.suppress(*_SLACK_FAILURES):
+                await stream.stop()
+            assert stream.ts is not None
+            await self._client.chat_update(
+                channel=self._conversation.channel_id, ts=stream.ts, text=text, blocks=[]
+            )
+        else:
+            await self._client.chat_postMessage(
+                channel=self._conversation.channel_id,
+                thread_ts=self._conversation.thread_ts,
+                text=text,
+            )
         await self._clear_reaction()
 
-    async def _stream(
-        self, answer: messenger.OutgoingAnswer, on_posted: Callable[[str], Awaitable[None]]
-    ) -> str | None:
-        """Stream the answer; ``None`` when Slack refuses streaming before anything was posted."""
+    async def _open_stream(self) -> AsyncChatStream:
         conversation = self._conversation
-        stream = await self._client.chat_stream(
+        return await self._client.chat_stream(
             channel=conversation.channel_id,
             thread_ts=conversation.thread_ts,
             recipient_team_id=conversation.team_id or None,
             recipient_user_id=conversation.asker_id or None,
             buffer_size=1,
         )
+
+    async def _finish_live(self, answer: messenger.OutgoingAnswer) -> str:
+        """Append what the model wrote since the last update, then the sources and buttons."""
+        stream, self._live = self._live, None
+        assert stream is not None
+        assert stream.ts is not None
+        if not self._live_diverged and answer.text.startswith(self._live_sent):
+            rest = answer.text[len(self._live_sent) :]
+            try:
+                for start in range(0, len(rest), STREAM_PIECE):
+                    await stream.append(markdown_text=rest[start : start + STREAM_PIECE])
+                await stream.stop(blocks=source_and_feedback_blocks(answer))
+                return stream.ts
+            except SlackApiError as error:
+                logger.warning("Live answer broke off (%s); updating", error.response["error"])
+        else:
+            with contextlib.suppress(*_SLACK_FAILURES):
+                await stream.stop()
+        return await self._replace(stream.ts, answer)
+
+    async def _stream(
+        self, answer: messenger.OutgoingAnswer, on_posted: Callable[[str], Awaitable[None]]
+    ) -> str | None:
+        """Stream the answer; ``None`` when Slack refuses streaming before anything was posted."""
+        stream = await self._open_stream()
         pieces = [
             answer.text[start : start + STREAM_PIECE]
             for start in range(0, len(answer.text), STREAM_PIECE)
@@ -227,6 +297,9 @@ class TerminalMessenger:
         self._stderr.write(f"{text}\n")
         self._stderr.flush()
 
+    async def show_partial(self, *, text: str, on_posted: Callable[[str], Awaitable[None]]) -> None:
+        return None
+
     async def deliver(
         self,
         *,
@@ -251,6 +324,9 @@ class SilentMessenger:
     """For questions with nowhere to post (asked in the terminal, answered again by an admin)."""
 
     async def show_status(self, *, text: str) -> None:
+        return None
+
+    async def show_partial(self, *, text: str, on_posted: Callable[[str], Awaitable[None]]) -> None:
         return None
 
     async def deliver(

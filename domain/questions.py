@@ -148,7 +148,7 @@ async def thread_history(*, channel_id: str, thread_ts: str, before: dt.datetime
         .order_by("asked_at", "id")
     )
     async for question in queryset:
-        answers = list(question.answers.all())
+        answers = [answer for answer in question.answers.all() if answer.text]
         if answers:
             turns.append(Turn(question=question.text, answer=answers[0].text))
     return turns
@@ -192,8 +192,28 @@ def set_status(*, question_id: int, status: str) -> None:
     models.Question.objects.filter(pk=question_id).update(status=status)
 
 
+def start_live_answer(
+    *, question_id: int, model: str, slack_channel_id: str, slack_message_ts: str, now: dt.datetime
+) -> int:
+    """An empty answer holding the Slack message the model's text is streaming into.
+
+    Empty text marks it unfinished: a re-run after a crash generates the answer again and
+    completes that message instead of posting another.
+    """
+    return models.Answer.objects.create(
+        question_id=question_id,
+        text="",
+        covered=False,
+        model=model,
+        created_at=now,
+        slack_channel_id=slack_channel_id,
+        slack_message_ts=slack_message_ts,
+    ).pk
+
+
 def record_answer(
     *,
+    answer_id: int | None = None,
     question_id: int,
     text: str,
     covered: bool,
@@ -205,15 +225,23 @@ def record_answer(
     slack_channel_id: str,
     now: dt.datetime,
 ) -> int:
-    """The answer, its citations, the agent runs and the classification, before delivery."""
-    answer = models.Answer.objects.create(
-        question_id=question_id,
-        text=text,
-        covered=covered,
-        model=model,
-        created_at=now,
-        slack_channel_id=slack_channel_id,
-    )
+    """The answer, its citations, the agent runs and the classification, before delivery.
+
+    With ``answer_id`` (an unfinished live answer) that row is completed instead.
+    """
+    if answer_id is None:
+        answer = models.Answer.objects.create(
+            question_id=question_id,
+            text=text,
+            covered=covered,
+            model=model,
+            created_at=now,
+            slack_channel_id=slack_channel_id,
+        )
+    else:
+        answer = models.Answer.objects.get(pk=answer_id, question_id=question_id)
+        answer.text, answer.covered, answer.model = text, covered, model
+        answer.save(update_fields=["text", "covered", "model"])
     # A chunk re-ingested since the search is gone; the citation keeps what was shown.
     existing_chunks = set(
         models.Chunk.objects.filter(
@@ -270,9 +298,17 @@ def mark_undelivered(*, question_id: int, error: str) -> None:
     )
 
 
-def mark_failed(*, question_id: int, error: str, runs: list[agent_runs.AgentRunRecord]) -> None:
+def mark_failed(
+    *,
+    question_id: int,
+    error: str,
+    runs: list[agent_runs.AgentRunRecord],
+    unfinished_answer_id: int | None = None,
+) -> None:
     """FAILED with the error; a question that already has an answer keeps its status."""
     agent_runs.save(runs=runs, question_id=question_id)
+    if unfinished_answer_id is not None:
+        models.Answer.objects.filter(pk=unfinished_answer_id, text="").delete()
     question = models.Question.objects.filter(pk=question_id)
     if models.Answer.objects.filter(question_id=question_id).exists():
         question.update(error=error)

@@ -66,6 +66,7 @@ agent: Agent[AnswerDeps, AnswerOutput] = Agent(
 )
 
 SEARCH_LIMIT = 5
+SEARCH_TOOL = "search_docs"
 
 
 @agent.tool

@@ -29,6 +29,9 @@ class FakeOpenAI:
         self.failures = 0
         self.status = 500
         self.in_flight = 0
+        self.stream_piece = 16  # characters of tool-call arguments per streamed chunk
+        self.stream_pause = 0.02  # seconds between streamed chunks
+        self.broken_streams = 0  # how many streamed answers break off half-way
         self.max_in_flight = 0
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -48,7 +51,7 @@ class FakeOpenAI:
         if self._runner is not None:
             await self._runner.cleanup()
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.requests.append(Request(messages=body["messages"], tools=body.get("tools", [])))
         self.in_flight += 1
@@ -64,7 +67,43 @@ class FakeOpenAI:
                 {"error": {"message": "the fake model is down", "type": "server_error"}},
                 status=self.status,
             )
-        return web.json_response(self._complete(body))
+        completion = self._complete(body)
+        if body.get("stream"):
+            return await self._stream(request, completion)
+        return web.json_response(completion)
+
+    async def _stream(self, request: web.Request, completion: dict[str, Any]) -> web.StreamResponse:
+        """The same completion as server-sent events, its arguments in small pieces."""
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        call = completion["choices"][0]["message"]["tool_calls"][0]
+        arguments = call["function"]["arguments"]
+        base = {k: completion[k] for k in ("id", "created", "model")}
+        base["object"] = "chat.completion.chunk"
+
+        async def send(delta: dict[str, Any], finish: str | None = None) -> None:
+            chunk = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+
+        first = {"index": 0, "id": call["id"], "type": "function"}
+        first["function"] = {"name": call["function"]["name"], "arguments": ""}
+        await send({"role": "assistant", "tool_calls": [first]})
+        breaks = self.broken_streams > 0 and call["function"]["name"] != "search_docs"
+        if breaks:
+            self.broken_streams -= 1
+        for start in range(0, len(arguments), self.stream_piece):
+            if breaks and start > len(arguments) // 2:
+                await response.write(b"data: {this is not json\n\n")
+                await response.write_eof()
+                return response
+            piece = arguments[start : start + self.stream_piece]
+            await send({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]})
+            await asyncio.sleep(self.stream_pause)
+        await send({}, finish="tool_calls")
+        usage = {**base, "choices": [], "usage": completion["usage"]}
+        await response.write(f"data: {json.dumps(usage)}\n\ndata: [DONE]\n\n".encode())
+        await response.write_eof()
+        return response
 
     def _complete(self, body: dict[str, Any]) -> dict[str, Any]:
         messages = body["messages"]

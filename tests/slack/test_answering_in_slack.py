@@ -153,3 +153,26 @@ async def test_a_question_the_docs_do_not_cover_is_answered_plainly_without_sour
     assert not any(block.get("block_id") == "sources" for block in reply.blocks)
     answer = await models.Answer.objects.aget()
     assert answer.covered is False
+
+
+async def test_a_streaming_model_s_answer_appears_in_slack_while_it_is_being_written(
+    fake_slack, fake_openai
+):
+    fake_openai.stream_pause = 0.1
+
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    await run_worker_until_idle()
+
+    [reply] = fake_slack.replies(thread_ts="1700000000.000100")
+    assert reply.text.startswith("From the docs: To roll back a deploy, run make rollback")
+    assert reply.stopped
+    first_piece = "".join(
+        chunk["text"] for chunk in fake_slack.calls_to("chat.startStream")[0].params["chunks"]
+    )
+    assert first_piece
+    assert len(first_piece) < len(reply.text)  # shown before the model had finished
+    assert len(fake_slack.calls_to("chat.appendStream")) >= 1
+    assert any(block.get("block_id") == "feedback" for block in reply.blocks)
+    answer = await models.Answer.objects.aget()
+    assert answer.text == reply.text
+    assert answer.slack_message_ts == reply.ts

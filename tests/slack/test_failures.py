@@ -164,3 +164,50 @@ async def test_a_failed_answer_again_keeps_the_earlier_answer_and_its_status(
     assert "fake model is down" in question.error
     assert await models.Answer.objects.acount() == 1
     assert fake_slack.replies(thread_ts=THREAD)[-1].text.startswith("Sorry")
+
+
+async def test_a_job_killed_while_the_model_was_still_writing_is_answered_into_the_same_message(
+    fake_slack, fake_openai
+):
+    fake_openai.stream_pause = 0.1
+    fake_slack.hold["chat.appendStream"] = asyncio.Event()
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    event = await models.SlackEvent.objects.aget()
+
+    first_run = asyncio.create_task(tasks.answer_slack_event.func(slack_event_id=event.pk))
+    reached = fake_slack.reached.setdefault("chat.appendStream", asyncio.Event())
+    await asyncio.wait_for(reached.wait(), timeout=30)
+    first_run.cancel()
+    fake_slack.hold.pop("chat.appendStream").set()
+    await asyncio.gather(first_run, return_exceptions=True)
+    unfinished = await models.Answer.objects.aget()
+    assert unfinished.text == ""
+    assert unfinished.slack_message_ts
+
+    await tasks.answer_slack_event.func(slack_event_id=event.pk)
+
+    [reply] = fake_slack.replies(thread_ts=THREAD)
+    assert reply.ts == unfinished.slack_message_ts
+    assert reply.text.startswith("From the docs:")
+    assert any(block.get("block_id") == "feedback" for block in reply.blocks)
+    answer = await models.Answer.objects.aget()
+    assert answer.text == reply.text
+    assert answer.delivered_at is not None
+
+
+async def test_a_model_that_breaks_off_mid_answer_leaves_only_the_apology_in_the_thread(
+    fake_slack, fake_openai
+):
+    fake_openai.stream_pause = 0.1
+    fake_openai.broken_streams = 100
+
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    await run_worker_until_idle()
+
+    [reply] = fake_slack.replies(thread_ts=THREAD)
+    assert reply.text.startswith("Sorry, I couldn't come up with an answer")
+    assert reply.streamed  # the half-written answer was shown live, then replaced
+    assert [call.params["ts"] for call in fake_slack.calls_to("chat.update")] == [reply.ts]
+    question = await models.Question.objects.aget()
+    assert question.status == models.Question.Status.FAILED
+    assert await models.Answer.objects.acount() == 0
