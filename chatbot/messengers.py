@@ -141,7 +141,8 @@ class SlackMessenger:
         on_posted: Callable[[str], Awaitable[None]],
     ) -> str:
         try:
-            if self._live is not None and existing_ref == self._live.ts:
+            if self._live is not None:
+                # This messenger already shows this answer live: finish that message.
                 return await self._finish_live(answer)
             if existing_ref:
                 return await self._replace(existing_ref, answer)
