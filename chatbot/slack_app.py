@@ -6,7 +6,6 @@ acknowledgement still takes milliseconds, and it is sent only once the event is 
 if the write fails, Slack gets a 500 and retries instead of the event being lost.
 """
 
-import datetime as dt
 import functools
 import logging
 import re
@@ -15,20 +14,14 @@ from typing import Any
 from django.conf import settings
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
-from application import answering, feedback, inbox
-from application import messenger as messenger_module
-from chatbot import messengers, slack_client
+from application import feedback, inbox
+from chatbot import messengers, slack_client, tasks
 from data import models
 
 logger = logging.getLogger(__name__)
 
-_MENTION = re.compile(r"<@[A-Z0-9]+>")
-QUESTION_EVENT_TYPES = ("app_mention", "message")
-
 
 def _enqueue(stored_id: int) -> None:
-    from chatbot import tasks  # tasks import this module's parsing; import late to avoid a cycle
-
     tasks.answer_slack_event.defer(slack_event_id=stored_id)
 
 
@@ -102,25 +95,6 @@ async def on_feedback(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any
     if not stored:
         logger.warning("Feedback for unknown answer %r ignored", action.get("value"))
     await ack()
-
-
-def incoming_from_payload(*, payload: dict[str, Any], slack_event_id: int) -> answering.Incoming:
-    """The question in a stored event envelope, in the terms of the answer use case."""
-    event = payload["event"]
-    ts = str(event.get("ts", ""))
-    return answering.Incoming(
-        text=_MENTION.sub("", event.get("text", "")).strip() or event.get("text", ""),
-        via=models.Question.Channel.SLACK,
-        asked_at=dt.datetime.fromtimestamp(float(ts or payload.get("event_time", 0)), tz=dt.UTC),
-        slack_event_id=slack_event_id,
-        conversation=messenger_module.Conversation(
-            team_id=str(event.get("team") or payload.get("team_id", "")),
-            channel_id=str(event.get("channel", "")),
-            thread_ts=str(event.get("thread_ts") or ts),
-            message_ts=ts,
-            asker_id=str(event.get("user", "")),
-        ),
-    )
 
 
 class SlackNotConfigured(Exception):

@@ -13,7 +13,7 @@ from procrastinate.manager import JobManager
 
 from application import answering, knowledge
 from application import messenger as messenger_module
-from chatbot import messengers, slack_app, slack_client
+from chatbot import messengers, slack_client, slack_payloads
 from domain import slack_events
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,9 @@ def _messenger_for(conversation: messenger_module.Conversation) -> messenger_mod
 async def answer_slack_event(slack_event_id: int) -> None:
     """Answer the question in a stored Slack event, in its thread."""
     stored = await slack_events.get(id=slack_event_id)
-    incoming = slack_app.incoming_from_payload(payload=stored.payload, slack_event_id=stored.id)
+    incoming = slack_payloads.incoming_from_payload(
+        payload=stored.payload, slack_event_id=stored.id
+    )
     await answering.answer(
         incoming=incoming,
         messenger=_messenger_for(incoming.conversation),

@@ -1,0 +1,30 @@
+"""Slack's event envelopes, read into the terms of the answer use case."""
+
+import datetime as dt
+import re
+from typing import Any
+
+from application import answering
+from application import messenger as messenger_module
+from data import models
+
+_MENTION = re.compile(r"<@[A-Z0-9]+>")
+
+
+def incoming_from_payload(*, payload: dict[str, Any], slack_event_id: int) -> answering.Incoming:
+    """The question in a stored event envelope, in the terms of the answer use case."""
+    event = payload["event"]
+    ts = str(event.get("ts", ""))
+    return answering.Incoming(
+        text=_MENTION.sub("", event.get("text", "")).strip() or event.get("text", ""),
+        via=models.Question.Channel.SLACK,
+        asked_at=dt.datetime.fromtimestamp(float(ts or payload.get("event_time", 0)), tz=dt.UTC),
+        slack_event_id=slack_event_id,
+        conversation=messenger_module.Conversation(
+            team_id=str(event.get("team") or payload.get("team_id", "")),
+            channel_id=str(event.get("channel", "")),
+            thread_ts=str(event.get("thread_ts") or ts),
+            message_ts=ts,
+            asker_id=str(event.get("user", "")),
+        ),
+    )
