@@ -26,7 +26,7 @@ HIGHLIGHT_START = "**"
 HIGHLIGHT_STOP = "**"
 
 # How many candidates the full-text stage hands to the re-ranker.
-_POOL_SIZE = 60
+_POOL_SIZE = 30
 # Longest questions keep only their rarest terms: more add noise and cost, not recall.
 _MAX_TERMS = 16
 # Least trigram similarity for replacing an unknown word (e.g. "mangers" -> "managers").
@@ -141,7 +141,7 @@ def _run_queries(*, query: str, limit: int) -> list[SearchResult]:
         terms = _terms(cursor.fetchall())
         if not terms:
             return []
-        candidates = _candidates(cursor, terms)
+        candidates = _candidates(cursor, terms, pool=max(_POOL_SIZE, limit))
         ranked = sorted(
             (_rerank(c, max_base=max(c.base for c in candidates)) for c in candidates),
             key=lambda c: (-c.score, c.chunk_id),
@@ -180,13 +180,13 @@ def _or_query(terms: list[_Term]) -> str:
     return " | ".join(_quote(t.lexeme) for t in terms)
 
 
-def _candidates(cursor: CursorWrapper, terms: list[_Term]) -> list[_Candidate]:
+def _candidates(cursor: CursorWrapper, terms: list[_Term], *, pool: int) -> list[_Candidate]:
     """The best-scoring chunks by BM25 over the postings, with the re-ranking signals."""
     pairs = [(a, b) for a, b in itertools.pairwise(terms) if a.lexeme != b.lexeme]
     params: dict[str, object] = {
         "lexemes": [t.lexeme for t in terms],
         "factors": [t.factor for t in terms],
-        "pool": _POOL_SIZE,
+        "pool": pool,
     }
     field_parts: dict[str, list[str]] = {"hv": [], "tv": [], "pv": []}
     pair_parts = []
