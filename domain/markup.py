@@ -161,7 +161,7 @@ def _inline_plain(token: Token) -> str:
 
 
 def _unique(heading: str, seen: dict[str, int]) -> str:
-    slug = chunking.slugify(heading)
+    slug = chunking.slugify(text=heading)
     count = seen.get(slug, 0)
     seen[slug] = count + 1
     return slug if count == 0 else f"{slug}-{count}"
