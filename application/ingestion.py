@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 # Part of every content hash: bump it when parsing or chunking changes, so the next run
 # re-chunks every document instead of skipping them as unchanged.
-CHUNKER_VERSION = "chunks-1"
+CHUNKER_VERSION = "chunks-2"
 
 
 class PathNotFound(Exception):

@@ -10,36 +10,20 @@ returned to the pool.
 import logging
 from typing import Any
 
-from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
 from procrastinate import App, JobContext
 from procrastinate.middleware import AsyncCallNext
 from procrastinate.worker import Worker
 
-from chatbot import log_context
+from chatbot import units_of_work
 
 logger = logging.getLogger(__name__)
 
 
-def _release_connections() -> None:
-    close_old_connections()
-
-
 async def run_in_own_context(call_next: AsyncCallNext, context: JobContext, worker: Worker) -> Any:
     """Worker middleware: one ThreadSensitiveContext per job, connections closed around it."""
-    job_id = context.job.id
-    token = log_context.current_id.set(f"job-{job_id}")
-    try:
-        async with ThreadSensitiveContext():
-            release = sync_to_async(_release_connections, thread_sensitive=True)
-            await release()
-            try:
-                return await call_next()
-            finally:
-                await release()
-    finally:
-        log_context.current_id.reset(token)
+    async with units_of_work.unit_of_work(log_id=f"job-{context.job.id}"):
+        return await call_next()
 
 
 def configure_app(app: App) -> None:

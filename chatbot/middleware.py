@@ -1,5 +1,6 @@
 """HTTP middleware: a request id on every log line and one access-log line per request."""
 
+import contextvars
 import logging
 import re
 import time
@@ -21,10 +22,11 @@ def request_id_middleware(
 ) -> Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]]:
     """Take the caller's ``X-Request-ID`` when it is sane, or make one, and echo it back."""
 
-    def start(request: HttpRequest) -> float:
+    def start(request: HttpRequest) -> contextvars.Token[str]:
         incoming = request.headers.get("X-Request-ID", "")
-        log_context.current_id.set(incoming if _VALID_ID.match(incoming) else log_context.new_id())
-        return time.perf_counter()
+        return log_context.current_id.set(
+            incoming if _VALID_ID.match(incoming) else log_context.new_id()
+        )
 
     def finish(request: HttpRequest, response: HttpResponseBase, started: float) -> None:
         response["X-Request-ID"] = log_context.current_id.get()
@@ -37,16 +39,22 @@ def request_id_middleware(
         )
 
     async def async_middleware(request: HttpRequest) -> HttpResponseBase:
-        started = start(request)
-        response = await get_response(request)  # type: ignore[misc]
-        finish(request, response, started)
-        return response
+        token, started = start(request), time.perf_counter()
+        try:
+            response = await get_response(request)  # type: ignore[misc]
+            finish(request, response, started)
+            return response
+        finally:
+            log_context.current_id.reset(token)
 
     def sync_middleware(request: HttpRequest) -> HttpResponseBase:
-        started = start(request)
-        response = get_response(request)
-        assert isinstance(response, HttpResponseBase)
-        finish(request, response, started)
-        return response
+        token, started = start(request), time.perf_counter()
+        try:
+            response = get_response(request)
+            assert isinstance(response, HttpResponseBase)
+            finish(request, response, started)
+            return response
+        finally:
+            log_context.current_id.reset(token)
 
     return async_middleware if iscoroutinefunction(get_response) else sync_middleware

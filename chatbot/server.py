@@ -14,10 +14,9 @@ from collections.abc import Iterator
 
 import uvicorn
 from django.conf import settings
-from django.db import connections
 from procrastinate.contrib.django import app as job_app
 
-from chatbot import socket_mode
+from chatbot import database_pools, socket_mode
 
 logger = logging.getLogger(__name__)
 
@@ -90,15 +89,8 @@ async def serve(*, host: str, port: int, with_worker: bool = True) -> None:
         stop_task.cancel()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
-        await asyncio.to_thread(_close_database_pools)
+        await asyncio.to_thread(database_pools.close)
     logger.info("Stopped")
-
-
-def _close_database_pools() -> None:
-    """Close psycopg's pools so their threads (maybe retrying a dead server) do not delay exit."""
-    for connection in connections.all():
-        if getattr(connection, "_connection_pools", {}).get(connection.alias) is not None:
-            connection.close_pool()  # type: ignore[attr-defined]
 
 
 async def _run_worker() -> None:

@@ -58,7 +58,7 @@ def chunk(*, document: ParsedDocument, max_chars: int = DEFAULT_MAX_CHARS) -> li
     return drafts
 
 
-def slugify(text: str) -> str:
+def slugify(*, text: str) -> str:
     """A heading's fragment the way GitHub and most Markdown renderers build it."""
     slug = re.sub(r"[^\w\- ]", "", text.strip().lower())
     return re.sub(r"\s", "-", slug)

@@ -83,7 +83,7 @@ def save_document(
             document=document,
             position=chunk.position,
             heading_path=chunk.heading_path,
-            anchor=chunk.anchor,
+            anchor=chunk.anchor[: models.Chunk._meta.get_field("anchor").max_length],
             text=chunk.text,
         )
         for chunk in chunks

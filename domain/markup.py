@@ -107,7 +107,18 @@ class _SectionCollector:
 _markdown = MarkdownIt("commonmark").enable("table")
 
 
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
+_FRONT_MATTER_TITLE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
+
+
 def parse_markdown(*, text: str, fallback_title: str) -> chunking.ParsedDocument:
+    # YAML front matter (Jekyll, Hugo, MkDocs) is metadata, not text; its title is a fallback.
+    front_matter = _FRONT_MATTER.match(text)
+    if front_matter:
+        text = text[front_matter.end() :]
+        title = _FRONT_MATTER_TITLE.search(front_matter.group(1))
+        if title:
+            fallback_title = title.group(1).strip("\"'") or fallback_title
     collector = _SectionCollector(fallback_title=fallback_title)
     anchors: dict[str, int] = {}
     tokens = _markdown.parse(text)
@@ -161,7 +172,7 @@ def _inline_plain(token: Token) -> str:
 
 
 def _unique(heading: str, seen: dict[str, int]) -> str:
-    slug = chunking.slugify(heading)
+    slug = chunking.slugify(text=heading)
     count = seen.get(slug, 0)
     seen[slug] = count + 1
     return slug if count == 0 else f"{slug}-{count}"

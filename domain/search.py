@@ -1,15 +1,17 @@
-"""Search the documentation: PostgreSQL full-text search, weighted and re-ranked.
+"""Search the documentation: BM25 over PostgreSQL's full-text index, re-ranked.
 
 People ask whole questions ("how do I stop a slow query from running twice?"), so a chunk need
-not contain every word: each query term counts by how rare it is in the documentation (the
-inverse document frequency PostgreSQL's own ranking lacks, read from ``knowledge_term_stats``)
-times PostgreSQL's ``ts_rank`` of that term, in which headings (weight A) count more than body
-text (weight B). A word the documentation never uses is replaced by the closest word it does
-use (pg_trgm over ``knowledge_word_stats``), so small typos still find their section. The best
-candidates are then re-ranked on signals a reader would use: the query's terms in the section
-heading, the document title and path, and query words appearing next to each other.
+not contain every word: each query term counts by how rare it is in the documentation (BM25,
+which PostgreSQL's own ``ts_rank`` lacks), with words in headings counting more than body text.
+The scores come precomputed from ``knowledge_postings``, built from the chunks' generated
+``search_vector`` (migration ``0003_knowledge_postings``). A word the documentation never uses
+is replaced by the closest word it does use (pg_trgm over ``knowledge_word_stats``), so small
+typos still find their section. The best candidates are then re-ranked on signals a reader
+would use: the query's terms in the section's own heading, the document title and path, and
+query words appearing side by side.
 
-Everything runs in one sync function on one connection, released as soon as it returns.
+Everything runs in one sync function on one connection, which is given back to the pool
+before ``search`` returns (unless the caller is inside a transaction).
 """
 
 import dataclasses
@@ -26,7 +28,7 @@ HIGHLIGHT_START = "**"
 HIGHLIGHT_STOP = "**"
 
 # How many candidates the full-text stage hands to the re-ranker.
-_POOL_SIZE = 60
+_POOL_SIZE = 30
 # Longest questions keep only their rarest terms: more add noise and cost, not recall.
 _MAX_TERMS = 16
 # Least trigram similarity for replacing an unknown word (e.g. "mangers" -> "managers").
@@ -141,13 +143,14 @@ def _run_queries(*, query: str, limit: int) -> list[SearchResult]:
         terms = _terms(cursor.fetchall())
         if not terms:
             return []
-        candidates = _candidates(cursor, terms)
+        candidates = _candidates(cursor, terms, pool=max(_POOL_SIZE, limit))
+        if not candidates:
+            return []  # terms known, but their chunks changed since the postings were built
+        max_base = max(c.base for c in candidates)
         ranked = sorted(
-            (_rerank(c, max_base=max(c.base for c in candidates)) for c in candidates),
+            (_rerank(c, max_base=max_base) for c in candidates),
             key=lambda c: (-c.score, c.chunk_id),
         )[:limit]
-        if not ranked:
-            return []
         return _results(cursor, ranked, terms)
 
 
@@ -157,6 +160,7 @@ def _terms(rows: list[tuple[str, int, float, int, int]]) -> list[_Term]:
     for lexeme, position, factor, ndoc, _total in rows:
         if ndoc == 0:
             continue  # not in the documentation: it can neither find nor rank anything
+        total = max(total, ndoc)  # the lexicon may be older than the chunk count
         idf = math.log(1 + (total - ndoc + 0.5) / (ndoc + 0.5))
         term = _Term(
             lexeme=lexeme,
@@ -180,13 +184,13 @@ def _or_query(terms: list[_Term]) -> str:
     return " | ".join(_quote(t.lexeme) for t in terms)
 
 
-def _candidates(cursor: CursorWrapper, terms: list[_Term]) -> list[_Candidate]:
+def _candidates(cursor: CursorWrapper, terms: list[_Term], *, pool: int) -> list[_Candidate]:
     """The best-scoring chunks by BM25 over the postings, with the re-ranking signals."""
     pairs = [(a, b) for a, b in itertools.pairwise(terms) if a.lexeme != b.lexeme]
     params: dict[str, object] = {
         "lexemes": [t.lexeme for t in terms],
         "factors": [t.factor for t in terms],
-        "pool": _POOL_SIZE,
+        "pool": pool,
     }
     field_parts: dict[str, list[str]] = {"hv": [], "tv": [], "pv": []}
     pair_parts = []
@@ -260,7 +264,7 @@ _RESULTS_SQL = f"""
 SELECT c.id, d.title, c.heading_path, d.path, d.url, c.anchor, c.text,
        ts_headline(
            'english', c.text, %(query)s::tsquery,
-           'StartSel="{HIGHLIGHT_START}", StopSel="{HIGHLIGHT_STOP}", MaxWords=40, MinWords=15,
+           'StartSel="{HIGHLIGHT_START}", StopSel="{HIGHLIGHT_STOP}", MaxWords=30, MinWords=12,
             MaxFragments=2, FragmentDelimiter=" … "'
        )
 FROM data_chunk AS c

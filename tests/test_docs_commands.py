@@ -40,9 +40,11 @@ def test_ingest_prints_a_summary_and_names_skipped_files(guide):
     assert again.startswith("0 added, 0 updated, 2 unchanged, 0 removed, 1 failed documents")
 
 
-def test_ingest_refuses_a_missing_path_and_a_bad_base_url(guide):
+def test_ingest_refuses_a_missing_path_a_bad_source_name_and_a_bad_base_url(guide):
     with pytest.raises(CommandError, match="no such file or directory"):
         _run("ingest_docs", str(guide / "missing"), "--source", "guide")
+    with pytest.raises(CommandError, match="--source must be a name"):
+        _run("ingest_docs", str(guide), "--source", "x" * 101)
     with pytest.raises(CommandError, match="--base-url is not an http"):
         _run("ingest_docs", str(guide), "--source", "guide", "--base-url", "docs.example.com")
 

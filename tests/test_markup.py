@@ -124,6 +124,17 @@ def test_markdown_without_a_title_is_named_after_its_file():
     assert document.sections[0].headings == ("On call rota",)
 
 
+def test_markdown_front_matter_is_metadata_not_text():
+    text = '---\ntitle: "On-call rota"\nlayout: page\n---\nWho answers the pager this week.\n'
+
+    document = markup.parse(text=text, path="oncall.md")
+
+    assert document.title == "On-call rota"
+    assert [(s.headings, s.text) for s in document.sections] == [
+        (("On-call rota",), "Who answers the pager this week.")
+    ]
+
+
 def test_rst_with_sphinx_roles_and_directives_reads_cleanly():
     document = markup.parse(text=RST, path="finance/expenses.txt")
 

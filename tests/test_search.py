@@ -2,9 +2,10 @@
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
+from chatbot import units_of_work
 from domain import chunking, documents, search
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -154,3 +155,17 @@ async def test_limit_caps_the_results(corpus):
 async def test_nothing_is_found_for_words_the_docs_do_not_contain(corpus):
     assert await search.search(query="xylophone zeppelin") == []
     assert await search.search(query="   ") == []
+
+
+def _connection_is_open() -> bool:
+    return connections["default"].connection is not None
+
+
+async def test_search_gives_its_connection_back_before_returning(corpus):
+    """The answer agent waits on a model after searching: it must not hold a connection."""
+    async with units_of_work.unit_of_work(log_id="answer"):
+        results = await search.search(query="collectstatic")
+        still_open = await sync_to_async(_connection_is_open, thread_sensitive=True)()
+
+    assert results
+    assert not still_open

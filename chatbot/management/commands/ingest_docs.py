@@ -92,6 +92,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         base_url: str = options["base_url"]
+        source: str = options["source"].strip()
+        if not source or len(source) > 100:
+            raise CommandError("--source must be a name of 1 to 100 characters")
         if base_url:
             try:
                 URLValidator(schemes=["http", "https"])(base_url)
@@ -102,7 +105,7 @@ class Command(BaseCommand):
             report = units_of_work.run(
                 lambda: ingestion.ingest(
                     paths=options["paths"],
-                    source=options["source"],
+                    source=source,
                     base_url=base_url,
                     prune=options["prune"],
                     progress=progress,

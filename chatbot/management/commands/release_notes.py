@@ -8,15 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import close_old_connections, connections
 from django.utils import timezone
 from rich import progress as rich_progress
 from rich.console import Console
 
 from application import release_notes
-from chatbot import release_notes_slack
+from chatbot import release_notes_slack, units_of_work
 from domain import git_log
 
 BAD_INPUT = 2
@@ -61,15 +59,6 @@ class Command(BaseCommand):
             "--offline", action="store_true", help="Use no model, even if one is configured."
         )
 
-    def run_from_argv(self, argv: list[str]) -> None:
-        try:
-            super().run_from_argv(argv)
-        finally:
-            # A pool left open makes the interpreter wait 5 s per pool thread at exit.
-            for connection in connections.all():
-                if getattr(connection, "_connection_pools", {}).get(connection.alias) is not None:
-                    connection.close_pool()  # type: ignore[attr-defined]
-
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             result = asyncio.run(self._run(options))
@@ -95,24 +84,19 @@ class Command(BaseCommand):
 
     async def _run(self, options: dict[str, Any]) -> release_notes.Result:
         """The use case in its own thread context, like a request in Django's ASGI handler."""
-        async with ThreadSensitiveContext():
-            release = sync_to_async(close_old_connections, thread_sensitive=True)
-            await release()
-            try:
-                with _progress() as progress:
-                    return await release_notes.generate(
-                        repo=Path(options["repo"]),
-                        from_ref=options["from_ref"],
-                        to_ref=options["to_ref"],
-                        version=options["version"],
-                        offline=options["offline"],
-                        post_to=options["post_to"],
-                        publisher=release_notes_slack.SlackPublisher(),
-                        progress=progress,
-                        now=timezone.now(),
-                    )
-            finally:
-                await release()
+        async with units_of_work.unit_of_work(log_id="release_notes"):
+            with _progress() as progress:
+                return await release_notes.generate(
+                    repo=Path(options["repo"]),
+                    from_ref=options["from_ref"],
+                    to_ref=options["to_ref"],
+                    version=options["version"],
+                    offline=options["offline"],
+                    post_to=options["post_to"],
+                    publisher=release_notes_slack.SlackPublisher(),
+                    progress=progress,
+                    now=timezone.now(),
+                )
 
 
 @contextlib.contextmanager
