@@ -74,6 +74,13 @@ async def on_message(
     await ack()
 
 
+async def on_assistant_thread_started(ack: AsyncAck, body: dict[str, Any]) -> None:
+    """Someone opened the assistant pane: greet them there (through the inbox, so once)."""
+    if body.get("event_id"):
+        await _accept(body)
+    await ack()
+
+
 async def on_other_event(ack: AsyncAck) -> None:
     """Subscribed events we do not act on (e.g. assistant_thread_started) are acknowledged."""
     await ack()
@@ -111,6 +118,7 @@ def _build(signing_secret: str, token: str, api_url: str) -> AsyncApp:
     )
     app.event("app_mention")(on_app_mention)
     app.event("message")(on_message)
+    app.event("assistant_thread_started")(on_assistant_thread_started)
     app.action(re.compile(f"^({messengers.FEEDBACK_UP}|{messengers.FEEDBACK_DOWN})$"))(on_feedback)
     app.event(re.compile(".*"))(on_other_event)
     return app

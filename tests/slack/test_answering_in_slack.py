@@ -176,3 +176,26 @@ async def test_a_streaming_model_s_answer_appears_in_slack_while_it_is_being_wri
     answer = await models.Answer.objects.aget()
     assert answer.text == reply.text
     assert answer.slack_message_ts == reply.ts
+
+
+async def test_opening_the_assistant_pane_greets_the_person_once(fake_slack):
+    event = {
+        "type": "assistant_thread_started",
+        "assistant_thread": {
+            "user_id": ASKER,
+            "context": {"channel_id": "C9", "team_id": "T1"},
+            "channel_id": "D1",
+            "thread_ts": "1700000000.000700",
+        },
+        "event_ts": "1700000000.000701",
+    }
+    body = event_callback(event, event_id="EvPane")
+
+    for _ in range(2):
+        assert (await post_signed(body)).status_code == 200
+    await run_worker_until_idle()
+
+    [greeting] = fake_slack.replies(thread_ts="1700000000.000700")
+    assert greeting.channel == "D1"
+    assert greeting.text.startswith("Hi! Ask me anything")
+    assert await models.Question.objects.acount() == 0
