@@ -5,10 +5,12 @@ connection goes back to the pool; the slow parts (status, classifier, answer age
 concurrently in a ``TaskGroup`` without holding a connection; writes happen in small sync
 functions, each one ``transaction.atomic()`` block run with ``thread_sensitive=True``.
 
-Exactly-once delivery to Slack: the answer is stored before it is posted, the Slack message ts
-is stored the moment the message exists, and delivery is marked at the end. A re-run (Slack
+Exactly-once delivery to Slack: the Slack message ts is stored the moment the message exists
+(on an empty, unfinished answer while a streaming model is still writing; otherwise the
+answer is stored before it is posted), and delivery is marked at the end. A re-run (Slack
 retry reaching a new job, procrastinate retrying a failed or stalled job) looks at that state
-and only does what is left: nothing, finish the message it already started, or post it.
+and only does what is left: nothing, post the stored answer, finish the message it already
+started, or answer again into that message when the model had not finished.
 """
 
 import asyncio

@@ -90,7 +90,7 @@ async def on_feedback(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any
     vote = (
         models.Feedback.Vote.UP
         if action["action_id"] == messengers.FEEDBACK_UP
-        else (models.Feedback.Vote.DOWN)
+        else models.Feedback.Vote.DOWN
     )
     try:
         answer_id = int(action.get("value", ""))
