@@ -229,3 +229,21 @@ def _finish(
     if changed:
         documents.refresh_search_statistics()
     return removed
+
+
+async def reingest_source(*, source_id: int) -> IngestionReport:
+    """Ingest a stored source again from its root, pruning files that are gone (admin action)."""
+    source = await documents.get_source(source_id=source_id)
+    report = await ingest(
+        paths=[Path(source.root)], source=source.name, base_url=source.base_url, prune=True
+    )
+    logger.info(
+        "Re-ingested %s: %s added, %s updated, %s unchanged, %s removed, %s skipped",
+        source.name,
+        report.added,
+        report.updated,
+        report.unchanged,
+        report.removed,
+        len(report.failures),
+    )
+    return report

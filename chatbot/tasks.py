@@ -11,7 +11,7 @@ from procrastinate import JobContext, RetryStrategy
 from procrastinate.contrib.django import app
 from procrastinate.manager import JobManager
 
-from application import answering, knowledge
+from application import answering, ingestion, knowledge
 from application import messenger as messenger_module
 from chatbot import messengers, slack_client, slack_payloads
 from domain import slack_events
@@ -63,6 +63,12 @@ async def answer_again(question_id: int) -> None:
     await answering.answer_again(
         question_id=question_id, make_messenger=_messenger_for, search=knowledge.search
     )
+
+
+@app.task(name="reingest_source")
+async def reingest_source(source_id: int) -> None:
+    """Re-read a documentation source from its root (the admin's re-ingest action)."""
+    await ingestion.reingest_source(source_id=source_id)
 
 
 @app.periodic(cron="* * * * *", periodic_id="retry_stalled_jobs")

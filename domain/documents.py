@@ -117,3 +117,23 @@ def refresh_search_statistics() -> None:
             cursor.execute(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {view}")
         if not connection.in_atomic_block:
             cursor.execute("VACUUM (ANALYZE) knowledge_postings")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Source:
+    id: int
+    name: str
+    root: str
+    base_url: str
+
+
+class SourceNotFound(Exception):
+    """No documentation source has that id."""
+
+
+async def get_source(*, source_id: int) -> Source:
+    try:
+        row = await models.DocumentationSource.objects.aget(pk=source_id)
+    except models.DocumentationSource.DoesNotExist as error:
+        raise SourceNotFound(f"no documentation source with id {source_id}") from error
+    return Source(id=row.pk, name=row.name, root=row.root, base_url=row.base_url)

@@ -11,6 +11,8 @@ from django.db import connection, connections
 from procrastinate.contrib.django import app
 from procrastinate.contrib.django.utils import connector_params
 
+from tests import workers
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -64,12 +66,6 @@ async def _sessions_once_closed_ones_have_exited() -> list[str]:
     return sessions
 
 
-async def _run_worker_until_idle(*, concurrency: int) -> None:
-    with app.replace_connector(app.connector.get_worker_connector()):  # type: ignore[attr-defined]
-        async with app.open_async():
-            await app.run_worker_async(wait=False, concurrency=concurrency, listen_notify=False)
-
-
 async def _job_statuses() -> dict[str, int]:
     def count() -> dict[str, int]:
         with connection.cursor() as cursor:
@@ -95,7 +91,7 @@ async def test_fifty_jobs_using_the_async_orm_leave_no_connection_behind():
     for _ in range(50):
         await use_the_orm.defer_async(pause=0.01)
 
-    await _run_worker_until_idle(concurrency=10)
+    await workers.run_worker_until_idle(concurrency=10)
 
     assert await _job_statuses() == {"succeeded": 50}
     # Closing the pool closes every connection returned to it; one still checked out by a
@@ -109,7 +105,7 @@ async def test_concurrent_jobs_never_share_a_connection():
     for _ in range(6):
         await use_the_orm.defer_async(pause=0.3)
 
-    await _run_worker_until_idle(concurrency=6)
+    await workers.run_worker_until_idle(concurrency=6)
 
     assert len(seen) == 6
     # Each job keeps one connection for its whole run, and jobs running at the same time

@@ -10,7 +10,6 @@ from asgiref.sync import sync_to_async
 from django.db import connection, transaction
 from django.test import AsyncClient
 from django.utils import timezone
-from procrastinate.contrib.django import app as job_app
 
 from application import answering
 from chatbot import slack_app
@@ -18,6 +17,7 @@ from domain import chunking, documents
 from tests.fakes import slack as fake_slack_module
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.slack import FakeSlack
+from tests.workers import run_worker_until_idle as run_worker_until_idle
 
 SIGNING_SECRET = "test-signing-secret"
 CHANNEL = "C1"
@@ -175,11 +175,3 @@ async def post_signed(
     return await AsyncClient().post(
         "/slack/events", data=raw, content_type=content_type, headers={**signed, **(headers or {})}
     )
-
-
-async def run_worker_until_idle(*, concurrency: int = 4) -> None:
-    with job_app.replace_connector(job_app.connector.get_worker_connector()):  # type: ignore[attr-defined]
-        async with job_app.open_async():
-            await job_app.run_worker_async(
-                wait=False, concurrency=concurrency, listen_notify=False, queues=["default"]
-            )
