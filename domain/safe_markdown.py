@@ -11,7 +11,10 @@ from markdown_it import MarkdownIt
 
 # "commonmark" with html=False: the same rendering everywhere, no raw HTML, tables added
 # because release notes and answers use them.
-_renderer = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+# Images are off: a model-written answer must not make an admin's browser fetch a remote URL.
+_renderer = (
+    MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").disable("image")
+)
 
 
 def render_html(*, markdown: str) -> str:

@@ -6,6 +6,7 @@ import io
 import json
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test import Client
@@ -278,7 +279,9 @@ def test_question_page_shows_answer_sources_runs_feedback_and_slack_link(reviewe
 def test_question_page_never_renders_html_from_the_answer(reviewer_client):
     question = factories.QuestionFactory.create(text="<img src=x onerror=alert(1)>")
     answer = factories.AnswerFactory.create(
-        question=question, text="<script>alert('answer')</script> [click](javascript:alert(1))"
+        question=question,
+        text="<script>alert('answer')</script> [click](javascript:alert(1)) "
+        "![pixel](https://tracker.example/p.png)",
     )
     factories.CitationFactory.create(answer=answer, url="javascript:alert('citation')")
 
@@ -288,6 +291,7 @@ def test_question_page_never_renders_html_from_the_answer(reviewer_client):
     assert "&lt;script&gt;" in page
     assert "<img src=x" not in page
     assert 'href="javascript:' not in page
+    assert '<img src="https://tracker.example' not in page  # no remote fetch by the browser
 
 
 # Actions.
@@ -342,7 +346,8 @@ def test_export_csv_has_question_latest_answer_sources_and_votes(reviewer_client
 
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="questions-')
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert response.content.startswith("\ufeff".encode())  # spreadsheets then read UTF-8
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [row["question_id"] for row in rows] == [str(question.pk), str(other.pk)]
     row = rows[0]
     assert row["question"] == 'Which VPN, "corp" or "guest"?'
@@ -357,11 +362,15 @@ def test_export_csv_has_question_latest_answer_sources_and_votes(reviewer_client
 
 def test_export_csv_keeps_spreadsheets_from_running_formulas(reviewer_client):
     question = answered_question(text='=HYPERLINK("https://evil.example","click")')
+    spaced = answered_question(text=" =1+1")
 
-    response = _run_action(reviewer_client, "export_csv", [question])
+    response = _run_action(reviewer_client, "export_csv", [question, spaced])
 
-    row = next(csv.DictReader(io.StringIO(response.content.decode())))
-    assert row["question"] == '\'=HYPERLINK("https://evil.example","click")'
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [row["question"] for row in rows] == [
+        '\'=HYPERLINK("https://evil.example","click")',
+        "' =1+1",
+    ]
 
 
 def _jobs() -> list[tuple[str, dict]]:
@@ -373,10 +382,10 @@ def _jobs() -> list[tuple[str, dict]]:
         ]
 
 
-def test_answer_again_action_queues_a_job_per_question(reviewer_client):
+def test_answer_again_action_queues_a_job_per_question(admin_client):
     first, second = answered_question(), answered_question()
 
-    response = _run_action(reviewer_client, "answer_again", [second, first])
+    response = _run_action(admin_client, "answer_again", [second, first])
 
     assert response.status_code == 302
     assert _jobs() == [
@@ -386,16 +395,29 @@ def test_answer_again_action_queues_a_job_per_question(reviewer_client):
     assert models.Answer.objects.count() == 2  # the old answers stay
 
 
-def test_answer_again_refuses_a_runaway_selection(reviewer_client, monkeypatch):
+def test_answer_again_refuses_a_runaway_selection(admin_client, monkeypatch):
     monkeypatch.setattr(questions_admin, "ANSWER_AGAIN_LIMIT", 2)
     selected = [answered_question() for _ in range(3)]
 
-    response = _run_action(reviewer_client, "answer_again", selected)
+    response = _run_action(admin_client, "answer_again", selected)
 
     assert response.status_code == 302
     assert _jobs() == []
-    page = reviewer_client.get(response["Location"]).content.decode()
+    page = admin_client.get(response["Location"]).content.decode()
     assert "Select at most 2 questions to answer again; nothing queued." in page
+
+
+def test_reviewers_cannot_answer_again_without_the_permission_for_it(reviewer, reviewer_client):
+    question = answered_question()
+
+    assert "answer_again" not in reviewer_client.get(CHANGELIST).content.decode()
+    _run_action(reviewer_client, "answer_again", [question])
+    assert _jobs() == []
+
+    reviewer.user_permissions.add(Permission.objects.get(codename="answer_again_question"))
+    granted = admin_support.logged_in_client(get_user_model().objects.get(pk=reviewer.pk))
+    _run_action(granted, "answer_again", [question])
+    assert _jobs() == [("answer_again", {"question_id": question.pk})]
 
 
 def test_users_who_can_only_view_cannot_answer_again_or_mark_reviewed():

@@ -242,7 +242,8 @@ class QuestionAdmin(admin.ModelAdmin):
         else:
             obj.reviewer = None
             obj.reviewed_at = None
-        super().save_model(request, obj, form, change)
+        # Only the review fields: a job may be writing the status or answer meanwhile.
+        obj.save(update_fields=REVIEW_FIELDS)
 
     # Columns and read-only fields.
 
@@ -360,13 +361,17 @@ class QuestionAdmin(admin.ModelAdmin):
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="questions-{stamp}.csv"'
+        response.write("\ufeff")  # a byte-order mark, so spreadsheets read UTF-8 as UTF-8
         writer = csv.writer(response)
         writer.writerow(field.name for field in dataclasses.fields(question_review.ExportRow))
         for row in question_review.export_rows(questions=queryset):
             writer.writerow(_csv_value(value) for value in dataclasses.astuple(row))
         return response
 
-    @admin.action(description="Answer selected questions again", permissions=["change"])
+    def has_answer_again_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("data.answer_again_question")
+
+    @admin.action(description="Answer selected questions again", permissions=["answer_again"])
     def answer_again(self, request: HttpRequest, queryset: QuerySet[models.Question]) -> None:
         question_ids = list(
             queryset.order_by("pk").values_list("pk", flat=True)[: ANSWER_AGAIN_LIMIT + 1]
@@ -396,7 +401,7 @@ def _csv_value(value: object) -> object:
         return value.isoformat()
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and value.lstrip(" ").startswith(FORMULA_PREFIXES):
         # Questions are typed by anyone in Slack; a spreadsheet must not run them as formulas.
         return "'" + value
     return value

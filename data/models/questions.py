@@ -93,6 +93,8 @@ class Question(models.Model):
                 name="question_quality_rating_1_to_5",
             ),
         ]
+        # Answering again calls the model and posts in the asker's thread: more than a review.
+        permissions = [("answer_again_question", "Can answer questions again")]
 
     def __str__(self) -> str:
         return f"Question {self.pk}: {self.text[:60]}"
