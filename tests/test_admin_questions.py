@@ -195,8 +195,21 @@ def test_status_category_reviewed_and_channel_filters(reviewer_client):
 
     assert shown(status__exact="FAILED") == {failed.pk}
     assert shown(category__exact="POLICY") == {failed.pk}
-    assert shown(channel_id__exact="CPOLICY") == {failed.pk}
+    assert shown(channel="CPOLICY") == {failed.pk}
     assert shown(reviewed__exact="1") == {reviewed.pk}
+
+
+def test_channel_filter_lists_channels_not_each_persons_dm(reviewer_client):
+    in_channel = answered_question(channel_id="CPOLICY")
+    direct = answered_question(channel_id="D0DANA")
+
+    page = reviewer_client.get(CHANGELIST).content.decode()
+    direct_messages = reviewer_client.get(CHANGELIST, {"channel": "direct"})
+
+    assert "?channel=CPOLICY" in page
+    assert "channel=D0DANA" not in page
+    assert listed_ids(direct_messages) == {direct.pk}
+    assert in_channel.pk not in listed_ids(direct_messages)
 
 
 def test_date_filter_and_hierarchy_narrow_to_the_period(reviewer_client):

@@ -67,12 +67,37 @@ class FeedbackFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ChannelFilter(admin.AllValuesFieldListFilter):
-    """Slack channel IDs that questions came from (the filter lists the distinct values)."""
+class ChannelFilter(admin.SimpleListFilter):
+    """Slack channels that questions came from, and all direct messages as one entry.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.title = "Slack channel"
+    DMs and assistant threads live in each asker's own DM channel (IDs starting with "D"):
+    listing them one by one would bury the channels under an entry per person.
+    """
+
+    title = "Slack channel"
+    parameter_name = "channel"
+    DIRECT = "direct"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        channels = (
+            models.Question.objects.exclude(channel_id="")
+            .exclude(channel_id__startswith="D")
+            .order_by("channel_id")
+            .values_list("channel_id", flat=True)
+            .distinct()
+        )
+        return [(self.DIRECT, "Direct messages"), *((channel, channel) for channel in channels)]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[models.Question]
+    ) -> QuerySet[models.Question]:
+        match self.value():
+            case None:
+                return queryset
+            case self.DIRECT:
+                return queryset.filter(channel_id__startswith="D")
+            case channel:
+                return queryset.filter(channel_id=channel)
 
 
 class AgentRunInline(admin.TabularInline):
@@ -125,7 +150,7 @@ class QuestionAdmin(admin.ModelAdmin):
         FeedbackFilter,
         "reviewed",
         "via",
-        ("channel_id", ChannelFilter),
+        ChannelFilter,
         "asked_at",
     )
     search_fields = ("text", "answers__text", "asker_name")  # see get_search_results
