@@ -114,10 +114,7 @@ async def ingest(
     on_disk = {file.relative_to(root).as_posix() for file in files}
     gone = sorted(set(stored) - on_disk) if prune else []
     removed = await sync_to_async(_finish, thread_sensitive=True)(
-        source_id=source_id,
-        gone=gone,
-        unchanged_urls=unchanged_urls,
-        changed=bool(counts["added"] or counts["updated"] or gone),
+        source_id=source_id, gone=gone, unchanged_urls=unchanged_urls
     )
     return IngestionReport(
         added=counts["added"],
@@ -219,14 +216,21 @@ def _write_document(*, source_id: int, path: str, url: str, prepared: _Prepared)
         raise _Skipped(f"could not be stored ({type(error).__name__})") from error
 
 
-def _finish(
-    *, source_id: int, gone: list[str], unchanged_urls: dict[str, str], changed: bool
-) -> int:
-    """Prune, re-link unchanged documents to a new base URL, and recount the search lexicons."""
+def _finish(*, source_id: int, gone: list[str], unchanged_urls: dict[str, str]) -> int:
+    """Prune, re-link unchanged documents to a new base URL, and recount the search lexicons.
+
+    The lexicons are refreshed whenever any committed change is not in them yet, not only after
+    runs that changed something: a run that died before its refresh left changes behind, and
+    the next run, finding every file unchanged, must still make them searchable.
+    """
     with transaction.atomic():
-        removed = documents.delete_documents(source_id=source_id, paths=gone) if gone else 0
+        removed = (
+            documents.delete_documents(source_id=source_id, paths=gone, now=timezone.now())
+            if gone
+            else 0
+        )
         documents.update_urls(source_id=source_id, urls=unchanged_urls)
-    if changed:
+    if documents.search_statistics_outdated():
         documents.refresh_search_statistics()
     return removed
 

@@ -9,7 +9,7 @@ from django.test import override_settings
 
 from application import ingestion
 from data import models
-from domain import search
+from domain import documents, search
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -100,6 +100,43 @@ async def test_a_changed_file_is_rechunked_and_found_by_its_new_text(tmp_path):
     [result] = await search.search(query="green light", limit=1)
     assert result.path == "setup.md"
     assert await search.search(query="DATABASE_URL PostgreSQL") == []
+
+
+def _refresh_fails() -> None:
+    raise RuntimeError("the run died before search's indexes were refreshed")
+
+
+async def test_changes_of_a_run_that_died_before_refreshing_are_found_after_the_next_run(
+    tmp_path, monkeypatch
+):
+    _write(tmp_path, GUIDE)
+    await ingestion.ingest(paths=[tmp_path], source="guide")
+    _write(tmp_path, {"setup.md": "# Setup\n\nRun make run and wait for the green light.\n"})
+    (tmp_path / "faq.html").unlink()
+    monkeypatch.setattr(documents, "refresh_search_statistics", _refresh_fails)
+    with pytest.raises(RuntimeError):
+        await ingestion.ingest(paths=[tmp_path], source="guide", prune=True)
+    monkeypatch.undo()
+    assert await search.search(query="green light") == []
+
+    report = await ingestion.ingest(paths=[tmp_path], source="guide", prune=True)
+
+    assert (report.added, report.updated, report.unchanged, report.removed) == (0, 0, 3, 0)
+    [result] = await search.search(query="green light", limit=1)
+    assert result.path == "setup.md"
+    assert not await models.DocumentationSource.objects.filter(
+        index_refresh_requested_at__isnull=False
+    ).aexists()
+
+
+async def test_a_run_that_changes_nothing_does_not_refresh_the_indexes(tmp_path, monkeypatch):
+    _write(tmp_path, GUIDE)
+    await ingestion.ingest(paths=[tmp_path], source="guide")
+    monkeypatch.setattr(documents, "refresh_search_statistics", _refresh_fails)
+
+    report = await ingestion.ingest(paths=[tmp_path], source="guide", prune=True)
+
+    assert report.unchanged == 4
 
 
 async def test_removed_files_are_deleted_only_with_prune(tmp_path):
