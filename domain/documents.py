@@ -169,6 +169,16 @@ class SourceNotFound(Exception):
     """No documentation source has that id."""
 
 
+async def find_source(*, name: str) -> Source | None:
+    """The source of that name, or None when nothing was ingested under it yet."""
+    row = await models.DocumentationSource.objects.filter(name=name).afirst()
+    return (
+        None
+        if row is None
+        else Source(id=row.pk, name=row.name, root=row.root, base_url=row.base_url)
+    )
+
+
 async def get_source(*, source_id: int) -> Source:
     try:
         row = await models.DocumentationSource.objects.aget(pk=source_id)

@@ -49,6 +49,18 @@ def test_ingest_refuses_a_missing_path_a_bad_source_name_and_a_bad_base_url(guid
         _run("ingest_docs", str(guide), "--source", "guide", "--base-url", "docs.example.com")
 
 
+def test_ingest_refuses_a_path_outside_the_source_unless_told_to_move_it(guide, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    (elsewhere / "asking.md").write_text("# Asking questions\n\nAsk in a direct message.\n")
+    _run("ingest_docs", str(guide), "--source", "guide")
+
+    with pytest.raises(CommandError, match=r"outside the root of source 'guide'.*--move"):
+        _run("ingest_docs", str(elsewhere), "--source", "guide", "--prune")
+
+    out, _err = _run("ingest_docs", str(elsewhere), "--source", "guide", "--prune", "--move")
+    assert out.startswith("0 added, 1 updated, 0 unchanged, 1 removed")
+
+
 def test_search_prints_ranked_passages_with_links(guide):
     _run("ingest_docs", str(guide), "--source", "guide", "--base-url", "https://x.test/guide")
 

@@ -166,6 +166,63 @@ async def test_pruning_one_source_leaves_other_sources_alone(tmp_path):
     assert await models.Document.objects.filter(source__name="handbook").acount() == 1
 
 
+async def _paths(source: str = "guide") -> list[str]:
+    rows = models.Document.objects.filter(source__name=source).order_by("path")
+    return [path async for path in rows.values_list("path", flat=True)]
+
+
+TREE = {
+    "a.md": "# A\n\nAlpha.\n",
+    "sub/b.md": "# B\n\nBravo.\n",
+    "sub/c.md": "# C\n\nCharlie.\n",
+    "subway/d.md": "# D\n\nDelta.\n",
+}
+
+
+async def test_ingesting_one_file_of_a_source_updates_it_and_keeps_the_rest(tmp_path):
+    _write(tmp_path, TREE)
+    await ingestion.ingest(paths=[tmp_path], source="guide")
+    _write(tmp_path, {"sub/b.md": "# B\n\nBravo, revised.\n"})
+
+    report = await ingestion.ingest(paths=[tmp_path / "sub" / "b.md"], source="guide", prune=True)
+
+    assert (report.added, report.updated, report.unchanged, report.removed) == (0, 1, 0, 0)
+    assert await _paths() == ["a.md", "sub/b.md", "sub/c.md", "subway/d.md"]
+    assert [t for _id, _h, t in await _chunks("sub/b.md")] == ["Bravo, revised."]
+    source = await models.DocumentationSource.objects.aget(name="guide")
+    assert source.root == str(tmp_path.resolve())
+
+
+async def test_pruning_a_subfolder_deletes_only_the_documents_gone_from_it(tmp_path):
+    _write(tmp_path, TREE)
+    await ingestion.ingest(paths=[tmp_path], source="guide")
+    for gone in ("a.md", "sub/c.md", "subway/d.md"):
+        (tmp_path / gone).unlink()
+
+    report = await ingestion.ingest(paths=[tmp_path / "sub"], source="guide", prune=True)
+
+    assert (report.unchanged, report.removed) == (1, 1)
+    assert await _paths() == ["a.md", "sub/b.md", "subway/d.md"]
+
+
+async def test_a_path_outside_the_source_root_is_refused_unless_the_source_moves(tmp_path):
+    _write(tmp_path / "old", TREE)
+    _write(tmp_path / "new", {"a.md": "# A\n\nAlpha, moved.\n"})
+    await ingestion.ingest(paths=[tmp_path / "old"], source="guide")
+
+    with pytest.raises(ingestion.PathOutsideSource, match="outside the root of source 'guide'"):
+        await ingestion.ingest(paths=[tmp_path / "new"], source="guide", prune=True)
+    assert await _paths() == ["a.md", "sub/b.md", "sub/c.md", "subway/d.md"]
+    assert [t for _id, _h, t in await _chunks("a.md")] == ["Alpha."]
+
+    report = await ingestion.ingest(paths=[tmp_path / "new"], source="guide", prune=True, move=True)
+
+    assert (report.updated, report.removed) == (1, 3)
+    assert await _paths() == ["a.md"]
+    source = await models.DocumentationSource.objects.aget(name="guide")
+    assert source.root == str((tmp_path / "new").resolve())
+
+
 @override_settings(CHATBOT_DOCS_MAX_FILE_BYTES=2_000)
 async def test_bad_files_mid_run_are_reported_and_the_rest_is_ingested(tmp_path):
     _write(

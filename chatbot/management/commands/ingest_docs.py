@@ -1,4 +1,4 @@
-"""``manage.py ingest_docs PATH [PATH ...] --source NAME [--base-url URL] [--prune]``."""
+"""``manage.py ingest_docs PATH [PATH ...] --source NAME [--base-url URL] [--prune] [--move]``."""
 
 import sys
 from pathlib import Path
@@ -87,7 +87,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--prune",
             action="store_true",
-            help="Delete the source's documents whose files are gone.",
+            help="Delete the source's documents under PATHs whose files are gone.",
+        )
+        parser.add_argument(
+            "--move",
+            action="store_true",
+            help=(
+                "Re-root an existing source at the PATHs' common directory (needed when they "
+                "lie outside the directory it was first ingested from)."
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -108,12 +116,15 @@ class Command(BaseCommand):
                     source=source,
                     base_url=base_url,
                     prune=options["prune"],
+                    move=options["move"],
                     progress=progress,
                 ),
                 log_id="ingest_docs",
             )
         except ingestion.PathNotFound as error:
             raise CommandError(f"no such file or directory: {error}") from error
+        except ingestion.PathOutsideSource as error:
+            raise CommandError(f"{error}; pass --move to re-root the source there") from error
         finally:
             progress.stop()
         self.stdout.write(report.summary())
