@@ -76,7 +76,7 @@ async def ingest(
     *,
     paths: Sequence[Path],
     source: str,
-    base_url: str = "",
+    base_url: str | None = None,
     prune: bool = False,
     move: bool = False,
     progress: Progress | None = None,
@@ -87,12 +87,14 @@ async def ingest(
     root, so a file or subfolder of it can be ingested on its own: documents are named relative
     to the stored root, and ``prune`` deletes only documents under the given paths. A path
     outside the stored root is refused unless ``move`` re-roots the source at the paths' common
-    directory.
+    directory. ``base_url`` None keeps the source's stored base URL; '' removes the links.
     """
     started = time.perf_counter()
     resolved = _resolve(paths)
     existing = await documents.find_source(name=source)
     root = _root(resolved=resolved, given=paths, existing=existing, move=move)
+    if base_url is None:
+        base_url = existing.base_url if existing else ""
     files = _collect(resolved)
     scopes = [path.relative_to(root).as_posix() for path in resolved]
     if progress:

@@ -61,6 +61,16 @@ def test_ingest_refuses_a_path_outside_the_source_unless_told_to_move_it(guide, 
     assert out.startswith("0 added, 1 updated, 0 unchanged, 1 removed")
 
 
+def test_ingest_without_base_url_keeps_the_stored_links(guide):
+    _run("ingest_docs", str(guide), "--source", "guide", "--base-url", "https://x.test/")
+    (guide / "admin.rst").write_text("Reviewing\n=========\n\nStaff review every answer.\n")
+
+    _run("ingest_docs", str(guide), "--source", "guide", "--prune")
+
+    out, _err = _run("search_docs", "who reviews the answers", "--json")
+    assert json.loads(out)[0]["url"] == "https://x.test/admin/#reviewing"
+
+
 def test_search_prints_ranked_passages_with_links(guide):
     _run("ingest_docs", str(guide), "--source", "guide", "--base-url", "https://x.test/guide")
 

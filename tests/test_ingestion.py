@@ -223,6 +223,27 @@ async def test_a_path_outside_the_source_root_is_refused_unless_the_source_moves
     assert source.root == str((tmp_path / "new").resolve())
 
 
+async def _urls() -> list[str]:
+    rows = models.Document.objects.order_by("path").values_list("url", flat=True)
+    return [url async for url in rows]
+
+
+async def test_ingesting_again_without_a_base_url_keeps_the_links(tmp_path):
+    _write(tmp_path, {"a.md": "# A\n\nAlpha.\n", "b.md": "# B\n\nBravo.\n"})
+    await ingestion.ingest(paths=[tmp_path], source="guide", base_url="https://x.test/guide/")
+    _write(tmp_path, {"b.md": "# B\n\nBravo, revised.\n"})
+
+    await ingestion.ingest(paths=[tmp_path], source="guide")
+
+    assert await _urls() == ["https://x.test/guide/a.md", "https://x.test/guide/b.md"]
+    [result] = await search.search(query="bravo revised", limit=1)
+    assert result.url == "https://x.test/guide/b.md#b"
+
+    await ingestion.ingest(paths=[tmp_path], source="guide", base_url="")
+
+    assert await _urls() == ["", ""]
+
+
 @override_settings(CHATBOT_DOCS_MAX_FILE_BYTES=2_000)
 async def test_bad_files_mid_run_are_reported_and_the_rest_is_ingested(tmp_path):
     _write(

@@ -81,8 +81,11 @@ class Command(BaseCommand):
         parser.add_argument("--source", required=True, help='Name of the source, e.g. "guide".')
         parser.add_argument(
             "--base-url",
-            default="",
-            help="Links are built as this URL + the document's path (and #anchor).",
+            default=None,
+            help=(
+                "Links are built as this URL + the document's path (and #anchor). Without it, "
+                "an existing source keeps its base URL; an empty value removes the links."
+            ),
         )
         parser.add_argument(
             "--prune",
@@ -99,7 +102,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        base_url: str = options["base_url"]
+        base_url: str | None = options["base_url"]
         source: str = options["source"].strip()
         if not source or len(source) > 100:
             raise CommandError("--source must be a name of 1 to 100 characters")
