@@ -55,6 +55,7 @@ class SearchResult:
 async def search(*, query: str, limit: int = 5) -> list[SearchResult]:
     """The ``limit`` chunks that best answer ``query``, best first."""
     limit = max(1, min(limit, MAX_LIMIT))
+    query = query.replace("\0", " ")  # PostgreSQL text cannot hold NUL (pasted binary, bad clients)
     if not query.strip():
         return []
     return await sync_to_async(_search, thread_sensitive=True)(query=query, limit=limit)

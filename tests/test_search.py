@@ -160,6 +160,13 @@ async def test_nothing_is_found_for_words_the_docs_do_not_contain(corpus):
     assert await search.search(query="   ") == []
 
 
+async def test_a_query_with_nul_characters_is_searched_without_them(corpus):
+    results = await search.search(query="run\x00collectstatic\x00")
+
+    assert results[0].heading_path == "Deploying > Static files"
+    assert await search.search(query="\x00 \x00") == []
+
+
 def _connection_is_open() -> bool:
     return connections["default"].connection is not None
 
