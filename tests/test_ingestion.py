@@ -9,7 +9,7 @@ from django.test import override_settings
 
 from application import ingestion
 from data import models
-from domain import documents, search
+from domain import chunking, documents, search
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -250,9 +250,9 @@ async def test_bad_files_mid_run_are_reported_and_the_rest_is_ingested(tmp_path)
         tmp_path,
         {
             **GUIDE,
-            "b-latin1.md": "# Café\n\nCrème brûlée.\n".encode("latin-1"),
-            "c-huge.md": "# Huge\n\n" + "word " * 1_000,
-            "d-binary.txt": b"\x00\x01\x02binary",
+            "m-latin1.md": "# Café\n\nCrème brûlée.\n".encode("latin-1"),
+            "n-huge.md": "# Huge\n\n" + "word " * 1_000,
+            "o-binary.txt": b"\x00\x01\x02binary",
             "notes.pdf": b"%PDF-1.7 not documentation",
         },
     )
@@ -262,14 +262,63 @@ async def test_bad_files_mid_run_are_reported_and_the_rest_is_ingested(tmp_path)
 
     assert report.added == 4
     reasons = {failure.path: failure.reason for failure in report.failures}
-    assert set(reasons) == {"b-latin1.md", "c-huge.md", "d-binary.txt"}
-    assert reasons["b-latin1.md"].startswith("not UTF-8 text")
-    assert reasons["c-huge.md"].startswith("too large (5,008 bytes; the limit is 2,000)")
-    assert reasons["d-binary.txt"] == "binary content (NUL characters)"
+    assert set(reasons) == {"m-latin1.md", "n-huge.md", "o-binary.txt"}
+    assert reasons["m-latin1.md"].startswith("not UTF-8 text")
+    assert reasons["n-huge.md"].startswith("too large (5,008 bytes; the limit is 2,000)")
+    assert reasons["o-binary.txt"] == "binary content (NUL characters)"
     assert progress.total == 7
-    assert len(progress.seen) == 7
+    assert progress.seen == [  # good files before and after the bad ones
+        "faq.html",
+        "m-latin1.md",
+        "n-huge.md",
+        "o-binary.txt",
+        "reference/settings.rst",
+        "setup.md",
+        "slack/connecting.md",
+    ]
     assert sorted(progress.problems) == sorted(reasons)
     assert not await models.Document.objects.filter(path__in=list(reasons)).aexists()
+
+
+async def test_a_document_the_database_rejects_keeps_its_chunks_and_the_run_goes_on(
+    tmp_path, monkeypatch
+):
+    _write(tmp_path, GUIDE)
+    await ingestion.ingest(paths=[tmp_path], source="guide")
+    before = await _chunks("setup.md")
+    _write(
+        tmp_path,
+        {
+            "faq.html": "<h1>FAQ</h1><h2 id='who'>Who</h2><p>Anyone on the staff.</p>",
+            "setup.md": "# Setup\n\nInstall it with uv.\n\n## Database\n\nUse PostgreSQL 17.\n",
+            "slack/connecting.md": "# Connecting Slack\n\nUse Socket Mode behind a firewall.\n",
+        },
+    )
+    real_chunk = chunking.chunk
+
+    def colliding_positions(*, document: chunking.ParsedDocument) -> list[chunking.ChunkDraft]:
+        """setup.md's sections all claim position 0, which chunk_unique_position refuses."""
+        drafts = real_chunk(document=document)
+        if document.title != "Setup":
+            return drafts
+        return [dataclasses.replace(draft, position=0) for draft in drafts]
+
+    monkeypatch.setattr(chunking, "chunk", colliding_positions)
+
+    report = await ingestion.ingest(paths=[tmp_path], source="guide")
+
+    assert [(f.path, f.reason) for f in report.failures] == [
+        ("setup.md", "could not be stored (IntegrityError)")
+    ]
+    assert (report.updated, report.unchanged) == (2, 1)
+    assert await _chunks("setup.md") == before
+    assert (await search.search(query="staff", limit=1))[0].path == "faq.html"
+    assert (await search.search(query="socket firewall", limit=1))[0].path == (
+        "slack/connecting.md"
+    )
+    monkeypatch.undo()
+    again = await ingestion.ingest(paths=[tmp_path], source="guide")
+    assert (again.updated, again.unchanged, again.failures) == (1, 3, [])
 
 
 async def test_a_file_that_turns_bad_keeps_its_last_good_version(tmp_path):
