@@ -97,6 +97,12 @@ def test_search_json_lists_objects_for_scripts(guide):
     assert {"url", "title", "heading", "path", "score", "snippet"} <= set(results[0])
 
 
+@pytest.mark.parametrize("limit", ["0", "-3", "51", "two"])
+def test_search_refuses_a_limit_it_could_not_honour(limit):
+    with pytest.raises(CommandError, match="argument --limit: "):
+        _run("search_docs", "feedback", "--limit", limit)
+
+
 def test_search_says_so_when_nothing_matches(guide):
     out, _err = _run("search_docs", "quantum chromodynamics")
 
