@@ -17,6 +17,7 @@ class DocumentationSource(models.Model):
     index_refresh_requested_at = models.DateTimeField(
         null=True,
         blank=True,
+        editable=False,  # ingestion's bookkeeping, not for forms
         help_text=(
             "When a change to this source's documents was committed that search's indexes may "
             "not include yet; cleared by the refresh that includes it."
