@@ -34,6 +34,10 @@ class PathNotFound(Exception):
     """A path given to ingest does not exist."""
 
 
+class PathOutsideSource(Exception):
+    """A path given to ingest lies outside the stored root of the existing source."""
+
+
 class Progress(Protocol):
     """Where the caller hears about the run as it goes (a progress bar, a log)."""
 
@@ -72,13 +76,27 @@ async def ingest(
     *,
     paths: Sequence[Path],
     source: str,
-    base_url: str = "",
+    base_url: str | None = None,
     prune: bool = False,
+    move: bool = False,
     progress: Progress | None = None,
 ) -> IngestionReport:
-    """Bring the source's stored documents in line with the files under ``paths``."""
+    """Bring the source's stored documents in line with the files under ``paths``.
+
+    A new source is rooted at the common directory of ``paths``. An existing source keeps its
+    root, so a file or subfolder of it can be ingested on its own: documents are named relative
+    to the stored root, and ``prune`` deletes only documents under the given paths. A path
+    outside the stored root is refused unless ``move`` re-roots the source at the paths' common
+    directory. ``base_url`` None keeps the source's stored base URL; '' removes the links.
+    """
     started = time.perf_counter()
-    root, files = _collect(paths)
+    resolved = _resolve(paths)
+    existing = await documents.find_source(name=source)
+    root = _root(resolved=resolved, given=paths, existing=existing, move=move)
+    if base_url is None:
+        base_url = existing.base_url if existing else ""
+    files = _collect(resolved)
+    scopes = [path.relative_to(root).as_posix() for path in resolved]
     if progress:
         progress.started(total=len(files))
     stored = await documents.stored_documents(source_name=source)
@@ -112,12 +130,13 @@ async def ingest(
         if progress:
             progress.advanced(path=relative)
     on_disk = {file.relative_to(root).as_posix() for file in files}
-    gone = sorted(set(stored) - on_disk) if prune else []
+    gone = (
+        sorted(path for path in stored if path not in on_disk and _within(path, scopes))
+        if prune
+        else []
+    )
     removed = await sync_to_async(_finish, thread_sensitive=True)(
-        source_id=source_id,
-        gone=gone,
-        unchanged_urls=unchanged_urls,
-        changed=bool(counts["added"] or counts["updated"] or gone),
+        source_id=source_id, gone=gone, unchanged_urls=unchanged_urls
     )
     return IngestionReport(
         added=counts["added"],
@@ -130,15 +149,43 @@ async def ingest(
     )
 
 
-def _collect(paths: Sequence[Path]) -> tuple[Path, list[Path]]:
-    """The common root of ``paths`` and every documentation file under them, sorted."""
+def _resolve(paths: Sequence[Path]) -> list[Path]:
     if not paths:
         raise PathNotFound("no path given")
     resolved = [path.resolve() for path in paths]
     for path, given in zip(resolved, paths, strict=True):
         if not path.exists():
             raise PathNotFound(str(given))
-    root = Path(os.path.commonpath([p if p.is_dir() else p.parent for p in resolved]))
+    return resolved
+
+
+def _root(
+    *,
+    resolved: list[Path],
+    given: Sequence[Path],
+    existing: documents.Source | None,
+    move: bool,
+) -> Path:
+    """The directory document paths are relative to: the stored one, unless there is none yet
+    or the source is being moved (then the common directory of the given paths)."""
+    if existing is not None and not move:
+        stored = Path(existing.root)
+        for path, name in zip(resolved, given, strict=True):
+            if not path.is_relative_to(stored):
+                raise PathOutsideSource(
+                    f"{name} is outside the root of source {existing.name!r} ({stored})"
+                )
+        return stored
+    return Path(os.path.commonpath([p if p.is_dir() else p.parent for p in resolved]))
+
+
+def _within(path: str, scopes: list[str]) -> bool:
+    """Whether a document path lies under one of the given paths (relative to the root)."""
+    return any(scope == "." or path == scope or path.startswith(scope + "/") for scope in scopes)
+
+
+def _collect(resolved: list[Path]) -> list[Path]:
+    """Every documentation file under ``resolved``, sorted."""
     files: set[Path] = set()
     for path in resolved:
         if path.is_file():
@@ -152,7 +199,7 @@ def _collect(paths: Sequence[Path]) -> tuple[Path, list[Path]]:
                 continue  # hidden (.git) and build or theme directories (_build, _static)
             if candidate.suffix.lower() in markup.SUFFIXES and candidate.is_file():
                 files.add(candidate)
-    return root, sorted(files)
+    return sorted(files)
 
 
 class _Skipped(Exception):
@@ -219,14 +266,21 @@ def _write_document(*, source_id: int, path: str, url: str, prepared: _Prepared)
         raise _Skipped(f"could not be stored ({type(error).__name__})") from error
 
 
-def _finish(
-    *, source_id: int, gone: list[str], unchanged_urls: dict[str, str], changed: bool
-) -> int:
-    """Prune, re-link unchanged documents to a new base URL, and recount the search lexicons."""
+def _finish(*, source_id: int, gone: list[str], unchanged_urls: dict[str, str]) -> int:
+    """Prune, re-link unchanged documents to a new base URL, and recount the search lexicons.
+
+    The lexicons are refreshed whenever any committed change is not in them yet, not only after
+    runs that changed something: a run that died before its refresh left changes behind, and
+    the next run, finding every file unchanged, must still make them searchable.
+    """
     with transaction.atomic():
-        removed = documents.delete_documents(source_id=source_id, paths=gone) if gone else 0
+        removed = (
+            documents.delete_documents(source_id=source_id, paths=gone, now=timezone.now())
+            if gone
+            else 0
+        )
         documents.update_urls(source_id=source_id, urls=unchanged_urls)
-    if changed:
+    if documents.search_statistics_outdated():
         documents.refresh_search_statistics()
     return removed
 

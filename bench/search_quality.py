@@ -2,8 +2,9 @@
 
     uv run python bench/search_quality.py [--verbose]
 
-Downloads Django's source distribution into bench/.cache on first use and ingests its docs/
-into a throwaway PostgreSQL cluster (or the server DATABASE_URL names: it gets written to).
+Downloads Django's source distribution from PyPI (checking its sha256) into bench/.cache on
+first use and ingests its docs/ into a throwaway PostgreSQL cluster (or the server DATABASE_URL
+names: it gets written to).
 Then asks the questions in bench/search_questions.json (written for this benchmark, each with
 the doc files that answer it) and prints Recall@5 and MRR@10 next to a BM25 baseline (bm25s,
 English stop words and Snowball stemmer) over the same chunks, plus ingest times and search
@@ -12,17 +13,19 @@ latency. A hit is a result from one of the question's gold files.
 
 import argparse
 import asyncio
+import hashlib
 import io
 import json
 import os
 import secrets
 import shutil
 import statistics
-import subprocess
 import sys
 import tarfile
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +34,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 CACHE = BENCH_DIR / ".cache"
 DJANGO_VERSION = "6.1.3"
+PYPI_PROJECT = "https://pypi.org/simple/django/"
 BASE_URL = "https://docs.djangoproject.com/en/6.1/"
 SOURCE = "django-docs"
 PASSES = 5  # timed passes over the questions, after one warm-up pass
@@ -45,19 +49,41 @@ def corpus_dir() -> Path:
     CACHE.mkdir(parents=True, exist_ok=True)
     archive = CACHE / f"django-{DJANGO_VERSION}.tar.gz"
     if not archive.exists():
-        python = shutil.which("python3.13") or shutil.which("python3") or sys.executable
-        subprocess.run(
-            [
-                *(python, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps"),
-                *(f"django=={DJANGO_VERSION}", "-d", str(CACHE)),
-            ],
-            check=True,
-        )
+        download_sdist(archive)
     prefix = f"django-{DJANGO_VERSION}/docs/"
     with tarfile.open(archive) as tar:
         members = [m for m in tar.getmembers() if m.name.startswith(prefix)]
         tar.extractall(CACHE, members=members, filter="data")
     return docs
+
+
+def download_sdist(archive: Path) -> None:
+    """Fetch Django's source distribution from PyPI, checking the sha256 the index publishes.
+
+    Straight from the index's JSON simple API (PEP 691, what pip and uv read) rather than
+    ``pip download``: under ``uv run`` the interpreter on PATH is the project's virtualenv,
+    which has no pip.
+    """
+    request = urllib.request.Request(
+        PYPI_PROJECT, headers={"Accept": "application/vnd.pypi.simple.v1+json"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        page_url = response.url
+        listing = json.load(response)
+    [sdist] = [f for f in listing["files"] if f["filename"].lower() == archive.name]
+    url = urllib.parse.urljoin(page_url, sdist["url"])
+    expected = sdist["hashes"]["sha256"]
+    print(f"Downloading {url}", file=sys.stderr)
+    partial = archive.with_name(archive.name + ".part")
+    digest = hashlib.sha256()
+    with urllib.request.urlopen(url, timeout=60) as response, partial.open("wb") as out:
+        while block := response.read(1 << 16):
+            digest.update(block)
+            out.write(block)
+    if digest.hexdigest() != expected:
+        partial.unlink()
+        raise SystemExit(f"{url}: sha256 {digest.hexdigest()}, but the index says {expected}")
+    partial.rename(archive)
 
 
 @contextmanager
@@ -221,7 +247,7 @@ def main() -> int:
             print(f"ours={rank!s:>4} bm25={base!s:>4}  {q['question']}  -> {mine[:3]}")
     cores = os.cpu_count()
     memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    print(f"Corpus: Django {DJANGO_VERSION} docs, {documents} documents, {chunks} chunks; ")
+    print(f"Corpus: Django {DJANGO_VERSION} docs, {documents} documents, {chunks} chunks")
     print(f"{len(questions)} questions; machine: {cores} cores, {memory_gib:.0f} GiB RAM")
     print()
     print("| Method | Recall@5 | MRR@10 | p50 latency | p95 latency |")

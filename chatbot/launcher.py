@@ -34,10 +34,25 @@ def _serve(manage_args: list[str]) -> None:
         return
     django.setup()
     call_command("migrate", interactive=False, verbosity=1)
-    # The user guide goes into the knowledge base, so a fresh install answers about itself.
-    if (BASE_DIR / "docs").is_dir():
-        call_command("ingest_docs", str(BASE_DIR / "docs"), "--source", "guide", "--prune")
+    ingest_guide()
     call_command("serve")
+
+
+def ingest_guide() -> None:
+    """Put the user guide into the knowledge base, so a fresh install answers about itself.
+
+    ``--move``: the guide is this checkout's ``docs/``, wherever it was read from before (a new
+    release directory, another clone). The base URL is the setting's, so unsetting it removes
+    the links.
+    """
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if (BASE_DIR / "docs").is_dir():
+        call_command(
+            *("ingest_docs", str(BASE_DIR / "docs"), "--source", "guide", "--prune", "--move"),
+            *("--base-url", settings.CHATBOT_GUIDE_BASE_URL),
+        )
 
 
 def main(manage_args: list[str]) -> int:

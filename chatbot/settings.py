@@ -166,6 +166,8 @@ CHATBOT_MODEL_RETRY_BACKOFF = env.float("CHATBOT_MODEL_RETRY_BACKOFF", 1.0)
 
 # Knowledge base: files larger than this are reported and skipped by `manage.py ingest_docs`.
 CHATBOT_DOCS_MAX_FILE_BYTES = env.int("CHATBOT_DOCS_MAX_FILE_BYTES", 2_000_000)
+# Where the user guide (docs/) is published, so answers citing it link there; empty: no links.
+CHATBOT_GUIDE_BASE_URL = env.str("CHATBOT_GUIDE_BASE_URL", "")
 # Admin: where "open in Slack" links point, e.g. https://acme.slack.com (Slack's own
 # https://slack.com redirects to the workspace the reviewer is signed in to).
 SLACK_WORKSPACE_URL = env.str("SLACK_WORKSPACE_URL", "https://slack.com").rstrip("/")

@@ -2,6 +2,11 @@
 
 The writes are sync and expect to run inside the caller's atomic block, one document at a time,
 so a failure never leaves a document half-written.
+
+Search reads materialized views of the chunks, which only a refresh brings up to date. Every
+write that changes chunks also marks its source (``index_refresh_requested_at``) in the same
+transaction, and only a refresh that includes the change clears the mark, so a run that dies
+between writing and refreshing leaves a durable reminder for the next one.
 """
 
 import dataclasses
@@ -88,6 +93,7 @@ def save_document(
         )
         for chunk in chunks
     )
+    _request_refresh(source_id=source_id, now=now)
     return created
 
 
@@ -99,10 +105,28 @@ def update_urls(*, source_id: int, urls: dict[str, str]) -> None:
             document.save(update_fields=["url"])
 
 
-def delete_documents(*, source_id: int, paths: list[str]) -> int:
+def delete_documents(*, source_id: int, paths: list[str], now: dt.datetime) -> int:
     """Delete the source's documents at these paths (their chunks go with them)."""
     _total, by_model = models.Document.objects.filter(source_id=source_id, path__in=paths).delete()
-    return by_model.get(models.Document._meta.label, 0)
+    removed = by_model.get(models.Document._meta.label, 0)
+    if removed:
+        _request_refresh(source_id=source_id, now=now)
+    return removed
+
+
+def _request_refresh(*, source_id: int, now: dt.datetime) -> None:
+    """Mark the source's chunks as changed since search's views were last refreshed.
+
+    Written last in the document's transaction, so the source row stays locked only briefly.
+    """
+    models.DocumentationSource.objects.filter(pk=source_id).update(index_refresh_requested_at=now)
+
+
+def search_statistics_outdated() -> bool:
+    """Whether a committed change (by any source, any run) is not yet in search's views."""
+    return models.DocumentationSource.objects.filter(
+        index_refresh_requested_at__isnull=False
+    ).exists()
 
 
 def refresh_search_statistics() -> None:
@@ -111,12 +135,26 @@ def refresh_search_statistics() -> None:
     Run after the chunks change, outside a transaction. ``CONCURRENTLY`` lets searches keep
     reading the old rows meanwhile; the vacuum afterwards keeps the postings' index-only scans
     from visiting the table.
+
+    The refresh marks are read before the views are refreshed, so every change they stand for
+    was committed before the refresh started and is included. A mark is cleared only if it still
+    holds the value read: a write committed meanwhile has set a new one, which stays for the
+    next refresh.
     """
+    requested = list(
+        models.DocumentationSource.objects.filter(index_refresh_requested_at__isnull=False)
+        .order_by("pk")
+        .values_list("pk", "index_refresh_requested_at")
+    )
     with connection.cursor() as cursor:
         for view in ("knowledge_postings", "knowledge_term_stats", "knowledge_word_stats"):
             cursor.execute(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {view}")
         if not connection.in_atomic_block:
             cursor.execute("VACUUM (ANALYZE) knowledge_postings")
+    for source_id, requested_at in requested:
+        models.DocumentationSource.objects.filter(
+            pk=source_id, index_refresh_requested_at=requested_at
+        ).update(index_refresh_requested_at=None)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -129,6 +167,16 @@ class Source:
 
 class SourceNotFound(Exception):
     """No documentation source has that id."""
+
+
+async def find_source(*, name: str) -> Source | None:
+    """The source of that name, or None when nothing was ingested under it yet."""
+    row = await models.DocumentationSource.objects.filter(name=name).afirst()
+    return (
+        None
+        if row is None
+        else Source(id=row.pk, name=row.name, root=row.root, base_url=row.base_url)
+    )
 
 
 async def get_source(*, source_id: int) -> Source:

@@ -31,6 +31,11 @@ HIGHLIGHT_STOP = "**"
 _POOL_SIZE = 30
 # Longest questions keep only their rarest terms: more add noise and cost, not recall.
 _MAX_TERMS = 16
+# Pasted pages are read up to here (cut between words); the rest adds cost, not terms.
+_MAX_QUERY_CHARS = 2000
+# Words the documentation never uses that are looked up for a typo correction, the first ones
+# of the query: each costs a trigram search, and a long paste can hold hundreds of them.
+_MAX_CORRECTIONS = 8
 # Least trigram similarity for replacing an unknown word (e.g. "mangers" -> "managers").
 _MIN_TYPO_SIMILARITY = 0.45
 # Re-ranking: the full-text score (scaled to at most 1) plus these signals, each in [0, 1].
@@ -55,9 +60,19 @@ class SearchResult:
 async def search(*, query: str, limit: int = 5) -> list[SearchResult]:
     """The ``limit`` chunks that best answer ``query``, best first."""
     limit = max(1, min(limit, MAX_LIMIT))
+    query = query.replace("\0", " ")  # PostgreSQL text cannot hold NUL (pasted binary, bad clients)
     if not query.strip():
         return []
+    query = _clip(query)
     return await sync_to_async(_search, thread_sensitive=True)(query=query, limit=limit)
+
+
+def _clip(query: str) -> str:
+    """The query's first ``_MAX_QUERY_CHARS``, without a cut-off word (it would read as a typo)."""
+    if len(query) <= _MAX_QUERY_CHARS or query[_MAX_QUERY_CHARS].isspace():
+        return query[:_MAX_QUERY_CHARS]
+    clipped = query[:_MAX_QUERY_CHARS]
+    return re.sub(r"\S+$", "", clipped) or clipped
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -98,6 +113,8 @@ unknown AS (
           SELECT 1 FROM knowledge_term_stats s
           WHERE s.word = ANY(tsvector_to_array(to_tsvector('english', t.lexeme)))
       )
+    ORDER BY position, word
+    LIMIT %(max_corrections)s
 ),
 corrected AS (
     SELECT e.lexeme, u.position, best.similarity AS factor
@@ -138,7 +155,12 @@ def _search(*, query: str, limit: int) -> list[SearchResult]:
 def _run_queries(*, query: str, limit: int) -> list[SearchResult]:
     with connection.cursor() as cursor:
         cursor.execute(
-            _ANALYSE_SQL, {"query": query[:2000], "min_similarity": _MIN_TYPO_SIMILARITY}
+            _ANALYSE_SQL,
+            {
+                "query": query,
+                "min_similarity": _MIN_TYPO_SIMILARITY,
+                "max_corrections": _MAX_CORRECTIONS,
+            },
         )
         terms = _terms(cursor.fetchall())
         if not terms:

@@ -49,6 +49,28 @@ def test_ingest_refuses_a_missing_path_a_bad_source_name_and_a_bad_base_url(guid
         _run("ingest_docs", str(guide), "--source", "guide", "--base-url", "docs.example.com")
 
 
+def test_ingest_refuses_a_path_outside_the_source_unless_told_to_move_it(guide, tmp_path_factory):
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    (elsewhere / "asking.md").write_text("# Asking questions\n\nAsk in a direct message.\n")
+    _run("ingest_docs", str(guide), "--source", "guide")
+
+    with pytest.raises(CommandError, match=r"outside the root of source 'guide'.*--move"):
+        _run("ingest_docs", str(elsewhere), "--source", "guide", "--prune")
+
+    out, _err = _run("ingest_docs", str(elsewhere), "--source", "guide", "--prune", "--move")
+    assert out.startswith("0 added, 1 updated, 0 unchanged, 1 removed")
+
+
+def test_ingest_without_base_url_keeps_the_stored_links(guide):
+    _run("ingest_docs", str(guide), "--source", "guide", "--base-url", "https://x.test/")
+    (guide / "admin.rst").write_text("Reviewing\n=========\n\nStaff review every answer.\n")
+
+    _run("ingest_docs", str(guide), "--source", "guide", "--prune")
+
+    out, _err = _run("search_docs", "who reviews the answers", "--json")
+    assert json.loads(out)[0]["url"] == "https://x.test/admin/#reviewing"
+
+
 def test_search_prints_ranked_passages_with_links(guide):
     _run("ingest_docs", str(guide), "--source", "guide", "--base-url", "https://x.test/guide")
 
@@ -73,6 +95,12 @@ def test_search_json_lists_objects_for_scripts(guide):
     assert "**review**" in results[0]["snippet"]
     assert isinstance(results[0]["score"], float)
     assert {"url", "title", "heading", "path", "score", "snippet"} <= set(results[0])
+
+
+@pytest.mark.parametrize("limit", ["0", "-3", "51", "two"])
+def test_search_refuses_a_limit_it_could_not_honour(limit):
+    with pytest.raises(CommandError, match="argument --limit: "):
+        _run("search_docs", "feedback", "--limit", limit)
 
 
 def test_search_says_so_when_nothing_matches(guide):

@@ -9,7 +9,7 @@ from django.test import override_settings
 
 from application import ingestion
 from data import models
-from domain import search
+from domain import chunking, documents, search
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -102,6 +102,43 @@ async def test_a_changed_file_is_rechunked_and_found_by_its_new_text(tmp_path):
     assert await search.search(query="DATABASE_URL PostgreSQL") == []
 
 
+def _refresh_fails() -> None:
+    raise RuntimeError("the run died before search's indexes were refreshed")
+
+
+async def test_changes_of_a_run_that_died_before_refreshing_are_found_after_the_next_run(
+    tmp_path, monkeypatch
+):
+    _write(tmp_path, GUIDE)
+    await ingestion.ingest(paths=[tmp_path], source="guide")
+    _write(tmp_path, {"setup.md": "# Setup\n\nRun make run and wait for the green light.\n"})
+    (tmp_path / "faq.html").unlink()
+    monkeypatch.setattr(documents, "refresh_search_statistics", _refresh_fails)
+    with pytest.raises(RuntimeError):
+        await ingestion.ingest(paths=[tmp_path], source="guide", prune=True)
+    monkeypatch.undo()
+    assert await search.search(query="green light") == []
+
+    report = await ingestion.ingest(paths=[tmp_path], source="guide", prune=True)
+
+    assert (report.added, report.updated, report.unchanged, report.removed) == (0, 0, 3, 0)
+    [result] = await search.search(query="green light", limit=1)
+    assert result.path == "setup.md"
+    assert not await models.DocumentationSource.objects.filter(
+        index_refresh_requested_at__isnull=False
+    ).aexists()
+
+
+async def test_a_run_that_changes_nothing_does_not_refresh_the_indexes(tmp_path, monkeypatch):
+    _write(tmp_path, GUIDE)
+    await ingestion.ingest(paths=[tmp_path], source="guide")
+    monkeypatch.setattr(documents, "refresh_search_statistics", _refresh_fails)
+
+    report = await ingestion.ingest(paths=[tmp_path], source="guide", prune=True)
+
+    assert report.unchanged == 4
+
+
 async def test_removed_files_are_deleted_only_with_prune(tmp_path):
     _write(tmp_path, GUIDE)
     await ingestion.ingest(paths=[tmp_path], source="guide")
@@ -129,15 +166,93 @@ async def test_pruning_one_source_leaves_other_sources_alone(tmp_path):
     assert await models.Document.objects.filter(source__name="handbook").acount() == 1
 
 
+async def _paths(source: str = "guide") -> list[str]:
+    rows = models.Document.objects.filter(source__name=source).order_by("path")
+    return [path async for path in rows.values_list("path", flat=True)]
+
+
+TREE = {
+    "a.md": "# A\n\nAlpha.\n",
+    "sub/b.md": "# B\n\nBravo.\n",
+    "sub/c.md": "# C\n\nCharlie.\n",
+    "subway/d.md": "# D\n\nDelta.\n",
+}
+
+
+async def test_ingesting_one_file_of_a_source_updates_it_and_keeps_the_rest(tmp_path):
+    _write(tmp_path, TREE)
+    await ingestion.ingest(paths=[tmp_path], source="guide")
+    _write(tmp_path, {"sub/b.md": "# B\n\nBravo, revised.\n"})
+
+    report = await ingestion.ingest(paths=[tmp_path / "sub" / "b.md"], source="guide", prune=True)
+
+    assert (report.added, report.updated, report.unchanged, report.removed) == (0, 1, 0, 0)
+    assert await _paths() == ["a.md", "sub/b.md", "sub/c.md", "subway/d.md"]
+    assert [t for _id, _h, t in await _chunks("sub/b.md")] == ["Bravo, revised."]
+    source = await models.DocumentationSource.objects.aget(name="guide")
+    assert source.root == str(tmp_path.resolve())
+
+
+async def test_pruning_a_subfolder_deletes_only_the_documents_gone_from_it(tmp_path):
+    _write(tmp_path, TREE)
+    await ingestion.ingest(paths=[tmp_path], source="guide")
+    for gone in ("a.md", "sub/c.md", "subway/d.md"):
+        (tmp_path / gone).unlink()
+
+    report = await ingestion.ingest(paths=[tmp_path / "sub"], source="guide", prune=True)
+
+    assert (report.unchanged, report.removed) == (1, 1)
+    assert await _paths() == ["a.md", "sub/b.md", "subway/d.md"]
+
+
+async def test_a_path_outside_the_source_root_is_refused_unless_the_source_moves(tmp_path):
+    _write(tmp_path / "old", TREE)
+    _write(tmp_path / "new", {"a.md": "# A\n\nAlpha, moved.\n"})
+    await ingestion.ingest(paths=[tmp_path / "old"], source="guide")
+
+    with pytest.raises(ingestion.PathOutsideSource, match="outside the root of source 'guide'"):
+        await ingestion.ingest(paths=[tmp_path / "new"], source="guide", prune=True)
+    assert await _paths() == ["a.md", "sub/b.md", "sub/c.md", "subway/d.md"]
+    assert [t for _id, _h, t in await _chunks("a.md")] == ["Alpha."]
+
+    report = await ingestion.ingest(paths=[tmp_path / "new"], source="guide", prune=True, move=True)
+
+    assert (report.updated, report.removed) == (1, 3)
+    assert await _paths() == ["a.md"]
+    source = await models.DocumentationSource.objects.aget(name="guide")
+    assert source.root == str((tmp_path / "new").resolve())
+
+
+async def _urls() -> list[str]:
+    rows = models.Document.objects.order_by("path").values_list("url", flat=True)
+    return [url async for url in rows]
+
+
+async def test_ingesting_again_without_a_base_url_keeps_the_links(tmp_path):
+    _write(tmp_path, {"a.md": "# A\n\nAlpha.\n", "b.md": "# B\n\nBravo.\n"})
+    await ingestion.ingest(paths=[tmp_path], source="guide", base_url="https://x.test/guide/")
+    _write(tmp_path, {"b.md": "# B\n\nBravo, revised.\n"})
+
+    await ingestion.ingest(paths=[tmp_path], source="guide")
+
+    assert await _urls() == ["https://x.test/guide/a.md", "https://x.test/guide/b.md"]
+    [result] = await search.search(query="bravo revised", limit=1)
+    assert result.url == "https://x.test/guide/b.md#b"
+
+    await ingestion.ingest(paths=[tmp_path], source="guide", base_url="")
+
+    assert await _urls() == ["", ""]
+
+
 @override_settings(CHATBOT_DOCS_MAX_FILE_BYTES=2_000)
 async def test_bad_files_mid_run_are_reported_and_the_rest_is_ingested(tmp_path):
     _write(
         tmp_path,
         {
             **GUIDE,
-            "b-latin1.md": "# Café\n\nCrème brûlée.\n".encode("latin-1"),
-            "c-huge.md": "# Huge\n\n" + "word " * 1_000,
-            "d-binary.txt": b"\x00\x01\x02binary",
+            "m-latin1.md": "# Café\n\nCrème brûlée.\n".encode("latin-1"),
+            "n-huge.md": "# Huge\n\n" + "word " * 1_000,
+            "o-binary.txt": b"\x00\x01\x02binary",
             "notes.pdf": b"%PDF-1.7 not documentation",
         },
     )
@@ -147,14 +262,63 @@ async def test_bad_files_mid_run_are_reported_and_the_rest_is_ingested(tmp_path)
 
     assert report.added == 4
     reasons = {failure.path: failure.reason for failure in report.failures}
-    assert set(reasons) == {"b-latin1.md", "c-huge.md", "d-binary.txt"}
-    assert reasons["b-latin1.md"].startswith("not UTF-8 text")
-    assert reasons["c-huge.md"].startswith("too large (5,008 bytes; the limit is 2,000)")
-    assert reasons["d-binary.txt"] == "binary content (NUL characters)"
+    assert set(reasons) == {"m-latin1.md", "n-huge.md", "o-binary.txt"}
+    assert reasons["m-latin1.md"].startswith("not UTF-8 text")
+    assert reasons["n-huge.md"].startswith("too large (5,008 bytes; the limit is 2,000)")
+    assert reasons["o-binary.txt"] == "binary content (NUL characters)"
     assert progress.total == 7
-    assert len(progress.seen) == 7
+    assert progress.seen == [  # good files before and after the bad ones
+        "faq.html",
+        "m-latin1.md",
+        "n-huge.md",
+        "o-binary.txt",
+        "reference/settings.rst",
+        "setup.md",
+        "slack/connecting.md",
+    ]
     assert sorted(progress.problems) == sorted(reasons)
     assert not await models.Document.objects.filter(path__in=list(reasons)).aexists()
+
+
+async def test_a_document_the_database_rejects_keeps_its_chunks_and_the_run_goes_on(
+    tmp_path, monkeypatch
+):
+    _write(tmp_path, GUIDE)
+    await ingestion.ingest(paths=[tmp_path], source="guide")
+    before = await _chunks("setup.md")
+    _write(
+        tmp_path,
+        {
+            "faq.html": "<h1>FAQ</h1><h2 id='who'>Who</h2><p>Anyone on the staff.</p>",
+            "setup.md": "# Setup\n\nInstall it with uv.\n\n## Database\n\nUse PostgreSQL 17.\n",
+            "slack/connecting.md": "# Connecting Slack\n\nUse Socket Mode behind a firewall.\n",
+        },
+    )
+    real_chunk = chunking.chunk
+
+    def colliding_positions(*, document: chunking.ParsedDocument) -> list[chunking.ChunkDraft]:
+        """setup.md's sections all claim position 0, which chunk_unique_position refuses."""
+        drafts = real_chunk(document=document)
+        if document.title != "Setup":
+            return drafts
+        return [dataclasses.replace(draft, position=0) for draft in drafts]
+
+    monkeypatch.setattr(chunking, "chunk", colliding_positions)
+
+    report = await ingestion.ingest(paths=[tmp_path], source="guide")
+
+    assert [(f.path, f.reason) for f in report.failures] == [
+        ("setup.md", "could not be stored (IntegrityError)")
+    ]
+    assert (report.updated, report.unchanged) == (2, 1)
+    assert await _chunks("setup.md") == before
+    assert (await search.search(query="staff", limit=1))[0].path == "faq.html"
+    assert (await search.search(query="socket firewall", limit=1))[0].path == (
+        "slack/connecting.md"
+    )
+    monkeypatch.undo()
+    again = await ingestion.ingest(paths=[tmp_path], source="guide")
+    assert (again.updated, again.unchanged, again.failures) == (1, 3, [])
 
 
 async def test_a_file_that_turns_bad_keeps_its_last_good_version(tmp_path):

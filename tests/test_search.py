@@ -1,5 +1,7 @@
 """Search finds the section that answers a question, phrased the way people ask it."""
 
+import itertools
+
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import connections, transaction
@@ -129,9 +131,12 @@ async def test_a_question_with_words_the_docs_never_use_still_matches(corpus):
 
 
 async def test_a_misspelt_word_still_finds_its_section(corpus):
-    results = await search.search(query="writing custom mangers")
+    """The other words of these queries are not in the docs: only the corrected typos match."""
+    managers = await search.search(query="writing custm mangers")
+    deployment = await search.search(query="colectstatic")
 
-    assert results[0].heading_path == "Managers > Custom managers"
+    assert managers[0].heading_path == "Managers > Custom managers"
+    assert deployment[0].heading_path == "Deploying > Static files"
 
 
 async def test_result_links_to_the_section_and_highlights_the_match(corpus):
@@ -155,6 +160,30 @@ async def test_limit_caps_the_results(corpus):
 async def test_nothing_is_found_for_words_the_docs_do_not_contain(corpus):
     assert await search.search(query="xylophone zeppelin") == []
     assert await search.search(query="   ") == []
+
+
+async def test_a_query_with_nul_characters_is_searched_without_them(corpus):
+    results = await search.search(query="run\x00collectstatic\x00")
+
+    assert results[0].heading_path == "Deploying > Static files"
+    assert await search.search(query="\x00 \x00") == []
+
+
+def _words_the_docs_never_use(count: int) -> list[str]:
+    letters = "bcdfghjklmnpqrstvwxz"
+    return ["".join(w) for w in itertools.islice(itertools.product(letters, repeat=6), count)]
+
+
+async def test_a_long_pasted_text_full_of_unknown_words_still_finds_its_sections(corpus):
+    """Typo correction covers only the first unknown words; the query is read up to a cap."""
+    noise = " ".join(_words_the_docs_never_use(400))
+    pasted = f"colectstatic failed for mangers {noise} {noise}"
+
+    results = await search.search(query=pasted, limit=3)
+
+    assert len(pasted) > 5_000
+    assert {r.heading_path for r in results} >= {"Deploying > Static files"}
+    assert any(r.path == "topics/db/managers.md" for r in results)
 
 
 def _connection_is_open() -> bool:

@@ -1,4 +1,4 @@
-"""``manage.py ingest_docs PATH [PATH ...] --source NAME [--base-url URL] [--prune]``."""
+"""``manage.py ingest_docs PATH [PATH ...] --source NAME [--base-url URL] [--prune] [--move]``."""
 
 import sys
 from pathlib import Path
@@ -81,17 +81,28 @@ class Command(BaseCommand):
         parser.add_argument("--source", required=True, help='Name of the source, e.g. "guide".')
         parser.add_argument(
             "--base-url",
-            default="",
-            help="Links are built as this URL + the document's path (and #anchor).",
+            default=None,
+            help=(
+                "Links are built as this URL + the document's path (and #anchor). Without it, "
+                "an existing source keeps its base URL; an empty value removes the links."
+            ),
         )
         parser.add_argument(
             "--prune",
             action="store_true",
-            help="Delete the source's documents whose files are gone.",
+            help="Delete the source's documents under PATHs whose files are gone.",
+        )
+        parser.add_argument(
+            "--move",
+            action="store_true",
+            help=(
+                "Re-root an existing source at the PATHs' common directory (needed when they "
+                "lie outside the directory it was first ingested from)."
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        base_url: str = options["base_url"]
+        base_url: str | None = options["base_url"]
         source: str = options["source"].strip()
         if not source or len(source) > 100:
             raise CommandError("--source must be a name of 1 to 100 characters")
@@ -108,12 +119,15 @@ class Command(BaseCommand):
                     source=source,
                     base_url=base_url,
                     prune=options["prune"],
+                    move=options["move"],
                     progress=progress,
                 ),
                 log_id="ingest_docs",
             )
         except ingestion.PathNotFound as error:
             raise CommandError(f"no such file or directory: {error}") from error
+        except ingestion.PathOutsideSource as error:
+            raise CommandError(f"{error}; pass --move to re-root the source there") from error
         finally:
             progress.stop()
         self.stdout.write(report.summary())

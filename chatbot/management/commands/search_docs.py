@@ -1,5 +1,6 @@
 """``manage.py search_docs "query" [--limit N] [--json]``: what the answer agent would find."""
 
+import argparse
 import dataclasses
 import json
 from typing import Any
@@ -15,7 +16,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("query")
-        parser.add_argument("--limit", type=int, default=5, help="At most this many results.")
+        parser.add_argument(
+            "--limit",
+            type=_limit,
+            default=5,
+            help=f"At most this many results (1 to {search.MAX_LIMIT}).",
+        )
         parser.add_argument("--json", action="store_true", help="Print a JSON list.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -36,6 +42,17 @@ class Command(BaseCommand):
             )
             self.stdout.write(f"   {result.url or result.path}")
             self.stdout.write(f"   {result.snippet}")
+
+
+def _limit(value: str) -> int:
+    """Refuse a limit search would silently change (it clamps to 1..MAX_LIMIT)."""
+    try:
+        limit = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if not 1 <= limit <= search.MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be 1 to {search.MAX_LIMIT}, not {limit}")
+    return limit
 
 
 def _as_json(result: search.SearchResult) -> dict[str, Any]:
