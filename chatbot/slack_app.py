@@ -82,7 +82,7 @@ async def on_assistant_thread_started(ack: AsyncAck, body: dict[str, Any]) -> No
 
 
 async def on_other_event(ack: AsyncAck) -> None:
-    """Subscribed events we do not act on (e.g. assistant_thread_started) are acknowledged."""
+    """Subscribed events we do not act on (assistant_thread_context_changed) are acknowledged."""
     await ack()
 
 
@@ -114,6 +114,8 @@ def _build(signing_secret: str, token: str, api_url: str) -> AsyncApp:
         signing_secret=signing_secret,
         client=slack_client.web_client(),
         process_before_response=True,
+        # Only Socket Mode builds the app without a secret, and its envelopes are not signed.
+        request_verification_enabled=bool(signing_secret),
         logger=logging.getLogger("chatbot.slack_bolt"),
     )
     app.event("app_mention")(on_app_mention)
@@ -124,9 +126,13 @@ def _build(signing_secret: str, token: str, api_url: str) -> AsyncApp:
     return app
 
 
-def get_app() -> AsyncApp:
-    """The bolt app for the current settings (rebuilt when they change, e.g. in tests)."""
-    if not settings.SLACK_SIGNING_SECRET:
+def get_app(*, socket_mode: bool = False) -> AsyncApp:
+    """The bolt app for the current settings (rebuilt when they change, e.g. in tests).
+
+    Socket Mode needs no signing secret: Slack's envelopes arrive over a WebSocket the server
+    opened itself with the app-level token, not as signed HTTP requests.
+    """
+    if not settings.SLACK_SIGNING_SECRET and not socket_mode:
         raise SlackNotConfigured(
             "Slack is not configured: set SLACK_SIGNING_SECRET (and SLACK_BOT_TOKEN) "
             "from the app's Basic Information and OAuth pages."
