@@ -37,10 +37,17 @@ async def _accept(body: dict[str, Any]) -> None:
         logger.info("Dropped a repeated delivery of event %s", body.get("event_id"))
 
 
+# A person's message with a file (a screenshot in a DM) or a thread reply also sent to the
+# channel is still a question; edits, deletions, joins and the like are not.
+_QUESTION_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
+
+
 def _from_a_person(event: dict[str, Any]) -> bool:
-    """Edits, deletions, joins, bot posts (ours included) are not questions."""
-    return bool(event.get("user")) and not (
-        event.get("subtype") or event.get("bot_id") or event.get("bot_profile")
+    """Bot posts (ours included) and housekeeping subtypes are not questions."""
+    return (
+        bool(event.get("user"))
+        and event.get("subtype") in _QUESTION_SUBTYPES
+        and not (event.get("bot_id") or event.get("bot_profile"))
     )
 
 

@@ -107,6 +107,47 @@ async def test_bot_messages_and_subtypes_get_no_reply(fake_slack, extra):
     assert fake_slack.replies(thread_ts="1700000000.000400") == []
 
 
+async def test_a_direct_message_with_a_screenshot_is_answered(fake_slack):
+    event = {
+        "type": "message",
+        "subtype": "file_share",
+        "channel_type": "im",
+        "user": ASKER,
+        "text": "how do I roll back a deploy? this is what I see",
+        "files": [{"id": "F1", "name": "screenshot.png", "mimetype": "image/png"}],
+        "ts": "1700000000.000450",
+        "channel": "D1",
+    }
+
+    await post_signed(event_callback(event))
+    await run_worker_until_idle()
+
+    [reply] = fake_slack.replies(thread_ts="1700000000.000450")
+    assert "make rollback" in reply.text
+
+
+async def test_a_follow_up_also_sent_to_the_channel_is_answered(fake_slack):
+    await post_signed(event_callback(mention("how do I roll back a deploy?"), event_id="Ev1"))
+    await run_worker_until_idle()
+    follow_up = {
+        "type": "message",
+        "subtype": "thread_broadcast",
+        "channel_type": "channel",
+        "user": ASKER,
+        "text": "and who approves travel expenses?",
+        "ts": "1700000000.000460",
+        "thread_ts": "1700000000.000100",
+        "channel": CHANNEL,
+    }
+
+    await post_signed(event_callback(follow_up, event_id="Ev2"))
+    await run_worker_until_idle()
+
+    replies = fake_slack.replies(thread_ts="1700000000.000100")
+    assert len(replies) == 2
+    assert "manager" in replies[1].text
+
+
 async def test_other_peoples_replies_in_a_channel_thread_are_left_alone(fake_slack):
     event = {
         "type": "message",
