@@ -93,6 +93,12 @@ async def on_other_event(ack: AsyncAck) -> None:
     await ack()
 
 
+async def on_other_action(ack: AsyncAck) -> None:
+    """A button we do not know (e.g. from a future version) is acknowledged, or Slack shows the
+    person an error next to it."""
+    await ack()
+
+
 async def on_feedback(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
     vote = (
         models.Feedback.Vote.UP
@@ -129,6 +135,7 @@ def _build(signing_secret: str, token: str, api_url: str) -> AsyncApp:
     app.event("message")(on_message)
     app.event("assistant_thread_started")(on_assistant_thread_started)
     app.action(re.compile(f"^({messengers.FEEDBACK_UP}|{messengers.FEEDBACK_DOWN})$"))(on_feedback)
+    app.action(re.compile(".*"))(on_other_action)
     app.event(re.compile(".*"))(on_other_event)
     return app
 
