@@ -1,7 +1,8 @@
 """A fake Slack Web API on 127.0.0.1 speaking the real wire format, for slack_sdk to talk to.
 
 It records every call, keeps the messages it was asked to post (streamed ones included), and
-can refuse methods, answer 429 with ``Retry-After``, or fail with 5xx on demand.
+can refuse methods, answer 429 with ``Retry-After``, fail with 5xx, or drop the connection
+without answering (a network error) on demand.
 """
 
 import asyncio
@@ -47,6 +48,7 @@ class FakeSlack:
         self.rate_limited: dict[str, int] = {}  # method -> how many 429s to answer first
         self.retry_after = 1
         self.server_errors: dict[str, int] = {}  # method -> how many 500s to answer first
+        self.disconnects: dict[str, int] = {}  # method -> how many calls to hang up on first
         self.delay: dict[str, float] = {}
         self.hold: dict[str, asyncio.Event] = {}  # method -> answer only once the event is set
         self.reached: dict[str, asyncio.Event] = {}  # method -> set when a held call arrives
@@ -128,6 +130,11 @@ class FakeSlack:
         if self.server_errors.get(method):
             self.server_errors[method] -= 1
             return web.Response(status=500, text="internal error")
+        if self.disconnects.get(method):
+            self.disconnects[method] -= 1
+            assert request.transport is not None
+            request.transport.close()  # the client sees the server hang up, as on a network error
+            return web.Response(status=500, text="never sent")
         if method in self.refuse:
             return web.json_response({"ok": False, "error": self.refuse[method]})
         return web.json_response(self._answer(method, params))

@@ -64,6 +64,38 @@ async def test_a_rate_limited_slack_call_is_retried_after_retry_after(fake_slack
     assert (await models.Question.objects.aget()).status == models.Question.Status.ANSWERED
 
 
+async def test_a_model_that_times_out_is_retried_then_the_asker_gets_an_apology(
+    fake_slack, fake_openai, settings
+):
+    settings.CHATBOT_MODEL_TIMEOUT = 0.3
+    fake_openai.delay = 1.0
+
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    await run_worker_until_idle()
+
+    [reply] = fake_slack.replies(thread_ts=THREAD)
+    assert reply.text.startswith("Sorry, I couldn't come up with an answer")
+    question = await models.Question.objects.aget()
+    assert question.status == models.Question.Status.FAILED
+    outcomes = [
+        run.outcome async for run in models.AgentRun.objects.filter(agent="answer").order_by("id")
+    ]
+    assert outcomes == [models.AgentRun.Outcome.TIMEOUT] * 4  # the first try and 3 retries
+    assert await models.Answer.objects.acount() == 0
+
+
+async def test_a_slack_call_that_loses_its_connection_is_retried(fake_slack):
+    fake_slack.disconnects["chat.startStream"] = 1
+
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    await run_worker_until_idle()
+
+    assert len(fake_slack.calls_to("chat.startStream")) == 2
+    [reply] = fake_slack.replies(thread_ts=THREAD)
+    assert "make rollback" in reply.text
+    assert (await models.Question.objects.aget()).status == models.Question.Status.ANSWERED
+
+
 async def test_an_undelivered_answer_is_stored_and_delivered_once_later(fake_slack):
     fake_slack.refuse["chat.startStream"] = "not_allowed"
     fake_slack.refuse["chat.postMessage"] = "channel_not_found"
