@@ -68,3 +68,9 @@ class Messenger(Protocol):
 
     async def apologise(self, *, text: str) -> None:
         """Tell the asker something went wrong; best effort."""
+
+    async def say(self, *, text: str) -> None:
+        """Post a short message of the bot's own in the conversation (e.g. a greeting).
+
+        Raises :class:`DeliveryFailed`.
+        """

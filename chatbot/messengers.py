@@ -174,6 +174,16 @@ class SlackMessenger:
             )
         await self._clear_reaction()
 
+    async def say(self, *, text: str) -> None:
+        try:
+            await self._client.chat_postMessage(
+                channel=self._conversation.channel_id,
+                thread_ts=self._conversation.thread_ts or None,
+                text=text,
+            )
+        except _SLACK_FAILURES as error:
+            raise messenger.DeliveryFailed(_describe(error)) from error
+
     async def _open_stream(self) -> AsyncChatStream:
         conversation = self._conversation
         return await self._client.chat_stream(
@@ -320,6 +330,9 @@ class TerminalMessenger:
     async def apologise(self, *, text: str) -> None:
         self._stdout.write(f"{text}\n")
 
+    async def say(self, *, text: str) -> None:
+        self._stdout.write(f"{text}\n")
+
 
 class SilentMessenger:
     """For questions with nowhere to post (asked in the terminal, answered again by an admin)."""
@@ -340,4 +353,7 @@ class SilentMessenger:
         return ""
 
     async def apologise(self, *, text: str) -> None:
+        return None
+
+    async def say(self, *, text: str) -> None:
         return None

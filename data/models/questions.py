@@ -18,6 +18,11 @@ class SlackEvent(models.Model):
     event_type = models.CharField(max_length=100)
     payload = models.JSONField()
     received_at = models.DateTimeField()
+    processed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When its job did what the event asked (e.g. greeted); a retry then does not.",
+    )
 
     def __str__(self) -> str:
         return self.event_id
