@@ -486,7 +486,10 @@ async def _deliver(
 
     try:
         ts = await messenger.deliver(
-            answer=outgoing, existing_ref=answer.slack_message_ts, on_posted=on_posted
+            answer=outgoing,
+            existing_ref=answer.slack_message_ts,
+            continuation_refs=answer.continuation_ts,
+            on_posted=on_posted,
         )
     except messenger_module.DeliveryFailed as failure:
         await _write(_record_undelivered, question_id, f"delivery failed: {failure}")
@@ -506,6 +509,7 @@ def _answer_state(
         model=settings.CHATBOT_MODEL,
         slack_message_ts=existing_ref,
         delivered=False,
+        continuation_ts=[],
         citations=generated.citations,
     )
 

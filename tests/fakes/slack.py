@@ -45,6 +45,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.messages: dict[str, Message] = {}
         self.refuse: dict[str, str] = {}  # method -> Slack error code
+        self.refuse_after: dict[str, int] = {}  # method -> calls that succeed before ``refuse``
         self.rate_limited: dict[str, int] = {}  # method -> how many 429s to answer first
         self.retry_after = 1
         self.server_errors: dict[str, int] = {}  # method -> how many 500s to answer first
@@ -136,7 +137,10 @@ class FakeSlack:
             request.transport.close()  # the client sees the server hang up, as on a network error
             return web.Response(status=500, text="never sent")
         if method in self.refuse:
-            return web.json_response({"ok": False, "error": self.refuse[method]})
+            if self.refuse_after.get(method):
+                self.refuse_after[method] -= 1
+            else:
+                return web.json_response({"ok": False, "error": self.refuse[method]})
         return web.json_response(self._answer(method, params))
 
     def _next_ts(self) -> str:
@@ -196,6 +200,8 @@ class FakeSlack:
             message = self.messages.get(str(params.get("ts")))
             if message is None:
                 return {"ok": False, "error": "message_not_found"}
+            if method != "chat.update" and (message.stopped or not message.streamed):
+                return {"ok": False, "error": "message_not_in_streaming_state"}
             if method == "chat.update":
                 message.text = str(params.get("text", ""))
                 message.blocks = list(params.get("blocks") or [])
