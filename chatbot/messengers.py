@@ -214,7 +214,7 @@ class SlackMessenger:
                 logger.warning("Live answer broke off (%s); updating", error.response["error"])
         if not fits:
             # Continuation messages follow; the first must be on record before them.
-            await on_posted(stream.ts)
+            await self._report(stream.ts, on_posted)
         return await self._replace([stream.ts], answer, on_posted)
 
     async def _stream(
@@ -233,7 +233,7 @@ class SlackMessenger:
             return None
         ts = stream.ts
         assert ts is not None
-        await on_posted(ts)
+        await self._report(ts, on_posted)
         try:
             for piece in pieces[1:]:
                 await stream.append(markdown_text=piece)
@@ -273,7 +273,7 @@ class SlackMessenger:
                 blocks=blocks,
             )
             sent.append(str(response["ts"]))
-            await on_posted(sent[-1])
+            await self._report(sent[-1], on_posted)
         return sent[0]
 
     async def _replace(
@@ -291,6 +291,18 @@ class SlackMessenger:
         with contextlib.suppress(*_SLACK_FAILURES):
             await self._client.chat_stopStream(channel=self._conversation.channel_id, ts=refs[0])
         return await self._send_pieces(refs, answer, on_posted)
+
+    async def _report(self, ts: str, on_posted: Callable[[str], Awaitable[None]]) -> None:
+        """Tell the caller a message exists; if recording it fails, deliver the answer anyway.
+
+        Stopping there would leave the asker a fragment (or an open stream) and make the retry
+        post a second message; carrying on completes this message, and the caller records the
+        ts that :meth:`deliver` returns along with the delivery.
+        """
+        try:
+            await on_posted(ts)
+        except Exception:
+            logger.exception("Could not record Slack message %s; delivering it anyway", ts)
 
     async def _clear_reaction(self) -> None:
         if not self._reacted:

@@ -74,6 +74,22 @@ async def test_a_stream_left_open_by_a_dead_run_is_stopped_and_completed_with_th
     assert [any(b["type"] == "actions" for b in r.blocks) for r in [first, *rest]][-1] is True
 
 
+async def test_an_answer_whose_message_could_not_be_recorded_is_still_finished(fake_slack):
+    async def database_down(ts: str) -> None:
+        raise OSError("the database is unreachable")
+
+    slack = messengers.SlackMessenger(client=slack_client.web_client(), conversation=CONVERSATION)
+    ts = await slack.deliver(
+        answer=_answer("Run make rollback. " * 60), existing_ref="", on_posted=database_down
+    )
+
+    [reply] = fake_slack.replies(thread_ts=THREAD)
+    assert ts == reply.ts  # the caller records it with the delivery
+    assert reply.stopped
+    assert reply.text == ("Run make rollback. " * 60)
+    assert any(b["type"] == "actions" for b in reply.blocks)
+
+
 async def test_slack_server_errors_are_retried(fake_slack):
     fake_slack.server_errors["chat.startStream"] = 1
     slack = messengers.SlackMessenger(client=slack_client.web_client(), conversation=CONVERSATION)
