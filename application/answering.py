@@ -10,7 +10,8 @@ Exactly-once delivery to Slack: the Slack message ts is stored the moment the me
 answer is stored before it is posted), and delivery is marked at the end. A re-run (Slack
 retry reaching a new job, procrastinate retrying a failed or stalled job) looks at that state
 and only does what is left: nothing, post the stored answer, finish the message it already
-started, or answer again into that message when the model had not finished.
+started, answer again into that message when the model had not finished, or only send the
+apology when the model had failed and Slack had not taken it.
 """
 
 import asyncio
@@ -63,6 +64,10 @@ APOLOGY = (
 
 class AnswerUndelivered(Exception):
     """The answer is stored but Slack did not take it; a retry of the job delivers it."""
+
+
+class ApologyUndelivered(Exception):
+    """The model failed and the asker could not be told; a retry of the job only tells them."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -396,6 +401,11 @@ def _record_failure(
             )
 
 
+def _forget_unfinished_answer(answer_id: int) -> None:
+    with transaction.atomic():
+        questions.forget_unfinished_answer(answer_id=answer_id)
+
+
 def _start_live_answer(question_id: int, slack_channel_id: str, ts: str, now: dt.datetime) -> int:
     with transaction.atomic():
         return questions.start_live_answer(
@@ -540,6 +550,8 @@ async def _answer_and_deliver(
     classified = (
         classifying.result() if classifying else _Classified(category="", title="", runs=[])
     )
+    # An admin's answer-again is not retried for a lost apology: the retry would ask the
+    # model again, and the admin sees the failure on the question anyway.
     return await _finish(
         question_id=question_id,
         generated=generated,
@@ -547,7 +559,20 @@ async def _answer_and_deliver(
         conversation=conversation,
         messenger=messenger,
         live=live,
+        retry_apology=False,
     )
+
+
+async def _apologise(
+    *, question_id: int, messenger: messenger_module.Messenger, existing_ref: str
+) -> bool:
+    """Tell the asker the model failed, in the half-written answer's message if there is one."""
+    try:
+        await messenger.apologise(text=APOLOGY, existing_ref=existing_ref)
+    except Exception:
+        logger.exception("Could not deliver the apology for question %s", question_id)
+        return False
+    return True
 
 
 async def _finish(
@@ -558,12 +583,15 @@ async def _finish(
     conversation: messenger_module.Conversation,
     messenger: messenger_module.Messenger,
     live: _Live,
+    retry_apology: bool,
 ) -> Outcome:
     if generated.output is None:
-        try:
-            await messenger.apologise(text=APOLOGY)
-        except Exception:
-            logger.exception("Could not deliver the apology for question %s", question_id)
+        told = await _apologise(question_id=question_id, messenger=messenger, existing_ref=live.ts)
+        if not told and retry_apology:
+            # FAILED, but the unfinished answer stays: its message is where the job's retry
+            # puts the apology (the retry does not ask the model again).
+            await _write(_record_failure, question_id, generated, classified, None)
+            raise ApologyUndelivered(f"question {question_id}: the asker was not told")
         await _write(_record_failure, question_id, generated, classified, live.answer_id)
         return Outcome(
             question_id=question_id,
@@ -624,6 +652,19 @@ async def answer(
             answer_id=latest.id,
             text=latest.text,
         )
+    if existing is not None and existing.status == models.Question.Status.FAILED:
+        # An earlier run gave up on the model but could not tell the asker: only that is left.
+        ref = latest.slack_message_ts if latest is not None else ""
+        if not await _apologise(question_id=existing.id, messenger=messenger, existing_ref=ref):
+            raise ApologyUndelivered(f"question {existing.id}: the asker was not told")
+        if latest is not None:
+            await _write(_forget_unfinished_answer, latest.id)
+        return Outcome(
+            question_id=existing.id,
+            status=models.Question.Status.FAILED,
+            answer_id=None,
+            text=APOLOGY,
+        )
 
     async with asyncio.TaskGroup() as group:
         group.create_task(_show_status(messenger))
@@ -656,6 +697,7 @@ async def answer(
         conversation=conversation,
         messenger=messenger,
         live=live,
+        retry_apology=True,
     )
 
 

@@ -69,8 +69,13 @@ class Messenger(Protocol):
         """
         ...
 
-    async def apologise(self, *, text: str) -> None:
-        """Tell the asker something went wrong; best effort."""
+    async def apologise(self, *, text: str, existing_ref: str = "") -> None:
+        """Tell the asker something went wrong.
+
+        With ``existing_ref`` (the half-written answer of an interrupted run) that message
+        becomes the apology, so no unfinished answer stays up beside it; the same happens to
+        the message :meth:`show_partial` started. Raises :class:`DeliveryFailed`.
+        """
 
     async def say(self, *, text: str) -> None:
         """Post a short message of the bot's own in the conversation (e.g. a greeting).

@@ -157,23 +157,27 @@ class SlackMessenger:
         finally:
             await self._clear_reaction()
 
-    async def apologise(self, *, text: str) -> None:
+    async def apologise(self, *, text: str, existing_ref: str = "") -> None:
+        ts = existing_ref
         if self._live is not None:
-            # A half-written answer must not stay up looking like the answer.
-            stream, self._live = self._live, None
-            with contextlib.suppress(*_SLACK_FAILURES):
-                await stream.stop()
-            assert stream.ts is not None
-            await self._client.chat_update(
-                channel=self._conversation.channel_id, ts=stream.ts, text=text, blocks=[]
-            )
-        else:
-            await self._client.chat_postMessage(
-                channel=self._conversation.channel_id,
-                thread_ts=self._conversation.thread_ts,
-                text=text,
-            )
-        await self._clear_reaction()
+            ts, self._live = self._live.ts or existing_ref, None
+        try:
+            if ts:
+                # A half-written answer must not stay up looking like the answer.
+                await self._stop_stream(ts)
+                await self._client.chat_update(
+                    channel=self._conversation.channel_id, ts=ts, text=text, blocks=[]
+                )
+            else:
+                await self._client.chat_postMessage(
+                    channel=self._conversation.channel_id,
+                    thread_ts=self._conversation.thread_ts,
+                    text=text,
+                )
+        except _SLACK_FAILURES as error:
+            raise messenger.DeliveryFailed(_describe(error)) from error
+        finally:
+            await self._clear_reaction()
 
     async def say(self, *, text: str) -> None:
         try:
@@ -282,15 +286,16 @@ class SlackMessenger:
         answer: messenger.OutgoingAnswer,
         on_posted: Callable[[str], Awaitable[None]],
     ) -> str:
-        """Complete the messages an interrupted run left behind, in place.
-
-        The first may still be an open stream (its job died, or it broke off half-way): stop
-        it, or Slack keeps showing it as being written. Slack refuses to stop a message that
-        is not streaming, which is fine.
-        """
-        with contextlib.suppress(*_SLACK_FAILURES):
-            await self._client.chat_stopStream(channel=self._conversation.channel_id, ts=refs[0])
+        """Complete the messages an interrupted run left behind, in place."""
+        await self._stop_stream(refs[0])
         return await self._send_pieces(refs, answer, on_posted)
+
+    async def _stop_stream(self, ts: str) -> None:
+        """Stop a message that may still be streaming (its job died, or it broke off half-way)
+        before updating it, or Slack keeps showing it as being written. Slack refuses to stop a
+        message that is not streaming, which is fine."""
+        with contextlib.suppress(*_SLACK_FAILURES):
+            await self._client.chat_stopStream(channel=self._conversation.channel_id, ts=ts)
 
     async def _report(self, ts: str, on_posted: Callable[[str], Awaitable[None]]) -> None:
         """Tell the caller a message exists; if recording it fails, deliver the answer anyway.
@@ -361,7 +366,7 @@ class TerminalMessenger:
         self._stdout.write("\n".join(lines).rstrip() + "\n")
         return ""
 
-    async def apologise(self, *, text: str) -> None:
+    async def apologise(self, *, text: str, existing_ref: str = "") -> None:
         self._stdout.write(f"{text}\n")
 
     async def say(self, *, text: str) -> None:
@@ -387,7 +392,7 @@ class SilentMessenger:
     ) -> str:
         return ""
 
-    async def apologise(self, *, text: str) -> None:
+    async def apologise(self, *, text: str, existing_ref: str = "") -> None:
         return None
 
     async def say(self, *, text: str) -> None:

@@ -313,6 +313,11 @@ def mark_undelivered(*, question_id: int, error: str) -> None:
     )
 
 
+def forget_unfinished_answer(*, answer_id: int) -> None:
+    """Drop an answer the model never finished, once its message says sorry instead."""
+    models.Answer.objects.filter(pk=answer_id, text="").delete()
+
+
 def mark_failed(
     *,
     question_id: int,
@@ -323,7 +328,7 @@ def mark_failed(
     """FAILED with the error; a question that already has an answer keeps its status."""
     agent_runs.save(runs=runs, question_id=question_id)
     if unfinished_answer_id is not None:
-        models.Answer.objects.filter(pk=unfinished_answer_id, text="").delete()
+        forget_unfinished_answer(answer_id=unfinished_answer_id)
     question = models.Question.objects.filter(pk=question_id)
     if models.Answer.objects.filter(question_id=question_id).exists():
         question.update(error=error)

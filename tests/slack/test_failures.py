@@ -8,6 +8,7 @@ from django.db import connection
 from procrastinate.contrib.django import app as job_app
 from procrastinate.contrib.django.models import ProcrastinateJob
 
+from application import answering
 from chatbot import tasks
 from data import models
 from tests.slack.conftest import event_callback, mention, post_signed, run_worker_until_idle
@@ -225,6 +226,86 @@ async def test_a_job_killed_while_the_model_was_still_writing_is_answered_into_t
     answer = await models.Answer.objects.aget()
     assert answer.text == reply.text
     assert answer.delivered_at is not None
+
+
+async def _kill_the_job_while_it_is_writing(fake_slack, event_id: int) -> models.Answer:
+    fake_slack.hold["chat.appendStream"] = asyncio.Event()
+    first_run = asyncio.create_task(tasks.answer_slack_event.func(slack_event_id=event_id))
+    reached = fake_slack.reached.setdefault("chat.appendStream", asyncio.Event())
+    await asyncio.wait_for(reached.wait(), timeout=30)
+    first_run.cancel()  # the worker dies while the answer is half-written
+    fake_slack.hold.pop("chat.appendStream").set()
+    await asyncio.gather(first_run, return_exceptions=True)
+    return await models.Answer.objects.aget()
+
+
+async def test_a_resumed_answer_whose_model_then_fails_becomes_the_apology(fake_slack, fake_openai):
+    fake_openai.stream_pause = 0.1
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    event = await models.SlackEvent.objects.aget()
+    half_written = await _kill_the_job_while_it_is_writing(fake_slack, event.pk)
+    fake_openai.failures = 100
+
+    await tasks.answer_slack_event.func(slack_event_id=event.pk)
+
+    [reply] = fake_slack.replies(thread_ts=THREAD)
+    assert reply.ts == half_written.slack_message_ts
+    assert reply.text.startswith("Sorry, I couldn't come up with an answer")
+    assert reply.stopped
+    assert [c.params["ts"] for c in fake_slack.calls_to("chat.stopStream")][-1] == reply.ts
+    assert fake_slack.calls_to("chat.postMessage") == []
+    question = await models.Question.objects.aget()
+    assert question.status == models.Question.Status.FAILED
+    assert await models.Answer.objects.acount() == 0
+
+
+async def test_an_apology_slack_did_not_take_is_sent_by_the_job_s_retry_without_a_new_model_run(
+    fake_slack, fake_openai
+):
+    fake_openai.failures = 100
+    fake_slack.refuse["chat.postMessage"] = "fatal_error"
+
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    await run_worker_until_idle()
+
+    question = await models.Question.objects.aget()
+    assert question.status == models.Question.Status.FAILED
+    assert fake_slack.replies(thread_ts=THREAD) == []
+    job = await ProcrastinateJob.objects.aget(task_name="answer_slack_event")
+    assert (job.status, job.attempts) == ("todo", 1)  # procrastinate will run it again
+
+    # Slack is back; the job's retry runs (here directly rather than after its backoff).
+    fake_slack.refuse.clear()
+    model_requests = len(fake_openai.requests)
+    event = await models.SlackEvent.objects.aget()
+    await tasks.answer_slack_event.func(slack_event_id=event.pk)
+
+    [reply] = fake_slack.replies(thread_ts=THREAD)
+    assert reply.text.startswith("Sorry, I couldn't come up with an answer")
+    assert len(fake_openai.requests) == model_requests
+    assert (await models.Question.objects.aget()).status == models.Question.Status.FAILED
+
+
+async def test_a_half_written_answer_becomes_the_apology_even_when_slack_first_refused_it(
+    fake_slack, fake_openai
+):
+    fake_openai.stream_pause = 0.1
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    event = await models.SlackEvent.objects.aget()
+    half_written = await _kill_the_job_while_it_is_writing(fake_slack, event.pk)
+    fake_openai.failures = 100
+    fake_slack.refuse["chat.update"] = "fatal_error"
+
+    with pytest.raises(answering.ApologyUndelivered):  # the job fails; procrastinate retries
+        await tasks.answer_slack_event.func(slack_event_id=event.pk)
+    fake_slack.refuse.clear()
+    await tasks.answer_slack_event.func(slack_event_id=event.pk)
+
+    [reply] = fake_slack.replies(thread_ts=THREAD)
+    assert reply.ts == half_written.slack_message_ts
+    assert reply.text.startswith("Sorry, I couldn't come up with an answer")
+    assert (await models.Question.objects.aget()).status == models.Question.Status.FAILED
+    assert await models.Answer.objects.acount() == 0
 
 
 async def test_a_model_that_breaks_off_mid_answer_leaves_only_the_apology_in_the_thread(
