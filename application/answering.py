@@ -166,9 +166,12 @@ PARTIAL_INTERVAL = 0.3  # seconds between updates of a live answer (Slack rate l
 
 
 def _partial_relay(
-    on_partial: Callable[[str], Awaitable[None]],
+    on_partial: Callable[[str], None],
 ) -> EventStreamHandler[answer_agent.AnswerDeps]:
-    """Pass the answer text on as the model writes its output tool call's arguments."""
+    """Pass the answer text on as the model writes its output tool call's arguments.
+
+    ``on_partial`` must not wait: this runs inside the model's timeout.
+    """
 
     async def relay(
         ctx: RunContext[answer_agent.AnswerDeps], events: AsyncIterable[AgentStreamEvent]
@@ -200,7 +203,7 @@ def _partial_relay(
             text = partial.get("answer") if isinstance(partial, dict) else None
             if isinstance(text, str) and text.strip():
                 last = time.monotonic()
-                await on_partial(text)
+                on_partial(text)
 
     return relay
 
@@ -210,7 +213,7 @@ async def _generate(
     question: str,
     history: list[questions.Turn],
     search: answer_agent.Search,
-    on_partial: Callable[[str], Awaitable[None]] | None = None,
+    on_partial: Callable[[str], None] | None = None,
 ) -> _Generated:
     """Run the answer agent, retrying model failures with backoff; never raises for them.
 
@@ -418,7 +421,13 @@ def _start_live_answer(question_id: int, slack_channel_id: str, ts: str, now: dt
 
 
 class _Live:
-    """The answer shown while the model writes it, and the row that remembers its message."""
+    """The answer shown while the model writes it, and the row that remembers its message.
+
+    The model's event stream only hands text over (:meth:`offer`, which never waits);
+    :meth:`send_updates`, a task beside the model, shows the newest text, skipping any that a
+    newer one replaced while Slack was busy. A slow or rate-limited Slack (a 429 waits for
+    ``Retry-After``) therefore never counts against the model's timeout.
+    """
 
     def __init__(
         self,
@@ -434,8 +443,36 @@ class _Live:
         self._channel_id = slack_channel_id
         self.answer_id = answer_id
         self.ts = ts
+        self._latest = ""
+        self._changed = asyncio.Event()
+        self._closed = False
 
-    async def show(self, text: str) -> None:
+    def offer(self, text: str) -> None:
+        self._latest = text
+        self._changed.set()
+
+    def close(self) -> None:
+        """The model is done: :meth:`send_updates` ends after the update in flight, if any.
+
+        Text not yet shown is dropped (the final delivery has all of it); the update in flight
+        is waited for, not cancelled, so the messenger knows what Slack shows and nothing lands
+        after the final message.
+        """
+        self._closed = True
+        self._changed.set()
+
+    async def send_updates(self) -> None:
+        shown = ""
+        while True:
+            await self._changed.wait()
+            self._changed.clear()
+            if self._closed:
+                return
+            if self._latest != shown:
+                shown = self._latest
+                await self._show(shown)
+
+    async def _show(self, text: str) -> None:
         try:
             await self._messenger.show_partial(text=text, on_posted=self._posted)
         except Exception:
@@ -524,6 +561,27 @@ def _answer_state(
     )
 
 
+async def _generate_shown(
+    *,
+    live: _Live,
+    show: bool,
+    question: str,
+    history: list[questions.Turn],
+    search: answer_agent.Search,
+) -> _Generated:
+    """Generate (relaying the answer to ``live`` while it is written, if ``show``), then let
+    ``live`` stop sending updates, before anything is delivered."""
+    try:
+        return await _generate(
+            question=question,
+            history=history,
+            search=search,
+            on_partial=live.offer if show else None,
+        )
+    finally:
+        live.close()
+
+
 async def _answer_and_deliver(
     *,
     question_id: int,
@@ -542,8 +600,9 @@ async def _answer_and_deliver(
     )
     async with asyncio.TaskGroup() as group:
         group.create_task(_show_status(messenger))
+        group.create_task(live.send_updates())
         generating = group.create_task(
-            _generate(question=text, history=history, search=search, on_partial=live.show)
+            _generate_shown(live=live, show=True, question=text, history=history, search=search)
         )
         classifying = group.create_task(_classify(question=text)) if classify else None
     generated = generating.result()
@@ -681,12 +740,14 @@ async def answer(
             answer_id=latest.id if latest is not None and unfinished else None,
             ts=latest.slack_message_ts if latest is not None and unfinished else "",
         )
+        group.create_task(live.send_updates())
         generating = group.create_task(
-            _generate(
+            _generate_shown(
+                live=live,
+                show=not unfinished,
                 question=incoming.text,
                 history=history,
                 search=search,
-                on_partial=None if unfinished else live.show,
             )
         )
         classifying = group.create_task(_classify(question=incoming.text))

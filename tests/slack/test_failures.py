@@ -97,6 +97,32 @@ async def test_a_slack_call_that_loses_its_connection_is_retried(fake_slack):
     assert (await models.Question.objects.aget()).status == models.Question.Status.ANSWERED
 
 
+async def test_a_rate_limited_live_update_does_not_count_against_the_model_s_time(
+    fake_slack, fake_openai, settings
+):
+    settings.CHATBOT_MODEL_TIMEOUT = 2.0  # the model needs about 1 s of it
+    settings.CHATBOT_MODEL_RETRIES = 0
+    fake_openai.stream_pause = 0.08
+    fake_slack.rate_limited["chat.appendStream"] = 1
+    fake_slack.retry_after = 3
+
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    await run_worker_until_idle()
+
+    question = await models.Question.objects.aget()
+    assert question.status == models.Question.Status.ANSWERED
+    outcomes = [run.outcome async for run in models.AgentRun.objects.filter(agent="answer")]
+    assert outcomes == [models.AgentRun.Outcome.OK]
+    [reply] = fake_slack.replies(thread_ts=THREAD)
+    assert reply.text == (await models.Answer.objects.aget()).text
+    assert any(block.get("block_id") == "feedback" for block in reply.blocks)
+    first_append, *_ = fake_slack.calls_to("chat.appendStream")
+    [stop] = fake_slack.calls_to("chat.stopStream")
+    # The final message waited for the rate-limited update; nothing reached Slack after it.
+    assert stop.at - first_append.at >= 3.0
+    assert all(call.at < stop.at for call in fake_slack.calls_to("chat.appendStream"))
+
+
 async def test_an_undelivered_answer_is_stored_and_delivered_once_later(fake_slack):
     fake_slack.refuse["chat.startStream"] = "not_allowed"
     fake_slack.refuse["chat.postMessage"] = "channel_not_found"
