@@ -10,7 +10,8 @@ Exactly-once delivery to Slack: the Slack message ts is stored the moment the me
 answer is stored before it is posted), and delivery is marked at the end. A re-run (Slack
 retry reaching a new job, procrastinate retrying a failed or stalled job) looks at that state
 and only does what is left: nothing, post the stored answer, finish the message it already
-started, or answer again into that message when the model had not finished.
+started, answer again into that message when the model had not finished, or only send the
+apology when the model had failed and Slack had not taken it.
 """
 
 import asyncio
@@ -63,6 +64,10 @@ APOLOGY = (
 
 class AnswerUndelivered(Exception):
     """The answer is stored but Slack did not take it; a retry of the job delivers it."""
+
+
+class ApologyUndelivered(Exception):
+    """The model failed and the asker could not be told; a retry of the job only tells them."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -161,9 +166,12 @@ PARTIAL_INTERVAL = 0.3  # seconds between updates of a live answer (Slack rate l
 
 
 def _partial_relay(
-    on_partial: Callable[[str], Awaitable[None]],
+    on_partial: Callable[[str], None],
 ) -> EventStreamHandler[answer_agent.AnswerDeps]:
-    """Pass the answer text on as the model writes its output tool call's arguments."""
+    """Pass the answer text on as the model writes its output tool call's arguments.
+
+    ``on_partial`` must not wait: this runs inside the model's timeout.
+    """
 
     async def relay(
         ctx: RunContext[answer_agent.AnswerDeps], events: AsyncIterable[AgentStreamEvent]
@@ -195,7 +203,7 @@ def _partial_relay(
             text = partial.get("answer") if isinstance(partial, dict) else None
             if isinstance(text, str) and text.strip():
                 last = time.monotonic()
-                await on_partial(text)
+                on_partial(text)
 
     return relay
 
@@ -205,7 +213,7 @@ async def _generate(
     question: str,
     history: list[questions.Turn],
     search: answer_agent.Search,
-    on_partial: Callable[[str], Awaitable[None]] | None = None,
+    on_partial: Callable[[str], None] | None = None,
 ) -> _Generated:
     """Run the answer agent, retrying model failures with backoff; never raises for them.
 
@@ -396,6 +404,11 @@ def _record_failure(
             )
 
 
+def _forget_unfinished_answer(answer_id: int) -> None:
+    with transaction.atomic():
+        questions.forget_unfinished_answer(answer_id=answer_id)
+
+
 def _start_live_answer(question_id: int, slack_channel_id: str, ts: str, now: dt.datetime) -> int:
     with transaction.atomic():
         return questions.start_live_answer(
@@ -408,7 +421,13 @@ def _start_live_answer(question_id: int, slack_channel_id: str, ts: str, now: dt
 
 
 class _Live:
-    """The answer shown while the model writes it, and the row that remembers its message."""
+    """The answer shown while the model writes it, and the row that remembers its message.
+
+    The model's event stream only hands text over (:meth:`offer`, which never waits);
+    :meth:`send_updates`, a task beside the model, shows the newest text, skipping any that a
+    newer one replaced while Slack was busy. A slow or rate-limited Slack (a 429 waits for
+    ``Retry-After``) therefore never counts against the model's timeout.
+    """
 
     def __init__(
         self,
@@ -424,8 +443,36 @@ class _Live:
         self._channel_id = slack_channel_id
         self.answer_id = answer_id
         self.ts = ts
+        self._latest = ""
+        self._changed = asyncio.Event()
+        self._closed = False
 
-    async def show(self, text: str) -> None:
+    def offer(self, text: str) -> None:
+        self._latest = text
+        self._changed.set()
+
+    def close(self) -> None:
+        """The model is done: :meth:`send_updates` ends after the update in flight, if any.
+
+        Text not yet shown is dropped (the final delivery has all of it); the update in flight
+        is waited for, not cancelled, so the messenger knows what Slack shows and nothing lands
+        after the final message.
+        """
+        self._closed = True
+        self._changed.set()
+
+    async def send_updates(self) -> None:
+        shown = ""
+        while True:
+            await self._changed.wait()
+            self._changed.clear()
+            if self._closed:
+                return
+            if self._latest != shown:
+                shown = self._latest
+                await self._show(shown)
+
+    async def _show(self, text: str) -> None:
         try:
             await self._messenger.show_partial(text=text, on_posted=self._posted)
         except Exception:
@@ -486,7 +533,10 @@ async def _deliver(
 
     try:
         ts = await messenger.deliver(
-            answer=outgoing, existing_ref=answer.slack_message_ts, on_posted=on_posted
+            answer=outgoing,
+            existing_ref=answer.slack_message_ts,
+            continuation_refs=answer.continuation_ts,
+            on_posted=on_posted,
         )
     except messenger_module.DeliveryFailed as failure:
         await _write(_record_undelivered, question_id, f"delivery failed: {failure}")
@@ -506,8 +556,30 @@ def _answer_state(
         model=settings.CHATBOT_MODEL,
         slack_message_ts=existing_ref,
         delivered=False,
+        continuation_ts=[],
         citations=generated.citations,
     )
+
+
+async def _generate_shown(
+    *,
+    live: _Live,
+    show: bool,
+    question: str,
+    history: list[questions.Turn],
+    search: answer_agent.Search,
+) -> _Generated:
+    """Generate (relaying the answer to ``live`` while it is written, if ``show``), then let
+    ``live`` stop sending updates, before anything is delivered."""
+    try:
+        return await _generate(
+            question=question,
+            history=history,
+            search=search,
+            on_partial=live.offer if show else None,
+        )
+    finally:
+        live.close()
 
 
 async def _answer_and_deliver(
@@ -528,14 +600,17 @@ async def _answer_and_deliver(
     )
     async with asyncio.TaskGroup() as group:
         group.create_task(_show_status(messenger))
+        group.create_task(live.send_updates())
         generating = group.create_task(
-            _generate(question=text, history=history, search=search, on_partial=live.show)
+            _generate_shown(live=live, show=True, question=text, history=history, search=search)
         )
         classifying = group.create_task(_classify(question=text)) if classify else None
     generated = generating.result()
     classified = (
         classifying.result() if classifying else _Classified(category="", title="", runs=[])
     )
+    # An admin's answer-again is not retried for a lost apology: the retry would ask the
+    # model again, and the admin sees the failure on the question anyway.
     return await _finish(
         question_id=question_id,
         generated=generated,
@@ -543,7 +618,20 @@ async def _answer_and_deliver(
         conversation=conversation,
         messenger=messenger,
         live=live,
+        retry_apology=False,
     )
+
+
+async def _apologise(
+    *, question_id: int, messenger: messenger_module.Messenger, existing_ref: str
+) -> bool:
+    """Tell the asker the model failed, in the half-written answer's message if there is one."""
+    try:
+        await messenger.apologise(text=APOLOGY, existing_ref=existing_ref)
+    except Exception:
+        logger.exception("Could not deliver the apology for question %s", question_id)
+        return False
+    return True
 
 
 async def _finish(
@@ -554,12 +642,15 @@ async def _finish(
     conversation: messenger_module.Conversation,
     messenger: messenger_module.Messenger,
     live: _Live,
+    retry_apology: bool,
 ) -> Outcome:
     if generated.output is None:
-        try:
-            await messenger.apologise(text=APOLOGY)
-        except Exception:
-            logger.exception("Could not deliver the apology for question %s", question_id)
+        told = await _apologise(question_id=question_id, messenger=messenger, existing_ref=live.ts)
+        if not told and retry_apology:
+            # FAILED, but the unfinished answer stays: its message is where the job's retry
+            # puts the apology (the retry does not ask the model again).
+            await _write(_record_failure, question_id, generated, classified, None)
+            raise ApologyUndelivered(f"question {question_id}: the asker was not told")
         await _write(_record_failure, question_id, generated, classified, live.answer_id)
         return Outcome(
             question_id=question_id,
@@ -620,6 +711,19 @@ async def answer(
             answer_id=latest.id,
             text=latest.text,
         )
+    if existing is not None and existing.status == models.Question.Status.FAILED:
+        # An earlier run gave up on the model but could not tell the asker: only that is left.
+        ref = latest.slack_message_ts if latest is not None else ""
+        if not await _apologise(question_id=existing.id, messenger=messenger, existing_ref=ref):
+            raise ApologyUndelivered(f"question {existing.id}: the asker was not told")
+        if latest is not None:
+            await _write(_forget_unfinished_answer, latest.id)
+        return Outcome(
+            question_id=existing.id,
+            status=models.Question.Status.FAILED,
+            answer_id=None,
+            text=APOLOGY,
+        )
 
     async with asyncio.TaskGroup() as group:
         group.create_task(_show_status(messenger))
@@ -636,12 +740,14 @@ async def answer(
             answer_id=latest.id if latest is not None and unfinished else None,
             ts=latest.slack_message_ts if latest is not None and unfinished else "",
         )
+        group.create_task(live.send_updates())
         generating = group.create_task(
-            _generate(
+            _generate_shown(
+                live=live,
+                show=not unfinished,
                 question=incoming.text,
                 history=history,
                 search=search,
-                on_partial=None if unfinished else live.show,
             )
         )
         classifying = group.create_task(_classify(question=incoming.text))
@@ -652,6 +758,7 @@ async def answer(
         conversation=conversation,
         messenger=messenger,
         live=live,
+        retry_apology=True,
     )
 
 

@@ -5,7 +5,7 @@ Slack (status, streamed reply, Block Kit fallback) and for the terminal (``manag
 """
 
 import dataclasses
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 
@@ -55,16 +55,30 @@ class Messenger(Protocol):
         answer: OutgoingAnswer,
         existing_ref: str,
         on_posted: Callable[[str], Awaitable[None]],
+        continuation_refs: Sequence[str] = (),
     ) -> str:
-        """Deliver the answer and return a reference to it (Slack: the message ts).
+        """Deliver the answer and return a reference to it (Slack: the first message's ts).
 
-        ``on_posted`` is awaited as soon as a message exists, before the rest is sent, so a
-        re-run after a crash can tell. With ``existing_ref`` (a message an interrupted run
-        left behind, or the one :meth:`show_partial` started) that message is completed in
-        place instead of posting a new one.
+        ``on_posted`` is awaited as soon as each message exists, before the rest is sent, so
+        a re-run after a crash can tell: the first reference is the answer's, later ones hold
+        the rest of an answer too long for one message. With ``existing_ref`` (a message an
+        interrupted run left behind, or the one :meth:`show_partial` started) that message is
+        completed in place instead of posting a new one, and so are ``continuation_refs``, the
+        later messages that run had posted. Nothing is posted twice and nothing is cut off.
         Raises :class:`DeliveryFailed`.
         """
         ...
 
-    async def apologise(self, *, text: str) -> None:
-        """Tell the asker something went wrong; best effort."""
+    async def apologise(self, *, text: str, existing_ref: str = "") -> None:
+        """Tell the asker something went wrong.
+
+        With ``existing_ref`` (the half-written answer of an interrupted run) that message
+        becomes the apology, so no unfinished answer stays up beside it; the same happens to
+        the message :meth:`show_partial` started. Raises :class:`DeliveryFailed`.
+        """
+
+    async def say(self, *, text: str) -> None:
+        """Post a short message of the bot's own in the conversation (e.g. a greeting).
+
+        Raises :class:`DeliveryFailed`.
+        """

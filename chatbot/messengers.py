@@ -10,7 +10,7 @@ Block Kit messages instead, split to fit Slack's limits.
 import contextlib
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 import aiohttp
@@ -139,40 +139,55 @@ class SlackMessenger:
         answer: messenger.OutgoingAnswer,
         existing_ref: str,
         on_posted: Callable[[str], Awaitable[None]],
+        continuation_refs: Sequence[str] = (),
     ) -> str:
         try:
             if self._live is not None:
                 # This messenger already shows this answer live: finish that message.
-                return await self._finish_live(answer)
+                return await self._finish_live(answer, on_posted)
             if existing_ref:
-                return await self._replace(existing_ref, answer)
+                return await self._replace([existing_ref, *continuation_refs], answer, on_posted)
             if len(answer.text) <= STREAM_LIMIT:
                 ts = await self._stream(answer, on_posted)
                 if ts is not None:
                     return ts
-            return await self._post(answer, on_posted)
+            return await self._send_pieces([], answer, on_posted)
         except _SLACK_FAILURES as error:
             raise messenger.DeliveryFailed(_describe(error)) from error
         finally:
             await self._clear_reaction()
 
-    async def apologise(self, *, text: str) -> None:
+    async def apologise(self, *, text: str, existing_ref: str = "") -> None:
+        ts = existing_ref
         if self._live is not None:
-            # A half-written answer must not stay up looking like the answer.
-            stream, self._live = self._live, None
-            with contextlib.suppress(*_SLACK_FAILURES):
-                await stream.stop()
-            assert stream.ts is not None
-            await self._client.chat_update(
-                channel=self._conversation.channel_id, ts=stream.ts, text=text, blocks=[]
-            )
-        else:
+            ts, self._live = self._live.ts or existing_ref, None
+        try:
+            if ts:
+                # A half-written answer must not stay up looking like the answer.
+                await self._stop_stream(ts)
+                await self._client.chat_update(
+                    channel=self._conversation.channel_id, ts=ts, text=text, blocks=[]
+                )
+            else:
+                await self._client.chat_postMessage(
+                    channel=self._conversation.channel_id,
+                    thread_ts=self._conversation.thread_ts,
+                    text=text,
+                )
+        except _SLACK_FAILURES as error:
+            raise messenger.DeliveryFailed(_describe(error)) from error
+        finally:
+            await self._clear_reaction()
+
+    async def say(self, *, text: str) -> None:
+        try:
             await self._client.chat_postMessage(
                 channel=self._conversation.channel_id,
-                thread_ts=self._conversation.thread_ts,
+                thread_ts=self._conversation.thread_ts or None,
                 text=text,
             )
-        await self._clear_reaction()
+        except _SLACK_FAILURES as error:
+            raise messenger.DeliveryFailed(_describe(error)) from error
 
     async def _open_stream(self) -> AsyncChatStream:
         conversation = self._conversation
@@ -184,12 +199,15 @@ class SlackMessenger:
             buffer_size=1,
         )
 
-    async def _finish_live(self, answer: messenger.OutgoingAnswer) -> str:
+    async def _finish_live(
+        self, answer: messenger.OutgoingAnswer, on_posted: Callable[[str], Awaitable[None]]
+    ) -> str:
         """Append what the model wrote since the last update, then the sources and buttons."""
         stream, self._live = self._live, None
         assert stream is not None
         assert stream.ts is not None
-        if not self._live_diverged and answer.text.startswith(self._live_sent):
+        fits = len(answer.text) <= STREAM_LIMIT
+        if fits and not self._live_diverged and answer.text.startswith(self._live_sent):
             rest = answer.text[len(self._live_sent) :]
             try:
                 for start in range(0, len(rest), STREAM_PIECE):
@@ -198,10 +216,10 @@ class SlackMessenger:
                 return stream.ts
             except SlackApiError as error:
                 logger.warning("Live answer broke off (%s); updating", error.response["error"])
-        else:
-            with contextlib.suppress(*_SLACK_FAILURES):
-                await stream.stop()
-        return await self._replace(stream.ts, answer)
+        if not fits:
+            # Continuation messages follow; the first must be on record before them.
+            await self._report(stream.ts, on_posted)
+        return await self._replace([stream.ts], answer, on_posted)
 
     async def _stream(
         self, answer: messenger.OutgoingAnswer, on_posted: Callable[[str], Awaitable[None]]
@@ -219,7 +237,7 @@ class SlackMessenger:
             return None
         ts = stream.ts
         assert ts is not None
-        await on_posted(ts)
+        await self._report(ts, on_posted)
         try:
             for piece in pieces[1:]:
                 await stream.append(markdown_text=piece)
@@ -227,39 +245,69 @@ class SlackMessenger:
         except SlackApiError as error:
             # The stream expired or broke half-way: put the whole answer into that message.
             logger.warning("Streaming failed after start (%s); updating", error.response["error"])
-            await self._replace(ts, answer)
+            await self._replace([ts], answer, on_posted)
         return ts
 
-    async def _post(
-        self, answer: messenger.OutgoingAnswer, on_posted: Callable[[str], Awaitable[None]]
+    async def _send_pieces(
+        self,
+        refs: Sequence[str],
+        answer: messenger.OutgoingAnswer,
+        on_posted: Callable[[str], Awaitable[None]],
     ) -> str:
+        """The answer as Block Kit messages split to fit Slack's limits, sources and buttons
+        under the last. ``refs`` are messages an earlier try already posted: they are updated,
+        in order, so a retry never posts a piece twice; only the rest are posted."""
         pieces = message_splitting.split(text=answer.text, limit=MARKDOWN_BLOCK_LIMIT)
-        first_ts = ""
+        pieces = pieces or [answer.text]
+        sent: list[str] = []
         for index, piece in enumerate(pieces):
             blocks: list[dict[str, Any]] = [{"type": "markdown", "text": piece}]
             if index == len(pieces) - 1:
                 blocks += source_and_feedback_blocks(answer)
+            if index < len(refs):
+                await self._client.chat_update(
+                    channel=self._conversation.channel_id, ts=refs[index], text=piece, blocks=blocks
+                )
+                sent.append(refs[index])
+                continue
             response = await self._client.chat_postMessage(
                 channel=self._conversation.channel_id,
                 thread_ts=self._conversation.thread_ts,
                 text=piece,
                 blocks=blocks,
             )
-            if not first_ts:
-                first_ts = str(response["ts"])
-                await on_posted(first_ts)
-        return first_ts
+            sent.append(str(response["ts"]))
+            await self._report(sent[-1], on_posted)
+        return sent[0]
 
-    async def _replace(self, ts: str, answer: messenger.OutgoingAnswer) -> str:
-        """Complete a message an interrupted run left behind, in place."""
-        text = message_splitting.split(text=answer.text, limit=MARKDOWN_BLOCK_LIMIT)[0]
-        await self._client.chat_update(
-            channel=self._conversation.channel_id,
-            ts=ts,
-            text=text,
-            blocks=[{"type": "markdown", "text": text}, *source_and_feedback_blocks(answer)],
-        )
-        return ts
+    async def _replace(
+        self,
+        refs: Sequence[str],
+        answer: messenger.OutgoingAnswer,
+        on_posted: Callable[[str], Awaitable[None]],
+    ) -> str:
+        """Complete the messages an interrupted run left behind, in place."""
+        await self._stop_stream(refs[0])
+        return await self._send_pieces(refs, answer, on_posted)
+
+    async def _stop_stream(self, ts: str) -> None:
+        """Stop a message that may still be streaming (its job died, or it broke off half-way)
+        before updating it, or Slack keeps showing it as being written. Slack refuses to stop a
+        message that is not streaming, which is fine."""
+        with contextlib.suppress(*_SLACK_FAILURES):
+            await self._client.chat_stopStream(channel=self._conversation.channel_id, ts=ts)
+
+    async def _report(self, ts: str, on_posted: Callable[[str], Awaitable[None]]) -> None:
+        """Tell the caller a message exists; if recording it fails, deliver the answer anyway.
+
+        Stopping there would leave the asker a fragment (or an open stream) and make the retry
+        post a second message; carrying on completes this message, and the caller records the
+        ts that :meth:`deliver` returns along with the delivery.
+        """
+        try:
+            await on_posted(ts)
+        except Exception:
+            logger.exception("Could not record Slack message %s; delivering it anyway", ts)
 
     async def _clear_reaction(self) -> None:
         if not self._reacted:
@@ -307,6 +355,7 @@ class TerminalMessenger:
         answer: messenger.OutgoingAnswer,
         existing_ref: str,
         on_posted: Callable[[str], Awaitable[None]],
+        continuation_refs: Sequence[str] = (),
     ) -> str:
         lines = [answer.text, ""]
         if answer.sources:
@@ -317,7 +366,10 @@ class TerminalMessenger:
         self._stdout.write("\n".join(lines).rstrip() + "\n")
         return ""
 
-    async def apologise(self, *, text: str) -> None:
+    async def apologise(self, *, text: str, existing_ref: str = "") -> None:
+        self._stdout.write(f"{text}\n")
+
+    async def say(self, *, text: str) -> None:
         self._stdout.write(f"{text}\n")
 
 
@@ -336,8 +388,12 @@ class SilentMessenger:
         answer: messenger.OutgoingAnswer,
         existing_ref: str,
         on_posted: Callable[[str], Awaitable[None]],
+        continuation_refs: Sequence[str] = (),
     ) -> str:
         return ""
 
-    async def apologise(self, *, text: str) -> None:
+    async def apologise(self, *, text: str, existing_ref: str = "") -> None:
+        return None
+
+    async def say(self, *, text: str) -> None:
         return None

@@ -37,10 +37,17 @@ async def _accept(body: dict[str, Any]) -> None:
         logger.info("Dropped a repeated delivery of event %s", body.get("event_id"))
 
 
+# A person's message with a file (a screenshot in a DM) or a thread reply also sent to the
+# channel is still a question; edits, deletions, joins and the like are not.
+_QUESTION_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
+
+
 def _from_a_person(event: dict[str, Any]) -> bool:
-    """Edits, deletions, joins, bot posts (ours included) are not questions."""
-    return bool(event.get("user")) and not (
-        event.get("subtype") or event.get("bot_id") or event.get("bot_profile")
+    """Bot posts (ours included) and housekeeping subtypes are not questions."""
+    return (
+        bool(event.get("user"))
+        and event.get("subtype") in _QUESTION_SUBTYPES
+        and not (event.get("bot_id") or event.get("bot_profile"))
     )
 
 
@@ -82,7 +89,13 @@ async def on_assistant_thread_started(ack: AsyncAck, body: dict[str, Any]) -> No
 
 
 async def on_other_event(ack: AsyncAck) -> None:
-    """Subscribed events we do not act on (e.g. assistant_thread_started) are acknowledged."""
+    """Subscribed events we do not act on (assistant_thread_context_changed) are acknowledged."""
+    await ack()
+
+
+async def on_other_action(ack: AsyncAck) -> None:
+    """A button we do not know (e.g. from a future version) is acknowledged, or Slack shows the
+    person an error next to it."""
     await ack()
 
 
@@ -114,19 +127,26 @@ def _build(signing_secret: str, token: str, api_url: str) -> AsyncApp:
         signing_secret=signing_secret,
         client=slack_client.web_client(),
         process_before_response=True,
+        # Only Socket Mode builds the app without a secret, and its envelopes are not signed.
+        request_verification_enabled=bool(signing_secret),
         logger=logging.getLogger("chatbot.slack_bolt"),
     )
     app.event("app_mention")(on_app_mention)
     app.event("message")(on_message)
     app.event("assistant_thread_started")(on_assistant_thread_started)
     app.action(re.compile(f"^({messengers.FEEDBACK_UP}|{messengers.FEEDBACK_DOWN})$"))(on_feedback)
+    app.action(re.compile(".*"))(on_other_action)
     app.event(re.compile(".*"))(on_other_event)
     return app
 
 
-def get_app() -> AsyncApp:
-    """The bolt app for the current settings (rebuilt when they change, e.g. in tests)."""
-    if not settings.SLACK_SIGNING_SECRET:
+def get_app(*, socket_mode: bool = False) -> AsyncApp:
+    """The bolt app for the current settings (rebuilt when they change, e.g. in tests).
+
+    Socket Mode needs no signing secret: Slack's envelopes arrive over a WebSocket the server
+    opened itself with the app-level token, not as signed HTTP requests.
+    """
+    if not settings.SLACK_SIGNING_SECRET and not socket_mode:
         raise SlackNotConfigured(
             "Slack is not configured: set SLACK_SIGNING_SECRET (and SLACK_BOT_TOKEN) "
             "from the app's Basic Information and OAuth pages."

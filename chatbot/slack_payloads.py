@@ -11,6 +11,17 @@ from data import models
 _MENTION = re.compile(r"<@[A-Z0-9]+>")
 
 
+def assistant_thread_conversation(*, payload: dict[str, Any]) -> messenger_module.Conversation:
+    """The new assistant-pane thread an ``assistant_thread_started`` envelope announces."""
+    thread = payload["event"].get("assistant_thread", {})
+    return messenger_module.Conversation(
+        team_id=str(thread.get("context", {}).get("team_id") or payload.get("team_id", "")),
+        channel_id=str(thread.get("channel_id", "")),
+        thread_ts=str(thread.get("thread_ts", "")),
+        asker_id=str(thread.get("user_id", "")),
+    )
+
+
 def incoming_from_payload(*, payload: dict[str, Any], slack_event_id: int) -> answering.Incoming:
     """The question in a stored event envelope, in the terms of the answer use case."""
     event = payload["event"]

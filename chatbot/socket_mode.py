@@ -31,12 +31,20 @@ def enabled() -> bool:
 
 
 async def run() -> None:
-    """Stay connected until cancelled (the SDK reconnects on its own after network trouble)."""
-    handler = _Handler(slack_app.get_app(), app_token=settings.SLACK_APP_TOKEN)
+    """Stay connected until cancelled (the SDK reconnects on its own after network trouble).
+
+    Nothing here raises: the server runs this as a task nobody awaits until shutdown, so a
+    failure is logged and HTTP keeps serving; Slack events simply do not arrive until it is fixed.
+    """
+    try:
+        app = slack_app.get_app(socket_mode=True)
+    except slack_app.SlackNotConfigured as error:
+        logger.error("Socket Mode is not started: %s", error)
+        return
+    handler = _Handler(app, app_token=settings.SLACK_APP_TOKEN)
     try:
         await handler.connect_async()
     except Exception:
-        # HTTP keeps serving; Slack events simply do not arrive until this is fixed.
         logger.exception("Could not connect to Slack in Socket Mode")
         await handler.close_async()
         return

@@ -11,7 +11,7 @@ from procrastinate import JobContext, RetryStrategy
 from procrastinate.contrib.django import app
 from procrastinate.manager import JobManager
 
-from application import answering, ingestion, knowledge
+from application import answering, greeting, ingestion, knowledge
 from application import messenger as messenger_module
 from chatbot import messengers, slack_client, slack_payloads
 from domain import slack_events
@@ -29,23 +29,13 @@ def _messenger_for(conversation: messenger_module.Conversation) -> messenger_mod
     return messengers.SlackMessenger(client=slack_client.web_client(), conversation=conversation)
 
 
-GREETING = (
-    "Hi! Ask me anything about our documentation. I answer from it, with links to the "
-    "sections I used, and say so when it does not cover your question."
-)
-
-
 @app.task(name="answer_slack_event", retry=ANSWER_RETRY)
 async def answer_slack_event(slack_event_id: int) -> None:
-    """Answer the question in a stored Slack event, in its thread."""
+    """Answer the question in a stored Slack event, in its thread (or greet a new pane)."""
     stored = await slack_events.get(id=slack_event_id)
     if stored.event_type == "assistant_thread_started":
-        thread = stored.payload["event"].get("assistant_thread", {})
-        await slack_client.web_client().chat_postMessage(
-            channel=thread.get("channel_id", ""),
-            thread_ts=thread.get("thread_ts", ""),
-            text=GREETING,
-        )
+        conversation = slack_payloads.assistant_thread_conversation(payload=stored.payload)
+        await greeting.greet(slack_event_id=stored.id, messenger=_messenger_for(conversation))
         return
     incoming = slack_payloads.incoming_from_payload(
         payload=stored.payload, slack_event_id=stored.id

@@ -31,6 +31,7 @@ class AnswerState:
     model: str
     slack_message_ts: str
     delivered: bool
+    continuation_ts: list[str]
     citations: list["CitationInput"]
 
 
@@ -104,6 +105,7 @@ def _to_state(question: models.Question) -> QuestionState:
             model=latest.model,
             slack_message_ts=latest.slack_message_ts,
             delivered=latest.delivered_at is not None,
+            continuation_ts=list(latest.slack_continuation_ts),
             citations=[
                 CitationInput(
                     chunk_id=citation.chunk_id,
@@ -271,10 +273,23 @@ def record_answer(
 
 
 def record_message_ts(*, answer_id: int, slack_message_ts: str) -> None:
-    """Remember the Slack message as soon as it exists, so a re-run edits it instead of posting."""
-    models.Answer.objects.filter(pk=answer_id, slack_message_ts="").update(
-        slack_message_ts=slack_message_ts
-    )
+    """Remember each Slack message as soon as it exists, so a re-run edits it instead of posting.
+
+    The first is the answer's message; an answer too long for one continues in more, kept in
+    the order they were posted.
+    """
+    answer = models.Answer.objects.select_for_update().filter(pk=answer_id).first()
+    if answer is None or slack_message_ts in (
+        answer.slack_message_ts,
+        *answer.slack_continuation_ts,
+    ):
+        return
+    if not answer.slack_message_ts:
+        answer.slack_message_ts = slack_message_ts
+        answer.save(update_fields=["slack_message_ts"])
+    else:
+        answer.slack_continuation_ts = [*answer.slack_continuation_ts, slack_message_ts]
+        answer.save(update_fields=["slack_continuation_ts"])
 
 
 def mark_delivered(
@@ -298,6 +313,11 @@ def mark_undelivered(*, question_id: int, error: str) -> None:
     )
 
 
+def forget_unfinished_answer(*, answer_id: int) -> None:
+    """Drop an answer the model never finished, once its message says sorry instead."""
+    models.Answer.objects.filter(pk=answer_id, text="").delete()
+
+
 def mark_failed(
     *,
     question_id: int,
@@ -308,7 +328,7 @@ def mark_failed(
     """FAILED with the error; a question that already has an answer keeps its status."""
     agent_runs.save(runs=runs, question_id=question_id)
     if unfinished_answer_id is not None:
-        models.Answer.objects.filter(pk=unfinished_answer_id, text="").delete()
+        forget_unfinished_answer(answer_id=unfinished_answer_id)
     question = models.Question.objects.filter(pk=question_id)
     if models.Answer.objects.filter(question_id=question_id).exists():
         question.update(error=error)

@@ -16,6 +16,7 @@ class StoredEvent:
     team_id: str
     event_type: str
     payload: dict[str, Any]
+    processed_at: dt.datetime | None
 
 
 def record(
@@ -48,4 +49,10 @@ async def get(*, id: int) -> StoredEvent:
         team_id=event.team_id,
         event_type=event.event_type,
         payload=event.payload,
+        processed_at=event.processed_at,
     )
+
+
+def mark_processed(*, id: int, now: dt.datetime) -> None:
+    """The job did what the event asked; call inside the caller's atomic block."""
+    models.SlackEvent.objects.filter(pk=id, processed_at__isnull=True).update(processed_at=now)

@@ -1,6 +1,7 @@
 """Questions asked in Slack (or the terminal), their answers, citations, agent runs, feedback."""
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models.functions import Upper
@@ -18,6 +19,11 @@ class SlackEvent(models.Model):
     event_type = models.CharField(max_length=100)
     payload = models.JSONField()
     received_at = models.DateTimeField()
+    processed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When its job did what the event asked (e.g. greeted); a retry then does not.",
+    )
 
     def __str__(self) -> str:
         return self.event_id
@@ -111,6 +117,12 @@ class Answer(models.Model):
     slack_channel_id = models.CharField(max_length=50, blank=True)
     slack_message_ts = models.CharField(
         max_length=50, blank=True, help_text="Set once delivered; never posted twice."
+    )
+    slack_continuation_ts = ArrayField(
+        models.CharField(max_length=50),
+        default=list,
+        blank=True,
+        help_text="The messages a long answer continues in, after the first, in order.",
     )
     delivered_at = models.DateTimeField(null=True, blank=True)
 

@@ -33,6 +33,7 @@ class FakeOpenAI:
         self.stream_pause = 0.02  # seconds between streamed chunks
         self.broken_streams = 0  # how many streamed answers break off half-way
         self.max_in_flight = 0
+        self.answer_text = ""  # when set, every answer is this text instead of a quote
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -131,7 +132,7 @@ class FakeOpenAI:
             }
         else:
             args = {
-                "answer": f"From the docs: {hits[0]['text']}",
+                "answer": self.answer_text or f"From the docs: {hits[0]['text']}",
                 "cited_chunk_ids": [hits[0]["chunk_id"]],
                 "covered": True,
             }

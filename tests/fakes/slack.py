@@ -1,7 +1,8 @@
 """A fake Slack Web API on 127.0.0.1 speaking the real wire format, for slack_sdk to talk to.
 
 It records every call, keeps the messages it was asked to post (streamed ones included), and
-can refuse methods, answer 429 with ``Retry-After``, or fail with 5xx on demand.
+can refuse methods, answer 429 with ``Retry-After``, fail with 5xx, or drop the connection
+without answering (a network error) on demand.
 """
 
 import asyncio
@@ -44,9 +45,11 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.messages: dict[str, Message] = {}
         self.refuse: dict[str, str] = {}  # method -> Slack error code
+        self.refuse_after: dict[str, int] = {}  # method -> calls that succeed before ``refuse``
         self.rate_limited: dict[str, int] = {}  # method -> how many 429s to answer first
         self.retry_after = 1
         self.server_errors: dict[str, int] = {}  # method -> how many 500s to answer first
+        self.disconnects: dict[str, int] = {}  # method -> how many calls to hang up on first
         self.delay: dict[str, float] = {}
         self.hold: dict[str, asyncio.Event] = {}  # method -> answer only once the event is set
         self.reached: dict[str, asyncio.Event] = {}  # method -> set when a held call arrives
@@ -128,8 +131,16 @@ class FakeSlack:
         if self.server_errors.get(method):
             self.server_errors[method] -= 1
             return web.Response(status=500, text="internal error")
+        if self.disconnects.get(method):
+            self.disconnects[method] -= 1
+            assert request.transport is not None
+            request.transport.close()  # the client sees the server hang up, as on a network error
+            return web.Response(status=500, text="never sent")
         if method in self.refuse:
-            return web.json_response({"ok": False, "error": self.refuse[method]})
+            if self.refuse_after.get(method):
+                self.refuse_after[method] -= 1
+            else:
+                return web.json_response({"ok": False, "error": self.refuse[method]})
         return web.json_response(self._answer(method, params))
 
     def _next_ts(self) -> str:
@@ -189,6 +200,8 @@ class FakeSlack:
             message = self.messages.get(str(params.get("ts")))
             if message is None:
                 return {"ok": False, "error": "message_not_found"}
+            if method != "chat.update" and (message.stopped or not message.streamed):
+                return {"ok": False, "error": "message_not_in_streaming_state"}
             if method == "chat.update":
                 message.text = str(params.get("text", ""))
                 message.blocks = list(params.get("blocks") or [])

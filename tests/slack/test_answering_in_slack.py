@@ -1,13 +1,20 @@
 """The path of one question: a Slack event in, an answer with sources and buttons out."""
 
 import asyncio
+import json
 
+import httpx
 import pytest
+from django.db import connection
+from procrastinate.contrib.django.models import ProcrastinateJob
 
+from chatbot import asgi, tasks
 from data import models
+from tests.fakes import slack as fake_slack_module
 from tests.slack.conftest import (
     ASKER,
     CHANNEL,
+    SIGNING_SECRET,
     event_callback,
     mention,
     post_signed,
@@ -132,11 +139,22 @@ async def test_the_same_event_delivered_three_times_in_a_row_is_answered_once(fa
 
 
 async def test_the_same_event_delivered_three_times_at_once_is_answered_once(fake_slack):
-    body = event_callback(mention("how do I roll back a deploy?"), event_id="EvSame")
-
-    responses = await asyncio.gather(*(post_signed(body) for _ in range(3)))
+    raw = json.dumps(event_callback(mention("how do I roll back a deploy?"), event_id="EvSame"))
+    headers = {
+        **fake_slack_module.signed_headers(body=raw, secret=SIGNING_SECRET),
+        "Content-Type": "application/json",
+    }
+    # Through Django's real ASGI handler: each request gets its own ThreadSensitiveContext, so
+    # the three inserts really race (the test client would run them on one thread, one by one).
+    transport = httpx.ASGITransport(app=asgi.application)  # type: ignore[arg-type]  # dict vs Mapping
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+        responses = await asyncio.gather(
+            *(client.post("/slack/events", content=raw, headers=headers) for _ in range(3))
+        )
 
     assert [r.status_code for r in responses] == [200, 200, 200]
+    assert await models.SlackEvent.objects.acount() == 1
+    assert await ProcrastinateJob.objects.filter(task_name="answer_slack_event").acount() == 1
     await run_worker_until_idle()
     assert len(fake_slack.replies(thread_ts="1700000000.000100")) == 1
     assert await models.Answer.objects.acount() == 1
@@ -178,24 +196,50 @@ async def test_a_streaming_model_s_answer_appears_in_slack_while_it_is_being_wri
     assert answer.slack_message_ts == reply.ts
 
 
+PANE_OPENED = {
+    "type": "assistant_thread_started",
+    "assistant_thread": {
+        "user_id": ASKER,
+        "context": {"channel_id": "C9", "team_id": "T1"},
+        "channel_id": "D1",
+        "thread_ts": "1700000000.000700",
+    },
+    "event_ts": "1700000000.000701",
+}
+
+
 async def test_opening_the_assistant_pane_greets_the_person_once(fake_slack):
-    event = {
-        "type": "assistant_thread_started",
-        "assistant_thread": {
-            "user_id": ASKER,
-            "context": {"channel_id": "C9", "team_id": "T1"},
-            "channel_id": "D1",
-            "thread_ts": "1700000000.000700",
-        },
-        "event_ts": "1700000000.000701",
-    }
-    body = event_callback(event, event_id="EvPane")
+    body = event_callback(PANE_OPENED, event_id="EvPane")
 
     for _ in range(2):
         assert (await post_signed(body)).status_code == 200
     await run_worker_until_idle()
+    # procrastinate retrying the job (say it failed just after posting) does not greet again
+    stored = await models.SlackEvent.objects.aget()
+    await tasks.answer_slack_event.func(slack_event_id=stored.pk)
 
     [greeting] = fake_slack.replies(thread_ts="1700000000.000700")
     assert greeting.channel == "D1"
     assert greeting.text.startswith("Hi! Ask me anything")
     assert await models.Question.objects.acount() == 0
+
+
+def _django_connections_in_use() -> int:
+    stats = connection.pool.get_stats()  # type: ignore[attr-defined]
+    return stats["pool_size"] - stats["pool_available"]
+
+
+async def test_the_greeting_job_holds_no_database_connection_while_slack_answers(fake_slack):
+    fake_slack.hold["chat.postMessage"] = asyncio.Event()
+    await post_signed(event_callback(PANE_OPENED, event_id="EvPane"))
+
+    worker = asyncio.create_task(run_worker_until_idle())
+    reached = fake_slack.reached.setdefault("chat.postMessage", asyncio.Event())
+    await asyncio.wait_for(reached.wait(), timeout=30)
+    await asyncio.sleep(0.2)
+    while_posting = await asyncio.to_thread(_django_connections_in_use)
+    fake_slack.hold.pop("chat.postMessage").set()
+    await worker
+
+    assert while_posting == await asyncio.to_thread(_django_connections_in_use)
+    assert len(fake_slack.replies(thread_ts="1700000000.000700")) == 1

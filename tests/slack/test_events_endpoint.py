@@ -107,21 +107,76 @@ async def test_bot_messages_and_subtypes_get_no_reply(fake_slack, extra):
     assert fake_slack.replies(thread_ts="1700000000.000400") == []
 
 
-async def test_other_peoples_replies_in_a_channel_thread_are_left_alone(fake_slack):
+async def test_a_direct_message_with_a_screenshot_is_answered(fake_slack):
     event = {
         "type": "message",
+        "subtype": "file_share",
+        "channel_type": "im",
+        "user": ASKER,
+        "text": "how do I roll back a deploy? this is what I see",
+        "files": [{"id": "F1", "name": "screenshot.png", "mimetype": "image/png"}],
+        "ts": "1700000000.000450",
+        "channel": "D1",
+    }
+
+    await post_signed(event_callback(event))
+    await run_worker_until_idle()
+
+    [reply] = fake_slack.replies(thread_ts="1700000000.000450")
+    assert "make rollback" in reply.text
+
+
+async def test_a_follow_up_also_sent_to_the_channel_is_answered(fake_slack):
+    await post_signed(event_callback(mention("how do I roll back a deploy?"), event_id="Ev1"))
+    await run_worker_until_idle()
+    follow_up = {
+        "type": "message",
+        "subtype": "thread_broadcast",
         "channel_type": "channel",
-        "user": "USOMEONE",
-        "text": "thanks, that worked",
-        "ts": "1700000000.000500",
+        "user": ASKER,
+        "text": "and who approves travel expenses?",
+        "ts": "1700000000.000460",
         "thread_ts": "1700000000.000100",
         "channel": CHANNEL,
     }
 
-    response = await post_signed(event_callback(event))
+    await post_signed(event_callback(follow_up, event_id="Ev2"))
+    await run_worker_until_idle()
 
-    assert response.status_code == 200
-    assert await models.SlackEvent.objects.acount() == 0
+    replies = fake_slack.replies(thread_ts="1700000000.000100")
+    assert len(replies) == 2
+    assert "manager" in replies[1].text
+
+
+def _reply_in_thread(*, user: str, text: str, ts: str) -> dict:
+    return {
+        "type": "message",
+        "channel_type": "channel",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "thread_ts": "1700000000.000100",
+        "channel": CHANNEL,
+    }
+
+
+async def test_other_peoples_replies_in_a_thread_the_bot_answered_are_left_alone(fake_slack):
+    await post_signed(event_callback(mention("how do I roll back a deploy?"), event_id="Ev1"))
+    await run_worker_until_idle()
+    someone = _reply_in_thread(user="USOMEONE", text="thanks, that worked", ts="1700000000.000500")
+    asker = _reply_in_thread(
+        user=ASKER, text="and who approves travel expenses?", ts="1700000000.000600"
+    )
+
+    assert (await post_signed(event_callback(someone, event_id="Ev2"))).status_code == 200
+    assert (await post_signed(event_callback(asker, event_id="Ev3"))).status_code == 200
+    await run_worker_until_idle()
+
+    assert [e.event_id async for e in models.SlackEvent.objects.order_by("id")] == ["Ev1", "Ev3"]
+    replies = fake_slack.replies(thread_ts="1700000000.000100")
+    assert len(replies) == 2
+    assert "manager" in replies[1].text
+    assert not await models.Question.objects.filter(asker_id="USOMEONE").aexists()
 
 
 def _allow_connections(*, allowed: bool) -> None:
@@ -153,7 +208,7 @@ async def test_when_the_database_is_unreachable_slack_gets_a_5xx_to_retry(fake_s
     assert await models.SlackEvent.objects.acount() == 0
 
 
-async def test_slash_commands_and_interactions_share_the_request_url(fake_slack):
+async def test_a_button_the_bot_does_not_know_is_acknowledged_on_the_same_request_url(fake_slack):
     payload = {
         "type": "block_actions",
         "user": {"id": ASKER},
@@ -164,4 +219,5 @@ async def test_slash_commands_and_interactions_share_the_request_url(fake_slack)
 
     response = await post_signed(body, content_type="application/x-www-form-urlencoded")
 
-    assert response.status_code in (200, 404)
+    assert response.status_code == 200
+    assert await models.Feedback.objects.acount() == 0

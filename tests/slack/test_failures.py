@@ -8,6 +8,7 @@ from django.db import connection
 from procrastinate.contrib.django import app as job_app
 from procrastinate.contrib.django.models import ProcrastinateJob
 
+from application import answering
 from chatbot import tasks
 from data import models
 from tests.slack.conftest import event_callback, mention, post_signed, run_worker_until_idle
@@ -62,6 +63,64 @@ async def test_a_rate_limited_slack_call_is_retried_after_retry_after(fake_slack
     assert second.at - first.at >= 1.0
     assert len(fake_slack.replies(thread_ts=THREAD)) == 1
     assert (await models.Question.objects.aget()).status == models.Question.Status.ANSWERED
+
+
+async def test_a_model_that_times_out_is_retried_then_the_asker_gets_an_apology(
+    fake_slack, fake_openai, settings
+):
+    settings.CHATBOT_MODEL_TIMEOUT = 0.3
+    fake_openai.delay = 1.0
+
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    await run_worker_until_idle()
+
+    [reply] = fake_slack.replies(thread_ts=THREAD)
+    assert reply.text.startswith("Sorry, I couldn't come up with an answer")
+    question = await models.Question.objects.aget()
+    assert question.status == models.Question.Status.FAILED
+    outcomes = [
+        run.outcome async for run in models.AgentRun.objects.filter(agent="answer").order_by("id")
+    ]
+    assert outcomes == [models.AgentRun.Outcome.TIMEOUT] * 4  # the first try and 3 retries
+    assert await models.Answer.objects.acount() == 0
+
+
+async def test_a_slack_call_that_loses_its_connection_is_retried(fake_slack):
+    fake_slack.disconnects["chat.startStream"] = 1
+
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    await run_worker_until_idle()
+
+    assert len(fake_slack.calls_to("chat.startStream")) == 2
+    [reply] = fake_slack.replies(thread_ts=THREAD)
+    assert "make rollback" in reply.text
+    assert (await models.Question.objects.aget()).status == models.Question.Status.ANSWERED
+
+
+async def test_a_rate_limited_live_update_does_not_count_against_the_model_s_time(
+    fake_slack, fake_openai, settings
+):
+    settings.CHATBOT_MODEL_TIMEOUT = 2.0  # the model needs about 1 s of it
+    settings.CHATBOT_MODEL_RETRIES = 0
+    fake_openai.stream_pause = 0.08
+    fake_slack.rate_limited["chat.appendStream"] = 1
+    fake_slack.retry_after = 3
+
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    await run_worker_until_idle()
+
+    question = await models.Question.objects.aget()
+    assert question.status == models.Question.Status.ANSWERED
+    outcomes = [run.outcome async for run in models.AgentRun.objects.filter(agent="answer")]
+    assert outcomes == [models.AgentRun.Outcome.OK]
+    [reply] = fake_slack.replies(thread_ts=THREAD)
+    assert reply.text == (await models.Answer.objects.aget()).text
+    assert any(block.get("block_id") == "feedback" for block in reply.blocks)
+    first_append, *_ = fake_slack.calls_to("chat.appendStream")
+    [stop] = fake_slack.calls_to("chat.stopStream")
+    # The final message waited for the rate-limited update; nothing reached Slack after it.
+    assert stop.at - first_append.at >= 3.0
+    assert all(call.at < stop.at for call in fake_slack.calls_to("chat.appendStream"))
 
 
 async def test_an_undelivered_answer_is_stored_and_delivered_once_later(fake_slack):
@@ -193,6 +252,86 @@ async def test_a_job_killed_while_the_model_was_still_writing_is_answered_into_t
     answer = await models.Answer.objects.aget()
     assert answer.text == reply.text
     assert answer.delivered_at is not None
+
+
+async def _kill_the_job_while_it_is_writing(fake_slack, event_id: int) -> models.Answer:
+    fake_slack.hold["chat.appendStream"] = asyncio.Event()
+    first_run = asyncio.create_task(tasks.answer_slack_event.func(slack_event_id=event_id))
+    reached = fake_slack.reached.setdefault("chat.appendStream", asyncio.Event())
+    await asyncio.wait_for(reached.wait(), timeout=30)
+    first_run.cancel()  # the worker dies while the answer is half-written
+    fake_slack.hold.pop("chat.appendStream").set()
+    await asyncio.gather(first_run, return_exceptions=True)
+    return await models.Answer.objects.aget()
+
+
+async def test_a_resumed_answer_whose_model_then_fails_becomes_the_apology(fake_slack, fake_openai):
+    fake_openai.stream_pause = 0.1
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    event = await models.SlackEvent.objects.aget()
+    half_written = await _kill_the_job_while_it_is_writing(fake_slack, event.pk)
+    fake_openai.failures = 100
+
+    await tasks.answer_slack_event.func(slack_event_id=event.pk)
+
+    [reply] = fake_slack.replies(thread_ts=THREAD)
+    assert reply.ts == half_written.slack_message_ts
+    assert reply.text.startswith("Sorry, I couldn't come up with an answer")
+    assert reply.stopped
+    assert [c.params["ts"] for c in fake_slack.calls_to("chat.stopStream")][-1] == reply.ts
+    assert fake_slack.calls_to("chat.postMessage") == []
+    question = await models.Question.objects.aget()
+    assert question.status == models.Question.Status.FAILED
+    assert await models.Answer.objects.acount() == 0
+
+
+async def test_an_apology_slack_did_not_take_is_sent_by_the_job_s_retry_without_a_new_model_run(
+    fake_slack, fake_openai
+):
+    fake_openai.failures = 100
+    fake_slack.refuse["chat.postMessage"] = "fatal_error"
+
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    await run_worker_until_idle()
+
+    question = await models.Question.objects.aget()
+    assert question.status == models.Question.Status.FAILED
+    assert fake_slack.replies(thread_ts=THREAD) == []
+    job = await ProcrastinateJob.objects.aget(task_name="answer_slack_event")
+    assert (job.status, job.attempts) == ("todo", 1)  # procrastinate will run it again
+
+    # Slack is back; the job's retry runs (here directly rather than after its backoff).
+    fake_slack.refuse.clear()
+    model_requests = len(fake_openai.requests)
+    event = await models.SlackEvent.objects.aget()
+    await tasks.answer_slack_event.func(slack_event_id=event.pk)
+
+    [reply] = fake_slack.replies(thread_ts=THREAD)
+    assert reply.text.startswith("Sorry, I couldn't come up with an answer")
+    assert len(fake_openai.requests) == model_requests
+    assert (await models.Question.objects.aget()).status == models.Question.Status.FAILED
+
+
+async def test_a_half_written_answer_becomes_the_apology_even_when_slack_first_refused_it(
+    fake_slack, fake_openai
+):
+    fake_openai.stream_pause = 0.1
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    event = await models.SlackEvent.objects.aget()
+    half_written = await _kill_the_job_while_it_is_writing(fake_slack, event.pk)
+    fake_openai.failures = 100
+    fake_slack.refuse["chat.update"] = "fatal_error"
+
+    with pytest.raises(answering.ApologyUndelivered):  # the job fails; procrastinate retries
+        await tasks.answer_slack_event.func(slack_event_id=event.pk)
+    fake_slack.refuse.clear()
+    await tasks.answer_slack_event.func(slack_event_id=event.pk)
+
+    [reply] = fake_slack.replies(thread_ts=THREAD)
+    assert reply.ts == half_written.slack_message_ts
+    assert reply.text.startswith("Sorry, I couldn't come up with an answer")
+    assert (await models.Question.objects.aget()).status == models.Question.Status.FAILED
+    assert await models.Answer.objects.acount() == 0
 
 
 async def test_a_model_that_breaks_off_mid_answer_leaves_only_the_apology_in_the_thread(

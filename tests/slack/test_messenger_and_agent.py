@@ -44,6 +44,52 @@ async def test_a_long_answer_is_split_into_several_messages_and_nothing_is_lost(
     assert not any(any(b["type"] == "actions" for b in r.blocks) for r in replies[:-1])
 
 
+async def test_a_stream_left_open_by_a_dead_run_is_stopped_and_completed_with_the_whole_answer(
+    fake_slack,
+):
+    client = slack_client.web_client()
+    orphan = await client.chat_stream(channel=CHANNEL, thread_ts=THREAD, buffer_size=1)
+    await orphan.append(markdown_text="Paragraph 0: wo")  # then the job died
+    assert orphan.ts is not None
+    paragraphs = [f"Paragraph {n}: " + "word " * 400 for n in range(15)]
+    posted: list[str] = []
+
+    async def record(ts: str) -> None:
+        posted.append(ts)
+
+    slack = messengers.SlackMessenger(client=client, conversation=CONVERSATION)
+    ts = await slack.deliver(
+        answer=_answer("\n\n".join(paragraphs)), existing_ref=orphan.ts, on_posted=record
+    )
+
+    assert ts == orphan.ts
+    methods = [call.method for call in fake_slack.calls if call.params.get("ts") == orphan.ts]
+    assert methods[-2:] == ["chat.stopStream", "chat.update"]
+    first, *rest = fake_slack.replies(thread_ts=THREAD)
+    assert first.ts == orphan.ts
+    assert posted == [reply.ts for reply in rest]
+    assert len(rest) >= 2
+    text = "".join(reply.text for reply in [first, *rest])
+    assert all(f"Paragraph {n}:" in text for n in range(15))
+    assert [any(b["type"] == "actions" for b in r.blocks) for r in [first, *rest]][-1] is True
+
+
+async def test_an_answer_whose_message_could_not_be_recorded_is_still_finished(fake_slack):
+    async def database_down(ts: str) -> None:
+        raise OSError("the database is unreachable")
+
+    slack = messengers.SlackMessenger(client=slack_client.web_client(), conversation=CONVERSATION)
+    ts = await slack.deliver(
+        answer=_answer("Run make rollback. " * 60), existing_ref="", on_posted=database_down
+    )
+
+    [reply] = fake_slack.replies(thread_ts=THREAD)
+    assert ts == reply.ts  # the caller records it with the delivery
+    assert reply.stopped
+    assert reply.text == ("Run make rollback. " * 60)
+    assert any(b["type"] == "actions" for b in reply.blocks)
+
+
 async def test_slack_server_errors_are_retried(fake_slack):
     fake_slack.server_errors["chat.startStream"] = 1
     slack = messengers.SlackMessenger(client=slack_client.web_client(), conversation=CONVERSATION)

@@ -15,6 +15,7 @@ async def test_a_mention_arriving_over_socket_mode_is_acknowledged_stored_and_an
     fake_slack, settings
 ):
     settings.SLACK_APP_TOKEN = "xapp-test-token"
+    settings.SLACK_SIGNING_SECRET = ""  # Socket Mode envelopes are not signed requests
     connection = asyncio.create_task(socket_mode.run())
     try:
         await asyncio.wait_for(fake_slack.socket_connected.wait(), timeout=10)
@@ -36,3 +37,15 @@ async def test_a_mention_arriving_over_socket_mode_is_acknowledged_stored_and_an
     assert await models.SlackEvent.objects.filter(event_id="EvS").aexists()
     await run_worker_until_idle()
     assert len(fake_slack.replies(thread_ts="1700000000.000100")) == 1
+
+
+async def test_socket_mode_without_a_bot_token_logs_why_and_ends_quietly(
+    fake_slack, settings, caplog
+):
+    settings.SLACK_APP_TOKEN = "xapp-test-token"
+    settings.SLACK_BOT_TOKEN = ""
+
+    await asyncio.wait_for(socket_mode.run(), timeout=10)
+
+    assert "SLACK_BOT_TOKEN" in caplog.text
+    assert not fake_slack.socket_connected.is_set()

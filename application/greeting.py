@@ -1,0 +1,40 @@
+"""Greet someone who opens the bot in Slack's assistant pane, once.
+
+The inbox lets each Slack event in once, but its job can still run twice (procrastinate retries
+a job that failed, or one whose worker died), so the stored event remembers that the greeting
+went out. The read happens before the post and the connection goes back to the pool while Slack
+answers (CONVENTIONS.md, async rule 5).
+"""
+
+import datetime as dt
+
+from asgiref.sync import sync_to_async
+from django.db import transaction
+from django.utils import timezone
+
+from application import messenger as messenger_module
+from domain import database, slack_events
+
+GREETING = (
+    "Hi! Ask me anything about our documentation. I answer from it, with links to the "
+    "sections I used, and say so when it does not cover your question."
+)
+
+
+def _record_greeted(slack_event_id: int, now: dt.datetime) -> None:
+    with transaction.atomic():
+        slack_events.mark_processed(id=slack_event_id, now=now)
+
+
+async def greet(*, slack_event_id: int, messenger: messenger_module.Messenger) -> bool:
+    """Post the greeting unless an earlier run of the job did; True when this run posted it.
+
+    Raises :class:`messenger_module.DeliveryFailed` (the job's retry posts it then).
+    """
+    stored = await slack_events.get(id=slack_event_id)
+    await database.release()
+    if stored.processed_at is not None:
+        return False
+    await messenger.say(text=GREETING)
+    await sync_to_async(_record_greeted, thread_sensitive=True)(slack_event_id, timezone.now())
+    return True
