@@ -1,8 +1,12 @@
 """The layers contract (chatbot > application > domain > data) is enforced, not just written."""
 
+import io
 import shutil
 import subprocess
 from pathlib import Path
+
+import pytest
+from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = shutil.which("lint-imports")
@@ -39,3 +43,13 @@ def test_domain_importing_chatbot_breaks_the_contract(tmp_path):
     assert result.returncode != 0
     assert "BROKEN" in result.stdout
     assert "domain.uses_interface -> chatbot.settings" in result.stdout
+
+
+@pytest.mark.django_db
+def test_every_model_change_has_its_migration():
+    """A model edited without ``makemigrations`` would break the next deploy's ``migrate``."""
+    out = io.StringIO()
+    try:
+        call_command("makemigrations", "--check", "--dry-run", stdout=out, stderr=out)
+    except SystemExit as missing:
+        pytest.fail(f"models and migrations differ (exit {missing.code}):\n{out.getvalue()}")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('data', '0005_question_answer_again_permission'),
+        ('data', '0007_answer_slack_continuation_ts'),
     ]
 
     operations = [
