@@ -5,7 +5,7 @@
 Runs tests/slack/test_connection_budget.py (fake Slack and OpenAI-compatible servers on
 127.0.0.1, a throwaway PostgreSQL cluster, one procrastinate worker with concurrency N) and
 prints its table: the peak number of PostgreSQL connections seen in pg_stat_activity while all
-questions wait on the model, next to the budget (Django's pool + the worker's own + 1).
+questions wait on the model, next to the budget (Django's pool + the worker's own).
 """
 
 import argparse
