@@ -3,6 +3,7 @@ UV := $(shell command -v uv 2>/dev/null)
 ifeq ($(UV),)
 UV := python3 -m uv
 endif
+VENV := $(or $(UV_PROJECT_ENVIRONMENT),.venv)
 export UV_PYTHON_DOWNLOADS := never
 
 .PHONY: run manage test lint typecheck sync uv clean-data
@@ -13,12 +14,14 @@ uv:
 sync: uv
 	@$(UV) sync --frozen
 
+# The venv's Python is exec'd directly (not through `uv run`), so it is the only process between
+# make and the product: Ctrl-C reaches it once, and SIGTERM to make's child reaches it directly.
 run: sync
-	@$(UV) run --frozen python -m chatbot.launcher
+	@exec $(VENV)/bin/python -m chatbot.launcher
 
 # Any management command against the same database, e.g. `make manage ARGS=createsuperuser`.
 manage: sync
-	@$(UV) run --frozen python -m chatbot.launcher $(ARGS)
+	@exec $(VENV)/bin/python -m chatbot.launcher $(ARGS)
 
 lint: sync
 	$(UV) run --frozen ruff check .
