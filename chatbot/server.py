@@ -3,14 +3,17 @@
 One process runs everything for a small install (``make run``); larger ones add workers with
 ``manage.py procrastinate worker``. On SIGINT/SIGTERM the HTTP server stops accepting
 requests, running jobs get ``CHATBOT_WORKER_SHUTDOWN_TIMEOUT`` seconds to finish, and then
-the process returns. A second signal forces the exit.
+the process returns. A second signal, a second or more after the first, forces the exit (a
+copy of the same Ctrl-C forwarded by a wrapper process arrives sooner, and is ignored).
 """
 
 import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import uvicorn
 from django.conf import settings
@@ -19,6 +22,9 @@ from procrastinate.contrib.django import app as job_app
 from chatbot import database_pools, socket_mode
 
 logger = logging.getLogger(__name__)
+
+# A repeated signal sooner than this after the first is taken for a copy of the same one.
+REPEATED_SIGNAL_WINDOW = 1.0
 
 
 class _Server(uvicorn.Server):
@@ -43,18 +49,25 @@ async def serve(*, host: str, port: int, with_worker: bool = True) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
 
-    def on_signal(signum: int) -> None:
-        if stop.is_set():
-            logger.warning("Second %s: forcing exit", signal.Signals(signum).name)
-            server.force_exit = True
-            if worker_task is not None:
-                worker_task.cancel()
-            return
-        logger.info("%s received: shutting down", signal.Signals(signum).name)
-        stop.set()
+    first_signal_at: float | None = None
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, on_signal, signum)
+    def on_signal(signum: int) -> None:
+        nonlocal first_signal_at
+        name = signal.Signals(signum).name
+        if first_signal_at is None:
+            first_signal_at = time.monotonic()
+            logger.info("%s received: shutting down", name)
+            stop.set()
+            return
+        if time.monotonic() - first_signal_at < REPEATED_SIGNAL_WINDOW:
+            logger.info("%s again within %ss: taken for the same one", name, REPEATED_SIGNAL_WINDOW)
+            return
+        logger.warning("Second %s: forcing exit", name)
+        server.force_exit = True
+        if worker_task is not None:
+            worker_task.cancel()
+
+    previous_handlers = _add_signal_handlers(loop, on_signal)
 
     worker_task: asyncio.Task[None] | None = None
     server_task = asyncio.create_task(server.serve(), name="http")
@@ -87,10 +100,30 @@ async def serve(*, host: str, port: int, with_worker: bool = True) -> None:
             return_exceptions=True,
         )
         stop_task.cancel()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
+        _restore_signal_handlers(loop, previous_handlers)
         await asyncio.to_thread(database_pools.close)
     logger.info("Stopped")
+
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _add_signal_handlers(
+    loop: asyncio.AbstractEventLoop, on_signal: Any
+) -> dict[signal.Signals, Any]:
+    previous = {signum: signal.getsignal(signum) for signum in _SIGNALS}
+    for signum in _SIGNALS:
+        loop.add_signal_handler(signum, on_signal, signum)
+    return previous
+
+
+def _restore_signal_handlers(
+    loop: asyncio.AbstractEventLoop, previous: dict[signal.Signals, Any]
+) -> None:
+    """Put back what the caller had (asyncio would leave SIGTERM at its default: death)."""
+    for signum, handler in previous.items():
+        loop.remove_signal_handler(signum)
+        signal.signal(signum, handler)
 
 
 async def _run_worker() -> None:

@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
+import procrastinate
 import pytest
 from django.db import connection
 
@@ -202,26 +203,75 @@ def _processes_mentioning(text: str) -> list[str]:
     return found
 
 
-def test_make_run_serves_on_a_local_cluster_and_ctrl_c_leaves_no_process_behind():
+def _defer(conninfo: str, task_name: str, **kwargs: object) -> None:
+    """Defer a job by name into the database at ``conninfo``, as another process would."""
+    job_app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))
+    with job_app.open():
+        job_app.configure_task(name=task_name).defer(**kwargs)
+
+
+def _wait_for_file(path: Path, process: subprocess.Popen, *, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        if process.poll() is not None:
+            raise AssertionError(f"exited early: {process.communicate()}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path} did not appear within {seconds}s")
+        time.sleep(0.1)
+
+
+def _group_is_gone(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_make_run_serves_and_ctrl_c_lets_running_jobs_finish_and_leaves_no_process_behind():
     data_dir = Path(tempfile.mkdtemp(prefix="cb-run-"))
     port = _free_port()
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "chatbot.launcher"],
+    job = data_dir / "job"
+    env = _env(
+        CHATBOT_DATA_DIR=str(data_dir),
+        PORT=str(port),
+        DJANGO_SETTINGS_MODULE="tests.server_settings",
+        CHATBOT_WORKER_SHUTDOWN_TIMEOUT="30",
+    )
+    for name in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL"):
+        env.pop(name, None)
+    # `make run` as typed in a terminal: its own process group, which Ctrl-C signals as a whole.
+    make = subprocess.Popen(
+        ["make", "--no-print-directory", "run"],
         cwd=ROOT,
-        env=_env(CHATBOT_DATA_DIR=str(data_dir), PORT=str(port)),
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,
     )
     try:
-        status, body = _wait_for(f"http://127.0.0.1:{port}/healthz", launcher, seconds=60)
+        status, body = _wait_for(f"http://127.0.0.1:{port}/healthz", make, seconds=90)
         assert (status, body) == (200, {"status": "ok", "database": "ok"})
         assert _processes_mentioning(str(data_dir)), "the local PostgreSQL should be running"
+        _defer(
+            f"postgresql://postgres@/chatbot?host={quote(str(data_dir / 'run'))}",
+            "tests.sleep_then_touch",
+            path=str(job),
+            seconds=3,
+        )
+        _wait_for_file(Path(f"{job}.started"), make, seconds=30)
     finally:
-        launcher.send_signal(signal.SIGINT)
-        _, stderr = launcher.communicate(timeout=60)
+        os.killpg(make.pid, signal.SIGINT)
+        _, stderr = make.communicate(timeout=90)
         leftovers = _processes_mentioning(str(data_dir))
+        group_gone = _group_is_gone(make.pid)
+        job_finished = job.exists()
         shutil.rmtree(data_dir, ignore_errors=True)
 
-    assert launcher.returncode == 0, stderr
+    assert job_finished, stderr
+    assert "forcing exit" not in stderr
+    assert "Traceback" not in stderr
+    assert "Stopped" in stderr
     assert leftovers == []
+    assert group_gone
