@@ -5,6 +5,11 @@ One process runs everything for a small install (``make run``); larger ones add 
 requests, running jobs get ``CHATBOT_WORKER_SHUTDOWN_TIMEOUT`` seconds to finish, and then
 the process returns. A second signal, a second or more after the first, forces the exit (a
 copy of the same Ctrl-C forwarded by a wrapper process arrives sooner, and is ignored).
+
+The worker outlives database outages: when it stops (its listener lost the database, or a
+query failed), the failure is logged and it is started again after a growing delay, while HTTP
+goes on serving (``/healthz`` answers 503 until the database is back). Anything else ending on
+its own before a stop signal is a failure: :class:`ServerFailed` is raised after shutdown.
 """
 
 import asyncio
@@ -25,6 +30,14 @@ logger = logging.getLogger(__name__)
 
 # A repeated signal sooner than this after the first is taken for a copy of the same one.
 REPEATED_SIGNAL_WINDOW = 1.0
+# Seconds before restarting a worker that stopped: one after another, then the last one.
+WORKER_RESTART_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)
+# A worker that ran this long before stopping starts again with the first delay.
+WORKER_HEALTHY_RUN = 60.0
+
+
+class ServerFailed(Exception):
+    """A part of the server (HTTP, the job worker) ended on its own, before any stop signal."""
 
 
 class _Server(uvicorn.Server):
@@ -72,7 +85,7 @@ async def serve(*, host: str, port: int, with_worker: bool = True) -> None:
     worker_task: asyncio.Task[None] | None = None
     server_task = asyncio.create_task(server.serve(), name="http")
     if with_worker:
-        worker_task = asyncio.create_task(_run_worker(), name="worker")
+        worker_task = asyncio.create_task(_keep_worker_running(), name="worker")
     socket_task = (
         asyncio.create_task(socket_mode.run(), name="slack-socket-mode")
         if socket_mode.enabled()
@@ -80,11 +93,19 @@ async def serve(*, host: str, port: int, with_worker: bool = True) -> None:
     )
     watched = {server_task, *([worker_task] if worker_task else [])}
     stop_task = asyncio.create_task(stop.wait(), name="stop")
+    ended: list[str] = []
     try:
         done, _ = await asyncio.wait({stop_task, *watched}, return_when=asyncio.FIRST_COMPLETED)
         for task in done & watched:
-            if task.exception():
-                logger.error("%s stopped unexpectedly", task.get_name(), exc_info=task.exception())
+            ended.append(task.get_name())
+            if task.cancelled():
+                logger.error("%s was cancelled unexpectedly: shutting down", task.get_name())
+            elif (error := task.exception()) is not None:
+                logger.error(
+                    "%s stopped unexpectedly: shutting down", task.get_name(), exc_info=error
+                )
+            else:
+                logger.error("%s stopped on its own: shutting down", task.get_name())
     finally:
         server.should_exit = True
         if socket_task is not None:
@@ -102,6 +123,8 @@ async def serve(*, host: str, port: int, with_worker: bool = True) -> None:
         stop_task.cancel()
         _restore_signal_handlers(loop, previous_handlers)
         await asyncio.to_thread(database_pools.close)
+    if ended:
+        raise ServerFailed(f"{', '.join(sorted(ended))} stopped before any stop signal")
     logger.info("Stopped")
 
 
@@ -126,9 +149,36 @@ def _restore_signal_handlers(
         signal.signal(signum, handler)
 
 
+async def _keep_worker_running() -> None:
+    """Run the job worker until cancelled, starting it again whenever it stops.
+
+    procrastinate's worker stops when its listener loses the database, and its shutdown fails
+    while the database is away; neither should take HTTP down with it.
+    """
+    failures = 0
+    while True:
+        started = time.monotonic()
+        failure: Exception | None = None
+        try:
+            await _run_worker()
+        except Exception as error:
+            failure = error
+        if time.monotonic() - started >= WORKER_HEALTHY_RUN:
+            failures = 0
+        delay = WORKER_RESTART_DELAYS[min(failures, len(WORKER_RESTART_DELAYS) - 1)]
+        failures += 1
+        logger.error("Job worker stopped; starting it again in %.0fs", delay, exc_info=failure)
+        await asyncio.sleep(delay)
+
+
 async def _run_worker() -> None:
     connector = job_app.connector.get_worker_connector()  # type: ignore[attr-defined]
     with job_app.replace_connector(connector):
-        async with job_app.open_async():
+        try:
+            # Opened here rather than with `async with app.open_async()`, whose exit is skipped
+            # when opening fails: the pool would go on trying to connect in the background.
+            await connector.open_async()
             logger.info("Job worker running (concurrency %s)", settings.CHATBOT_WORKER_CONCURRENCY)
             await job_app.run_worker_async(install_signal_handlers=False)
+        finally:
+            await connector.close_async()

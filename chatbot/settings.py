@@ -87,6 +87,9 @@ if DATABASE_PGBOUNCER:
     _database["DISABLE_SERVER_SIDE_CURSORS"] = True
     _database["OPTIONS"]["prepare_threshold"] = None
 else:
+    # The pool checks a connection before handing it out, so connections that died with a
+    # database restart or outage are replaced instead of failing one request each.
+    _database["CONN_HEALTH_CHECKS"] = True
     _database["OPTIONS"]["pool"] = {
         "min_size": 1,
         "max_size": DATABASE_POOL_MAX_SIZE,

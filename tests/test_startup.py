@@ -1,5 +1,6 @@
 """Starting the product: configuration errors say what to fix, and shutdown leaves nothing."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -11,12 +12,15 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 import procrastinate
+import psycopg
 import pytest
 from django.db import connection
+from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -192,6 +196,83 @@ def test_serve_answers_health_checks_and_stops_cleanly_on_sigterm():
     assert server.returncode == 0, stderr
     assert "Job worker running" in stderr
     assert "Stopped" in stderr
+
+
+def _wait_for_text(path: Path, text: str, process: subprocess.Popen, *, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while text not in path.read_text():
+        if process.poll() is not None:
+            raise AssertionError(f"exited early ({process.returncode}):\n{path.read_text()}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{text!r} not logged within {seconds}s:\n{path.read_text()}")
+        time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def _database_unreachable(*, application_name: str) -> Iterator[None]:
+    """Cut the clients called ``application_name`` off the test database, and keep them off."""
+    params = connection.settings_dict
+    database = sql.Identifier(params["NAME"])
+    with psycopg.connect(
+        host=params["HOST"] or None,
+        port=params["PORT"] or None,
+        user=params["USER"] or None,
+        password=params["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as admin:
+        admin.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false").format(database))
+        try:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = %s",
+                [application_name],
+            )
+            yield
+        finally:
+            admin.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true").format(database))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_server_outlives_a_database_outage_and_runs_jobs_again(tmp_path):
+    from tests import server_jobs
+
+    database_url = _url_of_the_test_database()
+    database_url += ("&" if "?" in database_url else "?") + "application_name=outage-test"
+    port = _free_port()
+    log = tmp_path / "server.log"
+    job = tmp_path / "job"
+    with log.open("w") as log_file:
+        server = subprocess.Popen(
+            [sys.executable, "manage.py", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=_env(
+                DATABASE_URL=database_url,
+                DJANGO_DEBUG="true",
+                DJANGO_SETTINGS_MODULE="tests.server_settings",
+            ),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        assert _wait_for(f"http://127.0.0.1:{port}/healthz", server)[0] == 200
+        _wait_for_text(log, "Job worker running", server, seconds=30)
+
+        with _database_unreachable(application_name="outage-test"):
+            assert _wait_for(f"http://127.0.0.1:{port}/healthz", server)[0] == 503
+            time.sleep(1)
+
+        # The worker lost its listener: it stops, says so, and is started again.
+        _wait_for_text(log, "Job worker stopped; starting it again", server, seconds=60)
+        server_jobs.sleep_then_touch.defer(path=str(job), seconds=0)
+        _wait_for_file(job, server, seconds=60)
+        assert _wait_for(f"http://127.0.0.1:{port}/healthz", server)[0] == 200, log.read_text()
+        assert server.poll() is None
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+
+    assert server.returncode == 0, log.read_text()
 
 
 def _processes_mentioning(text: str) -> list[str]:
