@@ -173,9 +173,19 @@ class Cluster:
             entry = pwd.getpwnam(self._run_as)
             os.chown(path, entry.pw_uid, entry.pw_gid)
             for parent in path.parents:
-                # The service user must be able to reach its directories.
-                if parent.stat().st_mode & 0o001 == 0:
-                    parent.chmod(parent.stat().st_mode | 0o001)
+                # The service user must be able to reach its directories: let others traverse
+                # (not list) each parent, and say so, since it changes the machine's permissions.
+                parent_mode = parent.stat().st_mode
+                if parent_mode & 0o001 == 0:
+                    parent.chmod(parent_mode | 0o001)
+                    logger.info(
+                        "Allowed others to traverse %s (mode %o -> %o) so the %s user can reach %s",
+                        parent,
+                        parent_mode & 0o7777,
+                        (parent_mode | 0o001) & 0o7777,
+                        self._run_as,
+                        path,
+                    )
 
     def _command(self, program: str, *args: str) -> list[str]:
         command = [str(self.bin_dir / program), *args]

@@ -125,3 +125,18 @@ def test_ctrl_c_during_a_command_exits_130_without_a_traceback(data_dir):
     assert launcher.returncode in (130, -signal.SIGINT), stderr
     assert "Traceback" not in stderr
     assert not _cluster(data_dir).is_running()
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not embedded_postgres.service_user_exists(),
+    reason="only root hands directories to the postgres user",
+)
+def test_making_a_parent_directory_traversable_is_logged(tmp_path, caplog):
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    caplog.set_level("INFO", logger="chatbot.embedded_postgres")
+
+    _cluster(private)._prepare_dir(private / "run", mode=0o755)
+
+    assert private.stat().st_mode & 0o001
+    assert f"Allowed others to traverse {private} (mode 700 -> 701)" in caplog.text
