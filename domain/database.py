@@ -33,9 +33,9 @@ def _select_one(*, timeout: float) -> None:
         raise DatabaseUnavailable(str(error).strip() or type(error).__name__) from error
 
 
-async def ping(*, timeout: float = PING_TIMEOUT) -> None:
+async def ping() -> None:
     """Run ``SELECT 1``; raise :class:`DatabaseUnavailable` when that fails or takes too long."""
-    await sync_to_async(_select_one, thread_sensitive=True)(timeout=timeout)
+    await sync_to_async(_select_one, thread_sensitive=True)(timeout=PING_TIMEOUT)
 
 
 def _close_this_threads_connection() -> None:

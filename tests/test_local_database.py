@@ -32,7 +32,7 @@ def _cluster(data_dir: Path) -> embedded_postgres.Cluster:
     )
 
 
-def _launcher(data_dir: Path, *args: str, **popen: object) -> subprocess.Popen:
+def _launcher(data_dir: Path, *args: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
     env["CHATBOT_DATA_DIR"] = str(data_dir)
     return subprocess.Popen(
@@ -40,12 +40,13 @@ def _launcher(data_dir: Path, *args: str, **popen: object) -> subprocess.Popen:
         cwd=ROOT,
         env=env,
         text=True,
-        **popen,  # type: ignore[arg-type]
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
 
 
 def _run_launcher(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    process = _launcher(data_dir, *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = _launcher(data_dir, *args)
     stdout, stderr = process.communicate(timeout=120)
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
@@ -65,8 +66,6 @@ def test_sigterm_during_a_command_stops_the_local_database_quietly(data_dir):
         "shell",
         "-c",
         "import time; print('working', flush=True); time.sleep(60)",
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
     )
     try:
         _wait_for_line(launcher, "working")
@@ -110,8 +109,6 @@ def test_ctrl_c_during_a_command_exits_130_without_a_traceback(data_dir):
         "shell",
         "-c",
         "import time; print('working', flush=True); time.sleep(60)",
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
     )
     try:
         _wait_for_line(launcher, "working")

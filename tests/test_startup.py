@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import procrastinate
@@ -287,7 +288,7 @@ def _processes_mentioning(text: str) -> list[str]:
     return found
 
 
-def _defer(conninfo: str, task_name: str, **kwargs: object) -> None:
+def _defer(conninfo: str, task_name: str, **kwargs: Any) -> None:
     """Defer a job by name into the database at ``conninfo``, as another process would."""
     job_app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))
     with job_app.open():
