@@ -50,6 +50,8 @@ def _serve(manage_args: list[str]) -> None:
         return
     django.setup()
     call_command("migrate", interactive=False, verbosity=1)
+    # The admin's CSS and JavaScript, into STATIC_ROOT, where WhiteNoise serves them from.
+    call_command("collectstatic", interactive=False, verbosity=0)
     # The user guide goes into the knowledge base, so a fresh install answers about itself.
     if (BASE_DIR / "docs").is_dir():
         call_command("ingest_docs", str(BASE_DIR / "docs"), "--source", "guide", "--prune")

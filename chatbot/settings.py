@@ -46,6 +46,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "chatbot.middleware.request_id_middleware",
     "django.middleware.security.SecurityMiddleware",
+    # WhiteNoise (async-capable), before everything that static files do not need.
+    "chatbot.static_files.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -111,8 +113,10 @@ TIME_ZONE = env.str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
+# The admin's CSS and JavaScript: `collectstatic` (run by `make run`) copies them here, and
+# WhiteNoise serves them from here (chatbot/static_files.py), with DEBUG on or off.
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / ".data" / "static"
+STATIC_ROOT = LOCAL_DATA_DIR / "static"
 
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", not DEBUG and HOST != "127.0.0.1")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

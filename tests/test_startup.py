@@ -339,6 +339,13 @@ def test_make_run_serves_and_ctrl_c_lets_running_jobs_finish_and_leaves_no_proce
         status, body = _wait_for(f"http://127.0.0.1:{port}/healthz", make, seconds=90)
         assert (status, body) == (200, {"status": "ok", "database": "ok"})
         assert _processes_mentioning(str(data_dir)), "the local PostgreSQL should be running"
+        # The admin's CSS, collected into the data directory and served with DEBUG off.
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/static/admin/css/base.css", timeout=10
+        ) as response:
+            assert response.status == 200
+            assert response.headers["Content-Type"].startswith("text/css")
+        assert (data_dir / "static" / "admin" / "css" / "base.css").is_file()
         _defer(
             f"postgresql://postgres@/chatbot?host={quote(str(data_dir / 'run'))}",
             "tests.sleep_then_touch",
