@@ -37,6 +37,9 @@ def configure_app(app: App) -> None:
         **app.worker_defaults,
         "concurrency": settings.CHATBOT_WORKER_CONCURRENCY,
         "shutdown_graceful_timeout": settings.CHATBOT_WORKER_SHUTDOWN_TIMEOUT,
+        # LISTEN needs a server session of its own, which PgBouncer's transaction pooling does
+        # not keep: there the worker polls for new jobs (every fetch_job_polling_interval, 5 s).
+        "listen_notify": not settings.DATABASE_PGBOUNCER,
         "worker_middleware": [
             run_in_own_context,
             *app.worker_defaults.get("worker_middleware", []),

@@ -81,6 +81,13 @@ async def serve(*, host: str, port: int, with_worker: bool = True) -> None:
             worker_task.cancel()
 
     previous_handlers = _add_signal_handlers(loop, on_signal)
+    if with_worker and settings.CHATBOT_WORKER_CONCURRENCY >= settings.DATABASE_POOL_MAX_SIZE:
+        logger.warning(
+            "CHATBOT_WORKER_CONCURRENCY (%s) is not below DATABASE_POOL_MAX_SIZE (%s): busy jobs "
+            "can take every pooled connection and make HTTP requests wait",
+            settings.CHATBOT_WORKER_CONCURRENCY,
+            settings.DATABASE_POOL_MAX_SIZE,
+        )
 
     worker_task: asyncio.Task[None] | None = None
     server_task = asyncio.create_task(server.serve(), name="http")

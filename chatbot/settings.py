@@ -123,9 +123,10 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Background jobs (procrastinate). Each job runs in its own ThreadSensitiveContext, so a
-# worker uses up to CHATBOT_WORKER_CONCURRENCY threads and database connections at once.
+# worker uses up to CHATBOT_WORKER_CONCURRENCY threads and database connections at once. In
+# `make run` jobs and HTTP requests share one pool: keep the concurrency below its size.
 PROCRASTINATE_ON_APP_READY = "chatbot.jobs.configure_app"
-CHATBOT_WORKER_CONCURRENCY = env.int("CHATBOT_WORKER_CONCURRENCY", 10)
+CHATBOT_WORKER_CONCURRENCY = env.int("CHATBOT_WORKER_CONCURRENCY", 5)
 CHATBOT_WORKER_SHUTDOWN_TIMEOUT = env.float("CHATBOT_WORKER_SHUTDOWN_TIMEOUT", 30.0)
 
 LOG_LEVEL = env.str("LOG_LEVEL", "INFO")

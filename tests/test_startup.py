@@ -148,6 +148,44 @@ def test_pgbouncer_mode_turns_off_the_pool_and_server_side_cursors():
     assert database["DISABLE_SERVER_SIDE_CURSORS"] is True
 
 
+def _worker_options_in_subprocess(**env: str) -> dict:
+    code = (
+        "import json, django; from django.conf import settings; django.setup(); "
+        "from procrastinate.contrib.django import app; "
+        "options = app.worker_defaults; "
+        "print(json.dumps({'listen_notify': options.get('listen_notify', True), "
+        "'concurrency': options['concurrency'], 'pool_size': settings.DATABASE_POOL_MAX_SIZE}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=_env(DJANGO_SETTINGS_MODULE="chatbot.settings", DJANGO_DEBUG="true", **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def test_pgbouncer_mode_makes_the_worker_poll_instead_of_listening():
+    # LISTEN needs a session of its own, which PgBouncer's transaction pooling does not keep.
+    direct = _worker_options_in_subprocess(DATABASE_URL="postgres://app@db:5432/chatbot")
+    pgbouncer = _worker_options_in_subprocess(
+        DATABASE_URL="postgres://app@pgbouncer:6432/chatbot", DATABASE_PGBOUNCER="true"
+    )
+
+    assert direct["listen_notify"] is True
+    assert pgbouncer["listen_notify"] is False
+
+
+def test_the_worker_leaves_pooled_connections_for_http_by_default():
+    # Jobs and requests share one pool in the `make run` process.
+    options = _worker_options_in_subprocess()
+
+    assert options["concurrency"] < options["pool_size"]
+
+
 def test_healthz_names_the_database_when_it_cannot_be_reached(tmp_path):
     port = _free_port()
     server = subprocess.Popen(
