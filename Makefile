@@ -1,24 +1,38 @@
 # Two commands: `make run` runs the product, `make test` checks it (what CI runs).
-UV := $(shell command -v uv 2>/dev/null)
+
+# uv: the one on PATH when it works, otherwise a private copy installed with pip into a venv of
+# its own (.data/uv-venv), which works where the system Python refuses `pip install` (PEP 668).
+UV_VENV := .data/uv-venv
+UV := $(shell uv --version >/dev/null 2>&1 && command -v uv)
 ifeq ($(UV),)
-UV := python3 -m uv
+UV := $(UV_VENV)/bin/uv
 endif
+# The Python that installs uv: 3.13 when it can be found, the project needs it anyway.
+BOOTSTRAP_PYTHON := $(shell for p in python3.13 python3; do $$p -c '' 2>/dev/null && { command -v $$p; break; }; done)
+VENV := $(or $(UV_PROJECT_ENVIRONMENT),.venv)
 export UV_PYTHON_DOWNLOADS := never
 
 .PHONY: run manage test lint typecheck sync uv clean-data
 
 uv:
-	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@if ! $(UV) --version >/dev/null 2>&1; then \
+		echo "Installing uv into $(UV_VENV)"; \
+		{ $(BOOTSTRAP_PYTHON) -m venv $(UV_VENV) \
+			&& $(UV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv; } \
+		|| { echo "Could not install uv: Python 3.13 (with its venv module) must be installed, see README.md" >&2; exit 1; }; \
+	fi
 
 sync: uv
 	@$(UV) sync --frozen
 
+# The venv's Python is exec'd directly (not through `uv run`), so it is the only process between
+# make and the product: Ctrl-C reaches it once, and SIGTERM to make's child reaches it directly.
 run: sync
-	@$(UV) run --frozen python -m chatbot.launcher
+	@exec $(VENV)/bin/python -m chatbot.launcher
 
 # Any management command against the same database, e.g. `make manage ARGS=createsuperuser`.
 manage: sync
-	@$(UV) run --frozen python -m chatbot.launcher $(ARGS)
+	@exec $(VENV)/bin/python -m chatbot.launcher $(ARGS)
 
 lint: sync
 	$(UV) run --frozen ruff check .

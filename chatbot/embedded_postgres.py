@@ -4,12 +4,18 @@ The product needs only PostgreSQL, and a newcomer should not have to install and
 server to try it or to run its tests. The cluster listens on a Unix socket only, so it never
 fights another server for a port. PostgreSQL refuses to run as root; when we are root the
 server runs as the unprivileged ``postgres`` system user, which then owns its directories.
+
+Who uses a cluster is recorded with a lock file beside its socket: every :func:`running` block
+holds a shared ``flock`` on it while it runs, and the last one out stops the server, whoever
+started it. The kernel drops the lock of a process that dies however it dies, so a server
+orphaned by a killed run is stopped by the next run that finishes, instead of running forever.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import fcntl
 import glob
 import logging
 import os
@@ -108,10 +114,9 @@ class Cluster:
         )
 
     def start(self) -> bool:
-        """Start the server; return False when it was already running (someone else's)."""
-        self._prepare_dir(self.socket_dir, mode=0o755)
+        """Start the server; return False when it was already running."""
+        self.prepare_socket_dir()
         if self.is_running():
-            logger.info("PostgreSQL already running on %s", self.socket_dir)
             return False
         server_options = [
             "-c listen_addresses=''",
@@ -158,6 +163,9 @@ class Cluster:
             if not exists:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
+    def prepare_socket_dir(self) -> None:
+        self._prepare_dir(self.socket_dir, mode=0o755)
+
     def _prepare_dir(self, path: Path, *, mode: int) -> None:
         path.mkdir(parents=True, exist_ok=True)
         path.chmod(mode)
@@ -165,9 +173,19 @@ class Cluster:
             entry = pwd.getpwnam(self._run_as)
             os.chown(path, entry.pw_uid, entry.pw_gid)
             for parent in path.parents:
-                # The service user must be able to reach its directories.
-                if parent.stat().st_mode & 0o001 == 0:
-                    parent.chmod(parent.stat().st_mode | 0o001)
+                # The service user must be able to reach its directories: let others traverse
+                # (not list) each parent, and say so, since it changes the machine's permissions.
+                parent_mode = parent.stat().st_mode
+                if parent_mode & 0o001 == 0:
+                    parent.chmod(parent_mode | 0o001)
+                    logger.info(
+                        "Allowed others to traverse %s (mode %o -> %o) so the %s user can reach %s",
+                        parent,
+                        parent_mode & 0o7777,
+                        (parent_mode | 0o001) & 0o7777,
+                        self._run_as,
+                        path,
+                    )
 
     def _command(self, program: str, *args: str) -> list[str]:
         command = [str(self.bin_dir / program), *args]
@@ -215,11 +233,15 @@ def check_can_run() -> Path:
     return bin_dir
 
 
+USERS_LOCK = ".users.lock"
+
+
 @contextlib.contextmanager
 def running(*, data_dir: Path, socket_dir: Path, durable: bool = True) -> Iterator[Cluster]:
     """Initialise the cluster on first use, start it, and stop it when the block ends.
 
-    A server that was already running (another ``make run``) is used and left running.
+    A server that another live block (another ``make run``) uses is shared and left running for
+    it; one left behind by a run that died is adopted and stopped at the end.
     """
     cluster = Cluster(
         data_dir=data_dir, socket_dir=socket_dir, bin_dir=check_can_run(), durable=durable
@@ -227,13 +249,43 @@ def running(*, data_dir: Path, socket_dir: Path, durable: bool = True) -> Iterat
     if not cluster.is_initialised():
         logger.info("Creating a PostgreSQL cluster in %s", data_dir)
         cluster.initialise()
-    started_here = cluster.start()
+    cluster.prepare_socket_dir()
+    # Not inherited by the server (Python opens files close-on-exec), or it would hold the lock.
+    users = os.open(socket_dir / USERS_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
-        yield cluster
-    finally:
-        if started_here:
+        alone = _try_lock(users, fcntl.LOCK_EX)
+        if not alone:
+            # Shared with live users; waits while one of them is stopping the server.
+            fcntl.flock(users, fcntl.LOCK_SH)
+        try:
+            if not cluster.start():
+                if alone:
+                    logger.info(
+                        "Adopting the PostgreSQL server on %s that an earlier run left "
+                        "running; it stops when this run ends",
+                        socket_dir,
+                    )
+                else:
+                    logger.info("Sharing the PostgreSQL server already running on %s", socket_dir)
+            if alone:
+                fcntl.flock(users, fcntl.LOCK_SH)
+            yield cluster
+        finally:
             with _signals_deferred():
-                cluster.stop()
+                if _try_lock(users, fcntl.LOCK_EX):
+                    cluster.stop()
+                else:
+                    logger.info("Leaving PostgreSQL running for the other run using it")
+    finally:
+        os.close(users)
+
+
+def _try_lock(fd: int, operation: int) -> bool:
+    try:
+        fcntl.flock(fd, operation | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 @contextlib.contextmanager

@@ -3,8 +3,13 @@
 Django's ASGI handler gives each request its own ``ThreadSensitiveContext`` and closes old
 connections before and after it. A job is a unit of work just like a request, so it gets the
 same treatment here. Without it, the async ORM calls of all concurrent jobs would share the
-process-wide executor thread (and its one connection), and that connection would never be
-returned to the pool.
+process-wide executor thread (and its one connection): they would queue behind each other, and
+each job finishing would close that connection under the jobs still running.
+
+procrastinate's own DjangoApp also closes the connection of the thread a task used (its
+``close_db_connections`` task middleware, which runs inside this one, so on the job's thread).
+The close here is then a second, cheap one; it keeps every unit of work shaped the same way
+whatever procrastinate does. ``tests/test_jobs.py`` shows what each part is for.
 """
 
 import logging
@@ -32,6 +37,9 @@ def configure_app(app: App) -> None:
         **app.worker_defaults,
         "concurrency": settings.CHATBOT_WORKER_CONCURRENCY,
         "shutdown_graceful_timeout": settings.CHATBOT_WORKER_SHUTDOWN_TIMEOUT,
+        # LISTEN needs a server session of its own, which PgBouncer's transaction pooling does
+        # not keep: there the worker polls for new jobs (every fetch_job_polling_interval, 5 s).
+        "listen_notify": not settings.DATABASE_PGBOUNCER,
         "worker_middleware": [
             run_in_own_context,
             *app.worker_defaults.get("worker_middleware", []),

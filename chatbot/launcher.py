@@ -4,16 +4,32 @@ With ``DATABASE_URL`` set, that server is used as it is. Without it, a cluster i
 ``.data/postgres`` on first use, runs on a Unix socket in ``.data/run`` for as long as the
 product runs, and is stopped afterwards. A secret key is generated once into ``.data/`` so the
 local install runs with production settings.
+
+SIGTERM is turned into the same clean stop as Ctrl-C from the first line on, so the local
+database is stopped even when the signal comes during migrations or ingestion (the server runs
+in a session of its own and would otherwise outlive us).
 """
 
 import logging
 import os
 import secrets
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("CHATBOT_DATA_DIR") or BASE_DIR / ".data")
+
+logger = logging.getLogger("chatbot.launcher")  # also when run as __main__
+
+
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so every ``finally`` on the way out runs."""
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise _Stopped
 
 
 def _local_secret_key() -> str:
@@ -34,6 +50,8 @@ def _serve(manage_args: list[str]) -> None:
         return
     django.setup()
     call_command("migrate", interactive=False, verbosity=1)
+    # The admin's CSS and JavaScript, into STATIC_ROOT, where WhiteNoise serves them from.
+    call_command("collectstatic", interactive=False, verbosity=0)
     ingest_guide()
     call_command("serve")
 
@@ -57,12 +75,30 @@ def ingest_guide() -> None:
 
 def main(manage_args: list[str]) -> int:
     """Serve, or with arguments run that management command against the same database."""
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        return _main(manage_args)
+    except _Stopped:
+        logger.info("Stopped by SIGTERM")
+        return 128 + signal.SIGTERM
+    except KeyboardInterrupt:
+        logger.info("Interrupted")
+        return 128 + signal.SIGINT
+
+
+def _main(manage_args: list[str]) -> int:
+    from django.core.management import CommandError
+
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatbot.settings")
     if "DJANGO_SECRET_KEY" not in os.environ and "DATABASE_URL" not in os.environ:
         os.environ["DJANGO_SECRET_KEY"] = _local_secret_key()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if os.environ.get("DATABASE_URL"):
-        _serve(manage_args)
+        try:
+            _serve(manage_args)
+        except CommandError as error:
+            sys.stderr.write(f"chatbot: {error}\n")
+            return 1
         return 0
 
     from chatbot import embedded_postgres
@@ -78,6 +114,9 @@ def main(manage_args: list[str]) -> int:
         return 1
     except embedded_postgres.PostgresFailed as error:
         sys.stderr.write(f"chatbot: the local PostgreSQL failed to start: {error}\n")
+        return 1
+    except CommandError as error:
+        sys.stderr.write(f"chatbot: {error}\n")
         return 1
     return 0
 

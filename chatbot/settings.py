@@ -46,6 +46,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "chatbot.middleware.request_id_middleware",
     "django.middleware.security.SecurityMiddleware",
+    # WhiteNoise (async-capable), before everything that static files do not need.
+    "chatbot.static_files.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -87,6 +89,9 @@ if DATABASE_PGBOUNCER:
     _database["DISABLE_SERVER_SIDE_CURSORS"] = True
     _database["OPTIONS"]["prepare_threshold"] = None
 else:
+    # The pool checks a connection before handing it out, so connections that died with a
+    # database restart or outage are replaced instead of failing one request each.
+    _database["CONN_HEALTH_CHECKS"] = True
     _database["OPTIONS"]["pool"] = {
         "min_size": 1,
         "max_size": DATABASE_POOL_MAX_SIZE,
@@ -108,17 +113,20 @@ TIME_ZONE = env.str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
+# The admin's CSS and JavaScript: `collectstatic` (run by `make run`) copies them here, and
+# WhiteNoise serves them from here (chatbot/static_files.py), with DEBUG on or off.
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / ".data" / "static"
+STATIC_ROOT = LOCAL_DATA_DIR / "static"
 
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", not DEBUG and HOST != "127.0.0.1")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Background jobs (procrastinate). Each job runs in its own ThreadSensitiveContext, so a
-# worker uses up to CHATBOT_WORKER_CONCURRENCY threads and database connections at once.
+# worker uses up to CHATBOT_WORKER_CONCURRENCY threads and database connections at once. In
+# `make run` jobs and HTTP requests share one pool: keep the concurrency below its size.
 PROCRASTINATE_ON_APP_READY = "chatbot.jobs.configure_app"
-CHATBOT_WORKER_CONCURRENCY = env.int("CHATBOT_WORKER_CONCURRENCY", 10)
+CHATBOT_WORKER_CONCURRENCY = env.int("CHATBOT_WORKER_CONCURRENCY", 5)
 CHATBOT_WORKER_SHUTDOWN_TIMEOUT = env.float("CHATBOT_WORKER_SHUTDOWN_TIMEOUT", 30.0)
 
 LOG_LEVEL = env.str("LOG_LEVEL", "INFO")

@@ -1,25 +1,41 @@
 """Reachability of the database, for health checks."""
 
+import math
+
+import psycopg
 from asgiref.sync import sync_to_async
 from django.db import DatabaseError, connection
+
+# A health check answers within about this many seconds, whatever the pool's own timeout
+# (DATABASE_POOL_TIMEOUT, meant for requests that can afford to wait for a connection).
+PING_TIMEOUT = 2.0
 
 
 class DatabaseUnavailable(Exception):
     """The database could not be reached or did not answer."""
 
 
-def _select_one() -> None:
+def _select_one(*, timeout: float) -> None:
+    pool = getattr(connection, "pool", None)
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError as error:
+        if pool is not None:
+            # The pool the requests use: a connection from it within the timeout, or none.
+            pool.open()
+            with pool.connection(timeout=timeout) as conn:
+                conn.execute("SELECT 1")
+        else:
+            # No client pool (PgBouncer): a connection of its own, with a short connect timeout.
+            params = connection.get_connection_params()
+            params["connect_timeout"] = max(1, math.ceil(timeout))
+            with psycopg.connect(**params) as conn:
+                conn.execute("SELECT 1")
+    except (psycopg.Error, DatabaseError) as error:
         raise DatabaseUnavailable(str(error).strip() or type(error).__name__) from error
 
 
 async def ping() -> None:
-    """Run ``SELECT 1``; raise :class:`DatabaseUnavailable` when that fails."""
-    await sync_to_async(_select_one, thread_sensitive=True)()
+    """Run ``SELECT 1``; raise :class:`DatabaseUnavailable` when that fails or takes too long."""
+    await sync_to_async(_select_one, thread_sensitive=True)(timeout=PING_TIMEOUT)
 
 
 def _close_this_threads_connection() -> None:

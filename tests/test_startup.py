@@ -1,5 +1,6 @@
 """Starting the product: configuration errors say what to fix, and shutdown leaves nothing."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -11,11 +12,17 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
+import procrastinate
+import psycopg
 import pytest
 from django.db import connection
+from procrastinate.contrib.django import app as job_app
+from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -142,28 +149,68 @@ def test_pgbouncer_mode_turns_off_the_pool_and_server_side_cursors():
     assert database["DISABLE_SERVER_SIDE_CURSORS"] is True
 
 
+def _worker_options_in_subprocess(**env: str) -> dict:
+    code = (
+        "import json, django; from django.conf import settings; django.setup(); "
+        "from procrastinate.contrib.django import app; "
+        "options = app.worker_defaults; "
+        "print(json.dumps({'listen_notify': options.get('listen_notify', True), "
+        "'concurrency': options['concurrency'], 'pool_size': settings.DATABASE_POOL_MAX_SIZE}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=_env(DJANGO_SETTINGS_MODULE="chatbot.settings", DJANGO_DEBUG="true", **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def test_pgbouncer_mode_makes_the_worker_poll_instead_of_listening():
+    # LISTEN needs a session of its own, which PgBouncer's transaction pooling does not keep.
+    pgbouncer = _worker_options_in_subprocess(
+        DATABASE_URL="postgres://app@pgbouncer:6432/chatbot", DATABASE_PGBOUNCER="true"
+    )
+
+    assert job_app.worker_defaults.get("listen_notify", True) is True  # this test run's
+    assert pgbouncer["listen_notify"] is False
+
+
+def test_the_worker_leaves_pooled_connections_for_http_by_default():
+    # Jobs and requests share one pool in the `make run` process.
+    options = _worker_options_in_subprocess()
+
+    assert options["concurrency"] < options["pool_size"]
+
+
 def test_healthz_names_the_database_when_it_cannot_be_reached(tmp_path):
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--no-worker", "--port", str(port)],
         cwd=ROOT,
+        # The pool's own timeout (DATABASE_POOL_TIMEOUT) stays at its default of 10 s.
         env=_env(
-            DATABASE_URL=f"postgresql://postgres@/nowhere?host={tmp_path}",
-            DATABASE_POOL_TIMEOUT="1",
-            DJANGO_DEBUG="true",
+            DATABASE_URL=f"postgresql://postgres@/nowhere?host={tmp_path}", DJANGO_DEBUG="true"
         ),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        status, body = _wait_for(f"http://127.0.0.1:{port}/healthz", server)
+        _wait_for(f"http://127.0.0.1:{port}/healthz", server, seconds=60)
+        started = time.monotonic()
+        status, body = _get(f"http://127.0.0.1:{port}/healthz")
+        took = time.monotonic() - started
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
 
     assert status == 503
     assert body == {"status": "unavailable", "database": "unavailable"}
+    assert took < 5
 
 
 @pytest.mark.django_db(transaction=True)
@@ -190,6 +237,83 @@ def test_serve_answers_health_checks_and_stops_cleanly_on_sigterm():
     assert "Stopped" in stderr
 
 
+def _wait_for_text(path: Path, text: str, process: subprocess.Popen, *, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while text not in path.read_text():
+        if process.poll() is not None:
+            raise AssertionError(f"exited early ({process.returncode}):\n{path.read_text()}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{text!r} not logged within {seconds}s:\n{path.read_text()}")
+        time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def _database_unreachable(*, application_name: str) -> Iterator[None]:
+    """Cut the clients called ``application_name`` off the test database, and keep them off."""
+    params = connection.settings_dict
+    database = sql.Identifier(params["NAME"])
+    with psycopg.connect(
+        host=params["HOST"] or None,
+        port=params["PORT"] or None,
+        user=params["USER"] or None,
+        password=params["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as admin:
+        admin.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS false").format(database))
+        try:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = %s",
+                [application_name],
+            )
+            yield
+        finally:
+            admin.execute(sql.SQL("ALTER DATABASE {} WITH ALLOW_CONNECTIONS true").format(database))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_server_outlives_a_database_outage_and_runs_jobs_again(tmp_path):
+    from tests import server_jobs
+
+    database_url = _url_of_the_test_database()
+    database_url += ("&" if "?" in database_url else "?") + "application_name=outage-test"
+    port = _free_port()
+    log = tmp_path / "server.log"
+    job = tmp_path / "job"
+    with log.open("w") as log_file:
+        server = subprocess.Popen(
+            [sys.executable, "manage.py", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=_env(
+                DATABASE_URL=database_url,
+                DJANGO_DEBUG="true",
+                DJANGO_SETTINGS_MODULE="tests.server_settings",
+            ),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        assert _wait_for(f"http://127.0.0.1:{port}/healthz", server)[0] == 200
+        _wait_for_text(log, "Job worker running", server, seconds=30)
+
+        with _database_unreachable(application_name="outage-test"):
+            assert _wait_for(f"http://127.0.0.1:{port}/healthz", server)[0] == 503
+            time.sleep(1)
+
+        # The worker lost its listener: it stops, says so, and is started again.
+        _wait_for_text(log, "Job worker stopped; starting it again", server, seconds=60)
+        server_jobs.sleep_then_touch.defer(path=str(job), seconds=0)
+        _wait_for_file(job, server, seconds=60)
+        assert _wait_for(f"http://127.0.0.1:{port}/healthz", server)[0] == 200, log.read_text()
+        assert server.poll() is None
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+
+    assert server.returncode == 0, log.read_text()
+
+
 def _processes_mentioning(text: str) -> list[str]:
     found = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
@@ -202,26 +326,82 @@ def _processes_mentioning(text: str) -> list[str]:
     return found
 
 
-def test_make_run_serves_on_a_local_cluster_and_ctrl_c_leaves_no_process_behind():
+def _defer(conninfo: str, task_name: str, **kwargs: Any) -> None:
+    """Defer a job by name into the database at ``conninfo``, as another process would."""
+    job_app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo))
+    with job_app.open():
+        job_app.configure_task(name=task_name).defer(**kwargs)
+
+
+def _wait_for_file(path: Path, process: subprocess.Popen, *, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        if process.poll() is not None:
+            raise AssertionError(f"exited early: {process.communicate()}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path} did not appear within {seconds}s")
+        time.sleep(0.1)
+
+
+def _group_is_gone(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_make_run_serves_and_ctrl_c_lets_running_jobs_finish_and_leaves_no_process_behind():
     data_dir = Path(tempfile.mkdtemp(prefix="cb-run-"))
     port = _free_port()
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "chatbot.launcher"],
+    job = data_dir / "job"
+    env = _env(
+        CHATBOT_DATA_DIR=str(data_dir),
+        PORT=str(port),
+        DJANGO_SETTINGS_MODULE="tests.server_settings",
+        CHATBOT_WORKER_SHUTDOWN_TIMEOUT="30",
+    )
+    for name in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL"):
+        env.pop(name, None)
+    # `make run` as typed in a terminal: its own process group, which Ctrl-C signals as a whole.
+    make = subprocess.Popen(
+        ["make", "--no-print-directory", "run"],
         cwd=ROOT,
-        env=_env(CHATBOT_DATA_DIR=str(data_dir), PORT=str(port)),
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,
     )
     try:
-        status, body = _wait_for(f"http://127.0.0.1:{port}/healthz", launcher, seconds=60)
+        status, body = _wait_for(f"http://127.0.0.1:{port}/healthz", make, seconds=90)
         assert (status, body) == (200, {"status": "ok", "database": "ok"})
         assert _processes_mentioning(str(data_dir)), "the local PostgreSQL should be running"
+        # The admin's CSS, collected into the data directory and served with DEBUG off.
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/static/admin/css/base.css", timeout=10
+        ) as response:
+            assert response.status == 200
+            assert response.headers["Content-Type"].startswith("text/css")
+        assert (data_dir / "static" / "admin" / "css" / "base.css").is_file()
+        _defer(
+            f"postgresql://postgres@/chatbot?host={quote(str(data_dir / 'run'))}",
+            "tests.sleep_then_touch",
+            path=str(job),
+            seconds=3,
+        )
+        _wait_for_file(Path(f"{job}.started"), make, seconds=30)
     finally:
-        launcher.send_signal(signal.SIGINT)
-        _, stderr = launcher.communicate(timeout=60)
+        os.killpg(make.pid, signal.SIGINT)
+        _, stderr = make.communicate(timeout=90)
         leftovers = _processes_mentioning(str(data_dir))
+        group_gone = _group_is_gone(make.pid)
+        job_finished = job.exists()
         shutil.rmtree(data_dir, ignore_errors=True)
 
-    assert launcher.returncode == 0, stderr
+    assert job_finished, stderr
+    assert "forcing exit" not in stderr
+    assert "Traceback" not in stderr
+    assert "Stopped" in stderr
     assert leftovers == []
+    assert group_gone

@@ -4,7 +4,7 @@ import asyncio
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chatbot import server
 
@@ -23,8 +23,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        asyncio.run(
-            server.serve(
-                host=options["host"], port=options["port"], with_worker=not options["no_worker"]
+        try:
+            asyncio.run(
+                server.serve(
+                    host=options["host"],
+                    port=options["port"],
+                    with_worker=not options["no_worker"],
+                )
             )
-        )
+        except server.ServerFailed as error:
+            # Exit non-zero, so a supervisor restarts the process and the failure is noticed.
+            raise CommandError(str(error)) from error
