@@ -1,6 +1,8 @@
 """Offline release notes from real git repositories: grouping, accounting, links, people."""
 
+import asyncio
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -399,3 +401,40 @@ async def test_earlier_co_authors_are_not_first_time_contributors(tmp_path: Path
     notes = await _notes(repo, "v1")
 
     assert [(c.name, c.first_time) for c in notes.contributors] == [("Erin Early", False)]
+
+
+async def test_a_record_separator_in_a_message_is_only_text(repo: Repo):
+    sha = repo.commit("Fix export of \x1e records\n\nThe body keeps \x1e and \x1f too.")
+    repo.commit("Add CSV export")
+
+    notes = await _notes(repo, "v1.0.0")
+
+    entries = {entry.sha: entry for entry in notes.classification.entries}
+    assert entries[sha].description == "Fix export of \x1e records"
+    assert entries[sha].body == "The body keeps \x1e and \x1f too."
+    assert len(entries) == 2
+
+
+async def test_a_cancelled_git_call_leaves_no_git_process_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    pid_file = tmp_path / "git.pid"
+    fake = tmp_path / "bin" / "git"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 30\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    call = asyncio.create_task(git_log.resolve(repo=tmp_path, ref="HEAD"))
+    for _ in range(200):
+        if pid_file.exists() and pid_file.read_text().strip():
+            break
+        await asyncio.sleep(0.01)
+    pid = int(pid_file.read_text())
+
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+
+    # Killed and reaped: not even a zombie is left.
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
