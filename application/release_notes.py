@@ -96,8 +96,9 @@ async def generate(
 ) -> Result:
     """Notes for ``from_ref..to_ref`` of the repository at ``repo``, stored and maybe posted.
 
-    Raises ``git_log.NotARepository``, ``git_log.UnknownRef`` and ``EmptyRange`` for bad input,
-    and ``PublishFailed`` when posting fails after the notes were stored.
+    Raises ``git_log.NotARepository``, ``git_log.UnknownRef``, ``EmptyRange`` and
+    ``git_log.GitError`` (e.g. a corrupt repository) for bad input, and ``PublishFailed`` when
+    posting fails after the notes were stored.
     """
     started = time.monotonic()
     progress = progress or NoProgress()
@@ -110,12 +111,16 @@ async def generate(
         raise EmptyRange(f"no commits in {from_ref}..{to_ref}")
 
     progress.stage(name="Reading commits", total=total)
-    async with asyncio.TaskGroup() as group:
-        earlier_task = group.create_task(
-            git_log.earlier_contributors(repo=repo, before_sha=from_sha)
-        )
-        remote_task = group.create_task(git_log.remote_url(repo=repo))
-        commits = await _read(repo=repo, from_sha=from_sha, to_sha=to_sha, progress=progress)
+    try:
+        async with asyncio.TaskGroup() as group:
+            earlier_task = group.create_task(
+                git_log.earlier_contributors(repo=repo, before_sha=from_sha)
+            )
+            remote_task = group.create_task(git_log.remote_url(repo=repo))
+            commits = await _read(repo=repo, from_sha=from_sha, to_sha=to_sha, progress=progress)
+    except* git_log.GitError as errors:
+        # A task group wraps what fails inside it; callers handle a GitError, not a group.
+        raise errors.exceptions[0] from None
 
     classification = await asyncio.to_thread(cc.classify, commits=commits, tip=to_sha)
     contributors = cc.contributors(

@@ -62,9 +62,15 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             result = asyncio.run(self._run(options))
-        except (git_log.NotARepository, git_log.UnknownRef, release_notes.EmptyRange) as error:
+        except (
+            git_log.NotARepository,
+            git_log.UnknownRef,
+            git_log.GitError,
+            release_notes.EmptyRange,
+        ) as error:
+            # A repository git cannot read (missing objects) is bad input, like a wrong path.
             raise CommandError(str(error), returncode=BAD_INPUT) from error
-        except (git_log.GitError, release_notes.PublishFailed) as error:
+        except release_notes.PublishFailed as error:
             raise CommandError(str(error)) from error
         if options["format"] == "json":
             text = json.dumps(result.data, indent=2, ensure_ascii=False) + "\n"
