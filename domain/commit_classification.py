@@ -8,6 +8,7 @@ cherry-pick of a commit in the range, the same pull request twice) or SKIPPED wi
 (reverted in the same range, release bookkeeping, ``[skip changelog]``).
 """
 
+import bisect
 import collections
 import dataclasses
 import datetime as dt
@@ -498,19 +499,34 @@ def _claims(
     return mainline, members
 
 
-def _find(by_sha: dict[str, git_log.Commit], sha: str) -> str:
-    if sha in by_sha:
-        return sha
-    if len(sha) >= 7:
-        for candidate in by_sha:
-            if candidate.startswith(sha):
-                return candidate
-    return ""
+class _ShaIndex:
+    """Finds a commit of the range by its full or abbreviated SHA.
+
+    ``cherry-pick -x`` backports name commits outside the range as a rule, so a miss must be
+    cheap: a dict for full SHAs, a sorted list searched by bisection for abbreviations.
+    """
+
+    def __init__(self, shas: Iterable[str]) -> None:
+        self._full = set(shas)
+        self._sorted = sorted(self._full)
+
+    def find(self, sha: str) -> str:
+        """The SHA in the range that ``sha`` names; "" when none does, or when an abbreviation
+        is ambiguous (git would refuse it too)."""
+        if sha in self._full:
+            return sha
+        if len(sha) < 7 or len(sha) >= 40:
+            return ""
+        start = bisect.bisect_left(self._sorted, sha)
+        found = self._sorted[start : start + 2]
+        matches = [candidate for candidate in found if candidate.startswith(sha)]
+        return matches[0] if len(matches) == 1 else ""
 
 
 def classify(*, commits: Iterable[git_log.Commit], tip: str) -> Classification:
     """Entries and an account of every commit for the range whose newest commit is ``tip``."""
     by_sha = {commit.sha: commit for commit in commits}
+    index = _ShaIndex(by_sha)
     messages = {sha: parse_message(commit=commit) for sha, commit in by_sha.items()}
     # Oldest first; git's own order breaks ties between equal timestamps.
     position = {sha: index for index, sha in enumerate(by_sha)}
@@ -531,7 +547,7 @@ def classify(*, commits: Iterable[git_log.Commit], tip: str) -> Classification:
 
     # Reverts, newest first so that reverting a revert brings the original back.
     for sha in reversed(chronological):
-        target = _find(by_sha, messages[sha].reverts) if messages[sha].reverts else ""
+        target = index.find(messages[sha].reverts) if messages[sha].reverts else ""
         if not target or states[sha].disposition is Disposition.SKIPPED:
             continue
         if states[target].disposition is Disposition.SKIPPED:
@@ -570,7 +586,7 @@ def classify(*, commits: Iterable[git_log.Commit], tip: str) -> Classification:
         ):
             continue
         message = messages[sha]
-        original = _find(by_sha, message.cherry_picked_from) if message.cherry_picked_from else ""
+        original = index.find(message.cherry_picked_from) if message.cherry_picked_from else ""
         if original and original != sha and states[original].disposition is not Disposition.SKIPPED:
             merge(sha, owner(original), f"cherry-pick: of {original[:10]}")
             continue

@@ -3,6 +3,7 @@
 import asyncio
 import datetime as dt
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -438,3 +439,42 @@ async def test_a_cancelled_git_call_leaves_no_git_process_behind(
     # Killed and reaped: not even a zombie is left.
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+async def test_a_cherry_pick_named_by_an_abbreviated_sha_is_merged_into_its_original(repo: Repo):
+    original = repo.commit("Fix rounding of invoice totals (#40)")
+    pick = repo.commit(
+        f"Fix rounding of invoice totals\n\n(cherry picked from commit {original[:9]})"
+    )
+
+    notes = await _notes(repo, "v1.0.0")
+
+    account = next(a for a in notes.classification.accounts if a.sha == pick)
+    assert (account.disposition, account.into) == (cc.Disposition.MERGED, original)
+
+
+def test_backports_of_commits_outside_the_range_are_classified_in_linear_time():
+    # 10,000 `cherry-pick -x` backports whose originals are on another branch (not in the
+    # range): looking each up must not scan the whole range (that took 13.7 s).
+    when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    commits = []
+    parent: tuple[str, ...] = ()
+    for n in range(10_000):
+        sha = f"{n:040x}"
+        commits.append(
+            git_log.Commit(
+                sha=sha,
+                parents=parent,
+                author=git_log.Person(name="Alice", email="alice@example.com"),
+                authored_at=when + dt.timedelta(minutes=n),
+                message=f"Fix bug {n}\n\n(cherry picked from commit {'f' * 32}{n:08x})",
+                paths=(f"src/module_{n}.py",),
+            )
+        )
+        parent = (sha,)
+    started = time.monotonic()
+
+    classification = cc.classify(commits=reversed(commits), tip=commits[-1].sha)
+
+    assert time.monotonic() - started < 5
+    assert classification.count(cc.Disposition.LISTED) == 10_000
