@@ -557,6 +557,18 @@ def classify(*, commits: Iterable[git_log.Commit], tip: str) -> Classification:
         for member in members.get(target, ()):
             skip(member, f"reverted in range: merged by {target[:10]}, reverted by {sha[:10]}")
 
+    # GitHub's Revert button opens a pull request holding the revert: once the revert and what
+    # it reverts cancel out, the merge of that pull request has nothing left to say either.
+    for sha in chronological:
+        inside = members.get(sha, ())
+        if (
+            messages[sha].pr is not None
+            and inside
+            and states[sha].disposition is Disposition.LISTED
+            and all(states[m].reason.startswith("reverted in range") for m in inside)
+        ):
+            skip(sha, "reverted in range: merges only commits that cancel out")
+
     def merge(sha: str, into: str, reason: str) -> None:
         states[sha] = _State(disposition=Disposition.MERGED, reason=reason, into=into)
 

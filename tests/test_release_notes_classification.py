@@ -478,3 +478,33 @@ def test_backports_of_commits_outside_the_range_are_classified_in_linear_time():
 
     assert time.monotonic() - started < 5
     assert classification.count(cc.Disposition.LISTED) == 10_000
+
+
+async def test_a_pull_request_reverted_with_githubs_revert_button_leaves_nothing_listed(
+    repo: Repo,
+):
+    repo.commit("Fix date parsing in reports (#4)")
+    repo.branch("sync-mode")
+    repo.commit("Add experimental sync mode", author=BOB)
+    repo.commit("Document sync mode", author=BOB)
+    repo.checkout("main")
+    merged = repo.merge("sync-mode", "Merge pull request #5 from bob/sync-mode\n\nAdd sync mode")
+    # The Revert button: a branch with `git revert -m 1` of the merge, merged as its own PR.
+    repo.branch("revert-5-sync-mode")
+    repo.git("revert", "--no-edit", "-m", "1", merged)
+    repo.checkout("main")
+    revert_merge = repo.merge(
+        "revert-5-sync-mode",
+        'Merge pull request #9 from bob/revert-5-sync-mode\n\nRevert "Add sync mode"',
+    )
+
+    notes = await _notes(repo, "v1.0.0")
+
+    assert [entry.description for entry in notes.classification.entries] == [
+        "Fix date parsing in reports"
+    ]
+    accounts = {a.sha: a for a in notes.classification.accounts}
+    assert accounts[revert_merge].disposition is cc.Disposition.SKIPPED
+    assert accounts[revert_merge].reason.startswith("reverted in range")
+    assert notes.classification.skip_reasons() == {"reverted in range": 5}
+    _accounted_for(notes, repo, "v1.0.0")
