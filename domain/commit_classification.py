@@ -162,17 +162,26 @@ _SKIP_MARKER = re.compile(
     re.IGNORECASE,
 )
 _VERSION = r"v?\d+\.\d+(?:\.\d+)?(?:[-+.][\w.]+)?"
+# Matched against the whole subject, without its "(#123)" suffix, or against the description of
+# a chore/build/release commit. Every version is anchored at the end: "Release 2.0 of the parser
+# adds streaming" and "Update version to support Python 3.12" are changes, not bookkeeping.
 _BOOKKEEPING = re.compile(
-    rf"^(?:(?:release|releasing|released|cut release|tag|tagged)\s*:?\s*(?:version\s+)?{_VERSION}\b"
-    rf"|(?:bump|bumped|update|updated|set)\s+(?:the\s+)?(?:package\s+)?version(?:\s+(?:to|number)\b|\s*$|\s+{_VERSION})"
-    r"|version bump\b"
-    r"|(?:update|updated|regenerate)\s+(?:the\s+)?changelog\b"
-    r"|changelog\s*(?:for\s+)?" + _VERSION + r"\b"
-    r"|prepare\s+(?:for\s+)?(?:the\s+)?(?:release|" + _VERSION + r")"
-    r"|post-release\b"
-    rf"|{_VERSION}\s*$)",
+    r"^(?:(?:release|releasing|released|cut release|tag|tagged)\s*:?\s*"
+    rf"(?:[\w@/.-]+\s+)?(?:version\s+)?{_VERSION}"
+    rf"|(?:bump|bumped|bumps|update|updated|set)\s+(?:the\s+)?(?:package\s+|project\s+)?"
+    rf"version(?:\s+number)?(?:\s+(?:to\s+)?{_VERSION})?"
+    rf"|version\s+bump(?:\s+(?:to\s+)?{_VERSION})?"
+    rf"|(?:update|updated|regenerate|regenerated)\s+(?:the\s+)?changelog(?:\s+for\s+{_VERSION})?"
+    rf"|changelog\s*(?:for\s+)?{_VERSION}"
+    r"|prepare\s+(?:for\s+)?(?:the\s+)?(?:next\s+)?"
+    rf"(?:release(?:\s+{_VERSION})?|{_VERSION}(?:\s+release)?)"
+    rf"|post-release(?:\s+(?:version\s+)?bump)?(?:\s+(?:to\s+)?{_VERSION})?"
+    rf"|{_VERSION})\s*$",
     re.IGNORECASE,
 )
+# Conventional types whose description is checked for bookkeeping ("chore(main): release 1.2.0"
+# from release-please, "chore: bump version to 1.2.3", "build: release 3.1.0").
+_BOOKKEEPING_TYPES = frozenset({"chore", "build", "release"})
 
 _TYPES: dict[str, Group] = {
     "feat": Group.FEATURES,
@@ -196,6 +205,7 @@ _TYPES: dict[str, Group] = {
     "lint": Group.BUILD,
     "readme": Group.DOCUMENTATION,
     "revert": Group.CHANGES,
+    "release": Group.BUILD,
 }
 _DEPENDENCY_SCOPES = frozenset({"deps", "deps-dev", "dependencies", "dependency", "dev-deps"})
 
@@ -368,7 +378,9 @@ def parse_message(*, commit: git_log.Commit) -> Message:
         co_authors=co_authors,
         cherry_picked_from=cherry["sha"] if cherry else "",
         reverts=reverts["sha"] if reverts else "",
-        skip_reason=_skip_reason(commit=commit, kind=kind, scope=scope, text=text),
+        skip_reason=_skip_reason(
+            commit=commit, kind=kind, scope=scope, text=text, description=description
+        ),
         merge_title=merge_title,
     )
 
@@ -389,12 +401,18 @@ def _tidy(description: str) -> str:
     return description
 
 
-def _skip_reason(*, commit: git_log.Commit, kind: str, scope: str, text: str) -> str:
+def _skip_reason(
+    *, commit: git_log.Commit, kind: str, scope: str, text: str, description: str
+) -> str:
     if _SKIP_MARKER.search(commit.message):
         return "marked [skip changelog]"
     if kind == "chore" and scope.lower() == "release":
         return "release bookkeeping"
-    if not commit.is_merge and _BOOKKEEPING.match(text.strip()):
+    if commit.is_merge:
+        return ""
+    if kind in _BOOKKEEPING_TYPES and _BOOKKEEPING.match(description.strip()):
+        return "release bookkeeping"
+    if not kind and _BOOKKEEPING.match(text.strip()):
         return "release bookkeeping"
     return ""
 

@@ -508,3 +508,33 @@ async def test_a_pull_request_reverted_with_githubs_revert_button_leaves_nothing
     assert accounts[revert_merge].reason.startswith("reverted in range")
     assert notes.classification.skip_reasons() == {"reverted in range": 5}
     _accounted_for(notes, repo, "v1.0.0")
+
+
+async def test_release_bookkeeping_is_recognised_in_conventional_and_plain_subjects(repo: Repo):
+    bookkeeping = [
+        "chore(main): release 1.2.0 (#61)",  # release-please
+        "chore: release v1.2.0",
+        "chore: bump version to 1.2.3",
+        "build: release 3.1.0",
+        "release: 1.2.0",
+        "Prepare release 1.3.0",
+        "Update changelog for 1.3.0",
+        "v1.3.1",
+    ]
+    changes = [
+        "Release 2.0 of the parser adds streaming support",
+        "Update version to support Python 3.12",
+        "Prepare for the release of the new API",
+        "Update changelog generator to group merges",
+        "chore: release the lock file before reinstalling",
+    ]
+    for subject in bookkeeping + changes:
+        repo.commit(subject)
+
+    notes = await _notes(repo, "v1.0.0")
+
+    skipped = {
+        a.subject for a in notes.classification.accounts if a.reason == "release bookkeeping"
+    }
+    assert skipped == set(bookkeeping)
+    assert len(notes.classification.entries) == len(changes)
