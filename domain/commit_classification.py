@@ -440,7 +440,11 @@ def _first_word(description: str) -> str:
 
 
 def group_for(*, message: Message, paths: Sequence[str]) -> Group:
-    """The group of a commit from its type, else its changed paths, else its leading verb."""
+    """The group of a commit from its type, else its changed paths, else its leading verb.
+
+    A ``chore`` is build and maintenance unless its paths say otherwise (only docs, tests or
+    lockfiles): its verb is not read.
+    """
     if message.breaking:
         return Group.BREAKING
     if message.scope.lower() in _DEPENDENCY_SCOPES:
@@ -452,6 +456,9 @@ def group_for(*, message: Message, paths: Sequence[str]) -> Group:
         # "Fix typo in README", "Add tests for X", "Fix CI cache": a change that only touches
         # docs, tests, build files or lockfiles is that kind of work, whatever its verb.
         return by_path
+    if message.kind == "chore":
+        # The author said it is housekeeping: "chore: add a make target" is no feature.
+        return Group.BUILD
     verb = _VERB_GROUPS.get(_first_word(message.description))
     if verb in {Group.CHANGES, Group.REFACTORING, None} and _PERFORMANCE_WORDS.search(
         message.description
@@ -461,8 +468,6 @@ def group_for(*, message: Message, paths: Sequence[str]) -> Group:
         return Group.DEPENDENCIES
     if verb is not None:
         return verb
-    if message.kind == "chore":
-        return Group.BUILD
     return Group.OTHER
 
 

@@ -538,3 +538,18 @@ async def test_release_bookkeeping_is_recognised_in_conventional_and_plain_subje
     }
     assert skipped == set(bookkeeping)
     assert len(notes.classification.entries) == len(changes)
+
+
+async def test_chores_are_maintenance_whatever_their_verb(repo: Repo):
+    repo.commit("chore: add a make target for the linters")
+    repo.commit("chore: fix the flaky release script")
+    repo.commit("chore: update contributor docs", files={"docs/contributing.md": "Hi"})
+    repo.commit("chore(deps): bump ruff to 0.9", files={"uv.lock": "x"})
+
+    notes = await _notes(repo, "v1.0.0")
+
+    assert _groups(notes) == {
+        "DOCUMENTATION": ["Update contributor docs"],
+        "DEPENDENCIES": ["Bump ruff to 0.9"],
+        "BUILD": ["Add a make target for the linters", "Fix the flaky release script"],
+    }
