@@ -271,9 +271,22 @@ _VERB_GROUPS: dict[str, Group] = {
         "migrate migrates require requires keep revert reverts reverted undo",
     ),
 }
-_PERFORMANCE_WORDS = re.compile(
-    r"\b(faster|performance|speed ?up|memory usage|latency|throughput|slow)\b", re.IGNORECASE
+# Performance work says so near its start: "faster" or "speed up" in its first words, or an
+# improvement verb on a performance noun ("Reduce memory usage", "Improve search latency"). A
+# noun alone is not enough: "Log slow queries", "Show latency on the status page".
+_PERFORMANCE_PHRASE = re.compile(
+    r"^(?:\S+\s+){0,5}?(?:speed(?:s|ed|ing)?\s+up|faster|quicker)\b"
+    r"|^(?:improve[sd]?|reduce[sd]?|lower(?:s|ed)?|cuts?|decrease[sd]?|boost(?:s|ed)?|halve[sd]?)"
+    r"(?:\s+\S+){0,3}?\s+(?:performance|latency|memory|throughput|start-?up\s+time|cpu"
+    r"|allocations|round\s+trips|query\s+count)\b",
+    re.IGNORECASE,
 )
+# Words that lead a subject as a verb or as a noun: "Cache the results" is performance work,
+# "Cache invalidation bug when a user logs out" names a bug.
+_NOUN_OR_VERB = frozenset(
+    {"cache", "log", "index", "search", "export", "import", "session", "upload", "sync"}
+)
+_BUG_NOUNS = re.compile(r"\b(?:bug|bugs|crash|regression|leak|broken|race condition)\b", re.I)
 _DEPENDENCY_WORDS = re.compile(
     rf"\b(dependency|dependencies|deps|from {_VERSION} to {_VERSION}|to {_VERSION})\b",
     re.IGNORECASE,
@@ -459,8 +472,11 @@ def group_for(*, message: Message, paths: Sequence[str]) -> Group:
     if message.kind == "chore":
         # The author said it is housekeeping: "chore: add a make target" is no feature.
         return Group.BUILD
-    verb = _VERB_GROUPS.get(_first_word(message.description))
-    if verb in {Group.CHANGES, Group.REFACTORING, None} and _PERFORMANCE_WORDS.search(
+    first = _first_word(message.description)
+    if first in _NOUN_OR_VERB and _BUG_NOUNS.search(message.description):
+        return Group.FIXES
+    verb = _VERB_GROUPS.get(first)
+    if verb in {Group.CHANGES, Group.REFACTORING, None} and _PERFORMANCE_PHRASE.search(
         message.description
     ):
         return Group.PERFORMANCE

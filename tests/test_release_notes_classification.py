@@ -553,3 +553,29 @@ async def test_chores_are_maintenance_whatever_their_verb(repo: Repo):
         "DEPENDENCIES": ["Bump ruff to 0.9"],
         "BUILD": ["Add a make target for the linters", "Fix the flaky release script"],
     }
+
+
+async def test_performance_needs_a_performance_verb_or_phrase_near_the_start(repo: Repo):
+    for subject in (
+        "Speed up the search index",
+        "Reduce memory usage of CSV exports",
+        "Make CSV exports faster",
+        "Improve search latency for long queries",
+        "Log slow queries",
+        "Cache invalidation bug when user logs out",
+        "Show latency on the status page",
+    ):
+        repo.commit(subject)
+
+    notes = await _notes(repo, "v1.0.0")
+
+    groups = _groups(notes)
+    assert groups["PERFORMANCE"] == [
+        "Speed up the search index",
+        "Reduce memory usage of CSV exports",
+        "Make CSV exports faster",
+        "Improve search latency for long queries",
+    ]
+    assert groups["FIXES"] == ["Cache invalidation bug when user logs out"]
+    assert "Show latency on the status page" in groups["CHANGES"]
+    assert "Log slow queries" not in groups["PERFORMANCE"]
