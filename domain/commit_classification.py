@@ -228,7 +228,8 @@ _VERB_GROUPS: dict[str, Group] = {
         "corrected repair repairs repaired prevent prevents prevented handle handles handled "
         "avoid avoids avoided patch patched address addresses addressed restore restores "
         "restored stop stops stopped guard guards ensure ensures workaround sanitize sanitise "
-        "escape escapes don't dont do not never catch catches recover",
+        "escape escapes don't dont do not never catch catches recover reject refuse validate "
+        "verify",
     ),
     **_verbs(
         Group.PERFORMANCE,
@@ -268,7 +269,13 @@ _VERB_GROUPS: dict[str, Group] = {
         "decrease decreases reduce reduces raise raises lower lowers limit limits make makes "
         "let lets show shows hide hides display displays return returns respect honor honour "
         "set sets expand extend extends refine polish convert converts default mark skip "
-        "migrate migrates require requires keep revert reverts reverted undo",
+        "migrate migrates require requires keep revert reverts reverted undo send relay "
+        "translate greet welcome answer reply ask notify warn log record store save post "
+        "publish report track emit render parse check retry stream merge sort filter link "
+        "load read write run start finish serve close open give pass count measure label "
+        "wrap call fetch cap list print index search rank highlight detect compute schedule "
+        "queue reuse share generate trim truncate strip normalize normalise "
+        "include exclude name describe",
     ),
 }
 # Performance work says so near its start: "faster" or "speed up" in its first words, or an
@@ -309,6 +316,16 @@ _VAGUE = frozenset(
         "more",
         "fix",
         "test",
+        "more changes",
+        "small changes",
+        "minor changes",
+        "minor fixes",
+        "small fixes",
+        "some fixes",
+        "various fixes",
+        "misc fixes",
+        "work in progress",
+        "fixup",
     ]
 )
 
@@ -452,46 +469,92 @@ def _first_word(description: str) -> str:
     return words[0].lower() if words else ""
 
 
+_INFLECTIONS = (
+    ("ies", ("y",)),
+    ("ied", ("y",)),
+    ("es", ("", "e")),
+    ("s", ("",)),
+    ("ed", ("", "e")),
+    ("ing", ("", "e")),
+)
+
+
+def _verb_group(word: str) -> Group | None:
+    """The group of a leading word, read as the verb it inflects ("Sends", "Relayed",
+    "Logging"), so the lists need only base forms."""
+    group = _VERB_GROUPS.get(word)
+    if group is not None:
+        return group
+    for suffix, endings in _INFLECTIONS:
+        stem = word.removesuffix(suffix)
+        if stem == word or len(stem) < 2:
+            continue
+        for ending in endings:
+            group = _VERB_GROUPS.get(stem + ending)
+            if group is not None:
+                return group
+        if len(stem) >= 3 and stem[-1] == stem[-2]:  # "stopped", "logging"
+            group = _VERB_GROUPS.get(stem[:-1])
+            if group is not None:
+                return group
+    return None
+
+
 def group_for(*, message: Message, paths: Sequence[str]) -> Group:
     """The group of a commit from its type, else its changed paths, else its leading verb.
 
     A ``chore`` is build and maintenance unless its paths say otherwise (only docs, tests or
     lockfiles): its verb is not read.
     """
+    return _group(message=message, paths=paths)[0]
+
+
+def _group(*, message: Message, paths: Sequence[str]) -> tuple[Group, bool]:
+    """The group, and whether a rule decided it (False: a guess from the subject's shape)."""
     if message.breaking:
-        return Group.BREAKING
+        return Group.BREAKING, True
     if message.scope.lower() in _DEPENDENCY_SCOPES:
-        return Group.DEPENDENCIES
+        return Group.DEPENDENCIES, True
     if message.kind and message.kind != "chore":
-        return _TYPES[message.kind]
+        return _TYPES[message.kind], True
     by_path = _path_group(paths)
     if by_path is not None:
         # "Fix typo in README", "Add tests for X", "Fix CI cache": a change that only touches
         # docs, tests, build files or lockfiles is that kind of work, whatever its verb.
-        return by_path
+        return by_path, True
     if message.kind == "chore":
         # The author said it is housekeeping: "chore: add a make target" is no feature.
-        return Group.BUILD
-    first = _first_word(message.description)
-    if first in _NOUN_OR_VERB and _BUG_NOUNS.search(message.description):
-        return Group.FIXES
-    verb = _VERB_GROUPS.get(first)
-    if verb in {Group.CHANGES, Group.REFACTORING, None} and _PERFORMANCE_PHRASE.search(
-        message.description
-    ):
-        return Group.PERFORMANCE
-    if verb is Group.CHANGES and _DEPENDENCY_WORDS.search(message.description):
-        return Group.DEPENDENCIES
+        return Group.BUILD, True
+    description = message.description
+    first = _first_word(description)
+    if first in _NOUN_OR_VERB and _BUG_NOUNS.search(description):
+        return Group.FIXES, True
+    verb = _verb_group(first)
+    if verb in {Group.CHANGES, Group.REFACTORING, None} and _PERFORMANCE_PHRASE.search(description):
+        return Group.PERFORMANCE, True
+    if verb is Group.CHANGES and _DEPENDENCY_WORDS.search(description):
+        return Group.DEPENDENCIES, True
     if verb is not None:
-        return verb
-    return Group.OTHER
+        return verb, True
+    if _BUG_NOUNS.search(description):
+        return Group.FIXES, True  # "Crash when saving drafts", "Memory leak in the exporter"
+    if paths and len(description.split()) >= 3 and not is_vague(description):
+        # A subject that says something about source code ("Search ranks with BM25 postings")
+        # is a change; a model, when there is one, may still place it better.
+        return Group.CHANGES, False
+    return Group.OTHER, False
 
 
-def _is_clear(*, message: Message, group: Group) -> bool:
-    words = message.description.split()
-    if group is Group.OTHER or len(words) < 3:
+def is_vague(description: str) -> bool:
+    """Whether a description says nothing a reader could use ("wip", "misc", "more changes")."""
+    words = re.findall(r"[a-z']+", description.lower())
+    return not words or " ".join(words) in _VAGUE
+
+
+def _is_clear(*, message: Message, group: Group, decided: bool) -> bool:
+    if group is Group.OTHER or not decided or len(message.description.split()) < 3:
         return False
-    return message.description.lower().strip() not in _VAGUE
+    return not is_vague(message.description)
 
 
 # --- assembly --------------------------------------------------------------------------------
@@ -694,18 +757,17 @@ def _entry(
     commit, message = by_sha[sha], messages[sha]
     shas = (sha, *merged)
     paths = tuple(dict.fromkeys(path for s in shas for path in by_sha[s].paths))
-    group = group_for(message=message, paths=paths)
+    group, decided = _group(message=message, paths=paths)
     description = message.description
-    if group is Group.OTHER or not message.description:
+    if not decided or not message.description:
         # A merge titled "Merge branch x" or a vague squash: let the commits inside speak.
-        candidates = [
-            (group_for(message=messages[s], paths=by_sha[s].paths), messages[s]) for s in merged
-        ]
-        better = [(g, m) for g, m in candidates if g is not Group.OTHER]
+        candidates = [(*_group(message=messages[s], paths=by_sha[s].paths), s) for s in merged]
+        better = [(g, s) for g, known, s in candidates if known and g is not Group.OTHER]
         if better:
             group = min(better, key=lambda item: ORDER.index(item[0]))[0]
+            decided = True
             if not description:
-                description = better[0][1].description
+                description = messages[better[0][1]].description
     breaking_notes = [messages[s].breaking_note for s in shas if messages[s].breaking_note]
     if any(messages[s].breaking for s in shas):
         group = Group.BREAKING
@@ -723,7 +785,7 @@ def _entry(
         pr=message.pr,
         authors=tuple(people.values()),
         authored_at=commit.authored_at,
-        clear=_is_clear(message=message, group=group),
+        clear=_is_clear(message=message, group=group, decided=decided),
         subject=message.merge_title or commit.subject,
         body=commit.body,
         paths=paths,
