@@ -426,7 +426,10 @@ def _is_scope_prefix(*, scope: str, description: str) -> bool:
 
 def _tidy(description: str) -> str:
     description = description.strip().rstrip(".").strip()
-    if description[:1].islower() and not description[1:2].isupper():
+    first = description.split(maxsplit=1)[0] if description else ""
+    # An identifier keeps its case: "posted_at is ...", "bm25s ...", "manage.py ...", "`x` ...".
+    identifier = first.startswith("`") or any(c in "_./" or c.isdigit() for c in first)
+    if description[:1].islower() and not description[1:2].isupper() and not identifier:
         description = description[0].upper() + description[1:]
     return description
 

@@ -606,3 +606,24 @@ async def test_inflected_verbs_and_plain_statements_of_change_stay_out_of_other(
     # A statement placed by its shape, not a rule, is left for a model to place better.
     unclear = {entry.sha for entry in notes.classification.entries if not entry.clear}
     assert statement in unclear
+
+
+async def test_identifiers_at_the_start_keep_their_case(repo: Repo):
+    for subject in (
+        "fix: posted_at is when the post happened",
+        "bm25s ships no stubs",
+        "manage.py ask prints sources",
+        "feat: `release_notes` posts to Slack",
+        "fix: keep sessions alive",
+    ):
+        repo.commit(subject)
+
+    notes = await _notes(repo, "v1.0.0")
+
+    assert sorted(entry.description for entry in notes.classification.entries) == [
+        "Keep sessions alive",
+        "`release_notes` posts to Slack",
+        "bm25s ships no stubs",
+        "manage.py ask prints sources",
+        "posted_at is when the post happened",
+    ]
