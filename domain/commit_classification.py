@@ -694,18 +694,28 @@ def classify(*, commits: Iterable[git_log.Commit], tip: str) -> Classification:
                 if states[member].disposition is not Disposition.SKIPPED:
                     merge(member, sha, f"pull request: part of #{pr}")
 
-    # Cherry-picks of a commit in the range, and the same pull request twice.
+    # Cherry-picks of a commit in the range, the same change committed twice (a cherry-pick
+    # without -x or a rebased copy keeps the author, the author date and the subject), and the
+    # same pull request twice.
     first_with_pr: dict[int, str] = {}
+    first_of_change: dict[tuple[str, dt.datetime, str], str] = {}
     for sha in chronological:
-        state = states[sha]
-        if state.disposition is not Disposition.LISTED or (
-            by_sha[sha].is_merge and messages[sha].pr is None
-        ):
+        commit, message = by_sha[sha], messages[sha]
+        disposition = states[sha].disposition
+        if disposition is Disposition.SKIPPED:
             continue
-        message = messages[sha]
+        copy_of = sha
+        if not commit.is_merge:
+            key = (commit.author.key, commit.authored_at, commit.subject)
+            copy_of = first_of_change.setdefault(key, sha)
+        if disposition is not Disposition.LISTED or (commit.is_merge and message.pr is None):
+            continue
         original = index.find(message.cherry_picked_from) if message.cherry_picked_from else ""
         if original and original != sha and states[original].disposition is not Disposition.SKIPPED:
             merge(sha, owner(original), f"cherry-pick: of {original[:10]}")
+            continue
+        if copy_of != sha:
+            merge(sha, owner(copy_of), f"same change: as {copy_of[:10]}")
             continue
         if message.pr is not None:
             earlier = first_with_pr.get(message.pr)

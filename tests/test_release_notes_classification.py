@@ -627,3 +627,24 @@ async def test_identifiers_at_the_start_keep_their_case(repo: Repo):
         "manage.py ask prints sources",
         "posted_at is when the post happened",
     ]
+
+
+async def test_the_same_change_committed_twice_without_x_is_one_entry(repo: Repo):
+    repo.branch("stable")
+    repo.checkout("main")
+    original = repo.commit("Allow closed server processes a moment to exit", author=BOB)
+    repo.checkout("stable")
+    repo.git("cherry-pick", original)  # no -x: nothing in the message says it is a copy
+    copy = repo.head()
+    repo.checkout("main")
+    repo.merge("stable", "Merge branch 'stable'")
+    same_words = repo.commit("Allow closed server processes a moment to exit", author=BOB)
+
+    notes = await _notes(repo, "v1.0.0")
+
+    accounts = {a.sha: a for a in notes.classification.accounts}
+    assert (accounts[copy].disposition, accounts[copy].into) == (cc.Disposition.MERGED, original)
+    assert accounts[copy].reason.startswith("same change")
+    # Committed again later with the same words is another change (another author date).
+    assert accounts[same_words].disposition is cc.Disposition.LISTED
+    _accounted_for(notes, repo, "v1.0.0")
