@@ -771,16 +771,21 @@ def _entry(
     shas = (sha, *merged)
     paths = tuple(dict.fromkeys(path for s in shas for path in by_sha[s].paths))
     group, decided = _group(message=message, paths=paths)
-    description = message.description
-    if not decided or not message.description:
-        # A merge titled "Merge branch x" or a vague squash: let the commits inside speak.
-        candidates = [(*_group(message=messages[s], paths=by_sha[s].paths), s) for s in merged]
-        better = [(g, s) for g, known, s in candidates if known and g is not Group.OTHER]
-        if better:
-            group = min(better, key=lambda item: ORDER.index(item[0]))[0]
-            decided = True
-            if not description:
-                description = messages[better[0][1]].description
+    chosen = message
+    if not decided or is_vague(message.description):
+        # A merge titled "Merge branch x", a PR titled "wip", a squash of vague commits: let
+        # the clearest commit inside speak, the oldest in the most important group.
+        candidates = []
+        for position, s in enumerate(merged):
+            member_group, member_decided = _group(message=messages[s], paths=by_sha[s].paths)
+            if member_decided and not is_vague(messages[s].description):
+                candidates.append((ORDER.index(member_group), position, s))
+        if candidates:
+            rank, _, best = min(candidates)
+            group, decided = ORDER[rank], True
+            if is_vague(message.description):
+                chosen = messages[best]
+    description = chosen.description
     breaking_notes = [messages[s].breaking_note for s in shas if messages[s].breaking_note]
     if any(messages[s].breaking for s in shas):
         group = Group.BREAKING
@@ -792,13 +797,13 @@ def _entry(
         sha=sha,
         shas=shas,
         group=group,
-        scope=message.scope,
+        scope=message.scope or chosen.scope,
         description=description or commit.subject,
         breaking_note=" ".join(dict.fromkeys(breaking_notes)),
         pr=message.pr,
         authors=tuple(people.values()),
         authored_at=commit.authored_at,
-        clear=_is_clear(message=message, group=group, decided=decided),
+        clear=_is_clear(message=chosen, group=group, decided=decided),
         subject=message.merge_title or commit.subject,
         body=commit.body,
         paths=paths,

@@ -648,3 +648,22 @@ async def test_the_same_change_committed_twice_without_x_is_one_entry(repo: Repo
     # Committed again later with the same words is another change (another author date).
     assert accounts[same_words].disposition is cc.Disposition.LISTED
     _accounted_for(notes, repo, "v1.0.0")
+
+
+async def test_a_pull_request_with_a_vague_title_is_described_by_its_clearest_commit(repo: Repo):
+    repo.branch("reports")
+    repo.commit("wip")
+    repo.commit("Fix the header row of exported reports")
+    repo.commit("Add CSV export to the reports page")
+    repo.checkout("main")
+    merge = repo.merge("reports", "Merge pull request #150 from dev/reports\n\nwip")
+
+    notes = await _notes(repo, "v1.0.0")
+
+    [entry] = notes.classification.entries
+    assert (entry.sha, entry.pr) == (merge, 150)
+    assert (entry.group, entry.description) == (
+        cc.Group.FEATURES,
+        "Add CSV export to the reports page",
+    )
+    assert entry.clear
