@@ -113,9 +113,6 @@ async def generate(
     progress.stage(name="Reading commits", total=total)
     try:
         async with asyncio.TaskGroup() as group:
-            earlier_task = group.create_task(
-                git_log.earlier_contributors(repo=repo, before_sha=from_sha)
-            )
             remote_task = group.create_task(git_log.remote_url(repo=repo))
             commits = await _read(repo=repo, from_sha=from_sha, to_sha=to_sha, progress=progress)
     except* git_log.GitError as errors:
@@ -123,10 +120,11 @@ async def generate(
         raise errors.exceptions[0] from None
 
     classification = await asyncio.to_thread(cc.classify, commits=commits, tip=to_sha)
-    contributors = cc.contributors(
-        commits=commits, classification=classification, earlier=earlier_task.result()
-    )
     del commits  # the entries keep what the notes need
+    earlier = await git_log.earlier_contributors(
+        repo=repo, before_sha=from_sha, among=classification.contributor_keys()
+    )
+    contributors = cc.contributors(classification=classification, earlier=earlier)
 
     classifier_model, writer_model = _models(offline=offline)
     runs: list[release_notes_agents.AgentOutcome] = []

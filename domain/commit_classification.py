@@ -105,6 +105,9 @@ class Account:
     disposition: Disposition
     reason: str  # why it was merged or skipped; "" when listed
     into: str  # the entry's sha when merged
+    # Who the commit credits: its author and co-authors, but not whoever pressed the merge
+    # button of a pull request whose own commits are in the range.
+    credited: tuple[git_log.Person, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -122,6 +125,16 @@ class Classification:
             if account.disposition is Disposition.SKIPPED
         )
         return dict(counter.most_common())
+
+    def contributor_keys(self) -> set[str]:
+        """Keys (see ``Person.key``) of the people ``contributors`` would name."""
+        return {person.key for person in self.credited()}
+
+    def credited(self) -> Iterable[git_log.Person]:
+        """Everyone credited by a commit that is not skipped, once per commit, bots left out."""
+        for account in self.accounts:
+            if account.disposition is not Disposition.SKIPPED:
+                yield from (person for person in account.credited if not _is_bot(person))
 
     def grouped(self) -> list[tuple[Group, list[Entry]]]:
         by_group: dict[Group, list[Entry]] = collections.defaultdict(list)
@@ -742,8 +755,24 @@ def classify(*, commits: Iterable[git_log.Commit], tip: str) -> Classification:
     for sha in chronological:
         if states[sha].disposition is Disposition.MERGED:
             merged_into[owner(sha)].append(sha)
+    credited = {
+        sha: _credited(
+            commit=by_sha[sha],
+            message=messages[sha],
+            merge_button=any(
+                states[m].disposition is Disposition.MERGED for m in members.get(sha, ())
+            ),
+        )
+        for sha in chronological
+    }
     entries = [
-        _entry(sha=sha, by_sha=by_sha, messages=messages, merged=merged_into[sha])
+        _entry(
+            sha=sha,
+            by_sha=by_sha,
+            messages=messages,
+            merged=merged_into[sha],
+            credited=credited,
+        )
         for sha in chronological
         if states[sha].disposition is Disposition.LISTED
     ]
@@ -754,10 +783,25 @@ def classify(*, commits: Iterable[git_log.Commit], tip: str) -> Classification:
             disposition=states[sha].disposition,
             reason=states[sha].reason,
             into=owner(sha) if states[sha].disposition is Disposition.MERGED else "",
+            credited=credited[sha],
         )
         for sha in chronological
     )
     return Classification(entries=tuple(entries), accounts=accounts)
+
+
+def _credited(
+    *, commit: git_log.Commit, message: Message, merge_button: bool
+) -> tuple[git_log.Person, ...]:
+    """The commit's author and co-authors, once each; a pull request's merge commit whose
+    commits are in the range leaves out its author, who only pressed the merge button."""
+    people = message.co_authors
+    if not (merge_button and message.pr is not None):
+        people = (commit.author, *people)
+    unique: dict[str, git_log.Person] = {}
+    for person in people:
+        unique.setdefault(person.key, person)
+    return tuple(unique.values())
 
 
 def _entry(
@@ -766,6 +810,7 @@ def _entry(
     by_sha: dict[str, git_log.Commit],
     messages: dict[str, Message],
     merged: list[str],
+    credited: dict[str, tuple[git_log.Person, ...]],
 ) -> Entry:
     commit, message = by_sha[sha], messages[sha]
     shas = (sha, *merged)
@@ -791,7 +836,7 @@ def _entry(
         group = Group.BREAKING
     people: dict[str, git_log.Person] = {}
     for s in shas:
-        for person in (by_sha[s].author, *messages[s].co_authors):
+        for person in credited[s]:
             people.setdefault(person.key, person)
     return Entry(
         sha=sha,
@@ -817,31 +862,20 @@ class Contributor:
     first_time: bool
 
 
-def contributors(
-    *,
-    commits: Iterable[git_log.Commit],
-    classification: Classification,
-    earlier: set[str],
-) -> list[Contributor]:
+def contributors(*, classification: Classification, earlier: set[str]) -> list[Contributor]:
     """Who contributed what is listed (authors and co-authors, bots left out), most active
-    first; first-time contributors had no commit before the range."""
-    included = {
-        account.sha
-        for account in classification.accounts
-        if account.disposition is not Disposition.SKIPPED
-    }
+    first; first-time contributors had no commit before the range (``earlier`` holds the keys
+    of those who had)."""
     counts: collections.Counter[str] = collections.Counter()
     names: dict[str, str] = {}
-    for commit in commits:
-        if commit.sha not in included:
-            continue
-        message = parse_message(commit=commit)
-        for person in dict.fromkeys((commit.author, *message.co_authors)):
-            if "[bot]" in person.name or "[bot]" in person.email:
-                continue
-            counts[person.key] += 1
-            names.setdefault(person.key, person.name or person.email)
+    for person in classification.credited():
+        counts[person.key] += 1
+        names.setdefault(person.key, person.name or person.email)
     return [
         Contributor(name=names[key], commits=n, first_time=key not in earlier)
         for key, n in sorted(counts.items(), key=lambda item: (-item[1], names[item[0]].lower()))
     ]
+
+
+def _is_bot(person: git_log.Person) -> bool:
+    return "[bot]" in person.name or "[bot]" in person.email

@@ -17,7 +17,7 @@ import datetime as dt
 import os
 import re
 import secrets
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Collection
 from pathlib import Path
 
 _CHUNK = 1 << 16
@@ -235,10 +235,17 @@ async def commits(*, repo: Path, from_sha: str, to_sha: str) -> AsyncIterator[Co
             yield _parse_commit(item, field)
 
 
-async def earlier_contributors(*, repo: Path, before_sha: str) -> set[str]:
-    """Keys (see ``Person.key``) of everyone who authored or co-authored a commit up to
-    ``before_sha``: whoever is not among them is a first-time contributor."""
+async def earlier_contributors(*, repo: Path, before_sha: str, among: Collection[str]) -> set[str]:
+    """Which of ``among`` (keys, see ``Person.key``) authored or co-authored a commit up to
+    ``before_sha``: the others are first-time contributors.
+
+    History is read newest first and only until everyone is found, so a release by regular
+    contributors costs a walk back to their last commits, not the whole history.
+    """
+    wanted = set(among)
     seen: set[str] = set()
+    if not wanted:
+        return seen
     record, field = _markers()
     trailers = f"%(trailers:key=Co-authored-by,valueonly,separator=%x1f{field[1:]})"
     args = [
@@ -251,9 +258,9 @@ async def earlier_contributors(*, repo: Path, before_sha: str) -> set[str]:
     async with contextlib.aclosing(_stream_records(repo=repo, args=args, record=record)) as records:
         async for item in records:
             name, email, *co_authors = item.strip("\n").split(field)
-            seen.add(Person(name=name, email=email).key)
-            for text in co_authors:
-                person = parse_person(text=text)
-                if person is not None:
-                    seen.add(person.key)
+            people = [Person(name=name, email=email)]
+            people += [p for text in co_authors if (p := parse_person(text=text)) is not None]
+            seen.update(person.key for person in people if person.key in wanted)
+            if seen == wanted:
+                break
     return seen

@@ -22,7 +22,9 @@ async def _notes(repo: Repo, from_ref: str, *, version: str = "2.0.0") -> render
     to_sha = await git_log.resolve(repo=repo.path, ref="HEAD")
     commits = [c async for c in git_log.commits(repo=repo.path, from_sha=from_sha, to_sha=to_sha)]
     classification = cc.classify(commits=commits, tip=to_sha)
-    earlier = await git_log.earlier_contributors(repo=repo.path, before_sha=from_sha)
+    earlier = await git_log.earlier_contributors(
+        repo=repo.path, before_sha=from_sha, among=classification.contributor_keys()
+    )
     return rendering.Notes(
         repository=str(repo.path),
         from_ref=from_ref,
@@ -33,9 +35,7 @@ async def _notes(repo: Repo, from_ref: str, *, version: str = "2.0.0") -> render
         date=dt.date(2026, 11, 21),
         highlights="",
         classification=classification,
-        contributors=cc.contributors(
-            commits=commits, classification=classification, earlier=earlier
-        ),
+        contributors=cc.contributors(classification=classification, earlier=earlier),
         links=rendering.links_for(remote_url=await git_log.remote_url(repo=repo.path)),
     )
 
@@ -667,3 +667,34 @@ async def test_a_pull_request_with_a_vague_title_is_described_by_its_clearest_co
         "Add CSV export to the reports page",
     )
     assert entry.clear
+
+
+async def test_whoever_pressed_the_merge_button_is_not_credited_for_the_pull_request(repo: Repo):
+    repo.branch("importer")
+    repo.commit("Add the CSV importer", author=BOB)
+    repo.checkout("main")
+    # Alice Maintainer, the repository's configured user, merges Bob's pull request.
+    repo.merge("importer", "Merge pull request #7 from bob/importer\n\nImport CSV files")
+
+    notes = await _notes(repo, "v1.0.0")
+
+    [entry] = notes.classification.entries
+    assert [person.name for person in entry.authors] == ["Bob Newcomer"]
+    assert [(c.name, c.commits) for c in notes.contributors] == [("Bob Newcomer", 1)]
+
+
+async def test_first_time_contributors_are_found_among_the_range_authors_only(repo: Repo):
+    repo.commit("Add importer", author=("Dana Earlier", "dana@example.com"))
+    repo.commit("Add importer", author=CAROL)
+    repo.tag("v1.1.0")
+    repo.commit("Fix importer encoding", author=CAROL)
+    repo.commit("Add exporter", author=BOB)
+
+    from_sha = await git_log.resolve(repo=repo.path, ref="v1.1.0")
+    keys = {"carol@example.com", "bob@example.com"}
+
+    earlier = await git_log.earlier_contributors(repo=repo.path, before_sha=from_sha, among=keys)
+
+    # Only the range's people are looked for (Dana's earlier commit is not collected), and
+    # of those, only Carol had committed before.
+    assert earlier == {"carol@example.com"}
