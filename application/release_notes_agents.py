@@ -100,9 +100,9 @@ def _apply(entry: cc.Entry, verdict: commit_classifier.Verdict | None) -> cc.Ent
     if verdict is None:
         return entry
     group = entry.group if entry.breaking else cc.Group(verdict.group)
-    return dataclasses.replace(
-        entry, group=group, description=verdict.summary.strip().rstrip("."), clear=True
-    )
+    # One line, whatever the model wrote: the notes put it on a list item of its own.
+    summary = " ".join(verdict.summary.split()).rstrip(".")
+    return dataclasses.replace(entry, group=group, description=summary, clear=True)
 
 
 async def _classify_batch(
@@ -164,7 +164,7 @@ async def write_highlights(
         prompt=highlights_writer.prompt(deps=deps),
         deps=deps,
     )
-    return (output.paragraph.strip() if output is not None else ""), outcome
+    return (" ".join(output.paragraph.split()) if output is not None else ""), outcome
 
 
 async def run_agent(

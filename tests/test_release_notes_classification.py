@@ -3,6 +3,7 @@
 import asyncio
 import datetime as dt
 import os
+import re
 import time
 from pathlib import Path
 
@@ -698,3 +699,30 @@ async def test_first_time_contributors_are_found_among_the_range_authors_only(re
     # Only the range's people are looked for (Dana's earlier commit is not collected), and
     # of those, only Carol had committed before.
     assert earlier == {"carol@example.com"}
+
+
+async def test_commit_text_cannot_inject_links_emphasis_or_headings(repo: Repo):
+    from chatbot import release_notes_slack
+    from domain import safe_markdown
+
+    repo.git("remote", "add", "origin", "git@github.com:acme/widgets.git")
+    repo.commit("Fix login, see [the docs](https://evil.example/phish)")
+    repo.commit("fix(*): pass __init__ arguments and **kwargs through")
+    repo.commit("feat!: drop the v1 API\n\nBREAKING CHANGE: # Upgrade now")
+    repo.commit("Fix parsing of `a_b*c` names", author=("Eve [me](https://evil.example)", "e@x"))
+
+    markdown = rendering.markdown(notes=await _notes(repo, "v1.0.0"))
+    html = safe_markdown.render_html(markdown=markdown)
+
+    assert "evil.example" not in "".join(re.findall(r'href="([^"]*)"', html))
+    assert "<h1>" not in html
+    assert "[the docs](https://evil.example/phish)" in html
+    assert "Pass __init__ arguments and **kwargs through" in html
+    assert "<strong>*:</strong>" in html
+    assert "<li><strong>" not in html.replace("<li><strong>*:</strong>", "")
+    assert "<code>a_b*c</code>" in html
+    assert "# Upgrade now" in html
+    assert "Eve [me](https://evil.example)" in html
+    mrkdwn = release_notes_slack.to_mrkdwn(markdown)
+    assert "<https://evil.example" not in mrkdwn
+    assert "Pass __init__ arguments and **kwargs through" in mrkdwn

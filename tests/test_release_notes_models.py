@@ -262,3 +262,38 @@ async def test_model_errors_never_fail_the_run(repo: Repo, model_configured):
         async for run in models.AgentRun.objects.filter(release_notes_id=result.release_notes_id)
     }
     assert outcomes == {"ERROR"}
+
+
+def summaries_over_lines(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    return _answer(
+        info,
+        {
+            "commits": [
+                {"id": i, "group": "FIXES", "summary": f"Fix drafts\n\n# Upgrade {i}\n- now"}
+                for i in _ids(messages)
+            ]
+        },
+    )
+
+
+def highlights_with_a_heading(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    return _answer(info, {"paragraph": "# Big release\n\n- drafts are safe\n- more things"})
+
+
+@pytest.mark.usefixtures("model_configured")
+async def test_model_text_stays_on_its_line_and_highlights_with_blocks_fall_back(repo: Repo):
+    with (
+        commit_classifier.agent.override(model=FunctionModel(summaries_over_lines)),
+        highlights_writer.agent.override(model=FunctionModel(highlights_with_a_heading)),
+    ):
+        result = await _generate(repo)
+
+    lines = result.markdown.splitlines()
+    assert not [line for line in lines if line.startswith("# ") or line.startswith("  -")]
+    assert any(line.startswith("- Fix drafts \\# Upgrade ") for line in lines)
+    # Sent back for a retry, then the offline sentence stands in.
+    assert "### Highlights\n\nThis release brings 1 breaking change" in result.markdown
+    writer = await models.AgentRun.objects.aget(
+        release_notes_id=result.release_notes_id, agent="highlights_writer"
+    )
+    assert writer.outcome == "INVALID_OUTPUT"
