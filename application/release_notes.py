@@ -38,6 +38,10 @@ class EmptyRange(Exception):
     """The range holds no commits (e.g. ``--from`` is not behind ``--to``)."""
 
 
+class InvalidInput(Exception):
+    """An argument the run could not store (e.g. a version name longer than the column)."""
+
+
 class PublishFailed(Exception):
     """The notes were stored but could not be posted."""
 
@@ -96,14 +100,19 @@ async def generate(
 ) -> Result:
     """Notes for ``from_ref..to_ref`` of the repository at ``repo``, stored and maybe posted.
 
-    Raises ``git_log.NotARepository``, ``git_log.UnknownRef``, ``EmptyRange`` and
-    ``git_log.GitError`` (e.g. a corrupt repository) for bad input, and ``PublishFailed`` when
-    posting fails after the notes were stored.
+    Raises ``InvalidInput``, ``git_log.NotARepository``, ``git_log.UnknownRef``,
+    ``EmptyRange`` and ``git_log.GitError`` (e.g. a corrupt repository) for bad input, and
+    ``PublishFailed`` when posting fails after the notes were stored.
     """
     started = time.monotonic()
     progress = progress or NoProgress()
+    fields = {"version": version, "from_ref": from_ref, "to_ref": to_ref, "posted_channel": post_to}
+    if problem := release_notes_records.too_long(fields=fields):
+        raise InvalidInput(problem)
     await git_log.check_repository(repo=repo)
     repo = await asyncio.to_thread(repo.resolve)
+    if problem := release_notes_records.too_long(fields={"repository": str(repo)}):
+        raise InvalidInput(problem)
     from_sha = await git_log.resolve(repo=repo, ref=from_ref)
     to_sha = await git_log.resolve(repo=repo, ref=to_ref)
     total = await git_log.count(repo=repo, from_sha=from_sha, to_sha=to_sha)

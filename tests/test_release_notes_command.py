@@ -194,3 +194,26 @@ def test_a_corrupt_repository_is_refused_with_one_line_and_exit_code_2(repo: Rep
     assert raised.value.returncode == 2
     assert "\n" not in str(raised.value)
     assert models.ReleaseNotes.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--version", "9" * 101, "version is too long: 101 characters, at most 100"),
+        ("--post-to", "C" * 51, "posted channel is too long: 51 characters, at most 50"),
+        ("--output", "missing/notes.md", "--output directory does not exist: "),
+        ("--output", ".", "--output is a directory: "),
+    ],
+)
+def test_arguments_that_cannot_be_stored_or_written_are_refused_before_any_work(
+    repo: Repo, tmp_path: Path, option, value, message
+):
+    if option == "--output":
+        value = str(tmp_path / value)
+
+    with pytest.raises(CommandError, match=message) as raised:
+        _run("--repo", str(repo.path), "--from", "v1.0.0", option, value)
+
+    assert raised.value.returncode == 2
+    assert "\n" not in str(raised.value)
+    assert models.ReleaseNotes.objects.count() == 0

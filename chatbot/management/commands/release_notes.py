@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,9 +61,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["output"]:
+            _check_writable(Path(options["output"]))
         try:
             result = asyncio.run(self._run(options))
         except (
+            release_notes.InvalidInput,
             git_log.NotARepository,
             git_log.UnknownRef,
             git_log.GitError,
@@ -103,6 +107,17 @@ class Command(BaseCommand):
                     progress=progress,
                     now=timezone.now(),
                 )
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse an --output that cannot be written before the run, not after it was stored."""
+    parent = path.parent
+    if path.is_dir():
+        raise CommandError(f"--output is a directory: {path}", returncode=BAD_INPUT)
+    if not parent.is_dir():
+        raise CommandError(f"--output directory does not exist: {parent}", returncode=BAD_INPUT)
+    if not os.access(parent, os.W_OK):
+        raise CommandError(f"--output directory is not writable: {parent}", returncode=BAD_INPUT)
 
 
 @contextlib.contextmanager
