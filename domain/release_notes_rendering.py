@@ -19,28 +19,37 @@ class Links:
     """Where a pull request or commit of the repository can be read on the web."""
 
     base_url: str
-    gitlab: bool
+    gitlab: bool = False
+    bitbucket: bool = False
 
     def pull_request(self, number: int) -> str:
         if self.gitlab:
             return f"{self.base_url}/-/merge_requests/{number}"
+        if self.bitbucket:
+            return f"{self.base_url}/pull-requests/{number}"
         return f"{self.base_url}/pull/{number}"
 
     def commit(self, sha: str) -> str:
         if self.gitlab:
             return f"{self.base_url}/-/commit/{sha}"
+        if self.bitbucket:
+            return f"{self.base_url}/commits/{sha}"
         return f"{self.base_url}/commit/{sha}"
 
 
 def links_for(*, remote_url: str) -> Links | None:
-    """https links for GitHub- and GitLab-style remotes (https, ssh, scp-like); None otherwise,
-    e.g. for a local path, where a link would lead nowhere."""
+    """https links for GitHub-, GitLab- and Bitbucket-style remotes (https, ssh, scp-like);
+    None otherwise, e.g. for a local path, where a link would lead nowhere."""
     url = remote_url.strip()
     match = _URL_REMOTE.match(url) or _SCP_REMOTE.match(url)
     if match is None or "/" not in match["path"] or "." not in match["host"]:
         return None
     host = match["host"].lower()
-    return Links(base_url=f"https://{host}/{match['path'].strip('/')}", gitlab="gitlab" in host)
+    return Links(
+        base_url=f"https://{host}/{match['path'].strip('/')}",
+        gitlab="gitlab" in host,
+        bitbucket="bitbucket" in host,
+    )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

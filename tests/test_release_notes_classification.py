@@ -287,13 +287,18 @@ async def test_contributors_include_co_authors_and_name_first_timers(repo: Repo)
             "https://github.com/acme/widgets/commit/abc",
         ),
         (
+            "git@bitbucket.org:acme/widgets.git",
+            "https://bitbucket.org/acme/widgets/pull-requests/7",
+            "https://bitbucket.org/acme/widgets/commits/abc",
+        ),
+        (
             "ssh://git@gitlab.example.com:2222/group/sub/app.git",
             "https://gitlab.example.com/group/sub/app/-/merge_requests/7",
             "https://gitlab.example.com/group/sub/app/-/commit/abc",
         ),
     ],
 )
-def test_links_are_derived_from_github_and_gitlab_remotes(remote, pull_request, commit):
+def test_links_are_derived_from_github_gitlab_and_bitbucket_remotes(remote, pull_request, commit):
     links = rendering.links_for(remote_url=remote)
     assert links is not None
     assert links.pull_request(7) == pull_request
