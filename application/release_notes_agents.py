@@ -61,17 +61,17 @@ def plan_batches(
 
 
 async def improve_entries(
-    *, classification: cc.Classification, model: str, repository: str, progress: "Progress"
+    *,
+    classification: cc.Classification,
+    batches: Sequence[list[cc.Entry]],
+    model: str,
+    repository: str,
+    progress: "Progress",
 ) -> tuple[cc.Classification, list[AgentOutcome]]:
-    """Ask the classifier about unclear entries, batches in parallel up to the limit."""
-    batches = plan_batches(
-        entries=classification.entries,
-        size=settings.CHATBOT_RELEASE_NOTES_BATCH_SIZE,
-        concurrency=settings.CHATBOT_RELEASE_NOTES_CONCURRENCY,
-    )
+    """Ask the classifier about the entries in ``batches`` (see ``plan_batches``), batches in
+    parallel up to the limit; each advances ``progress`` by one."""
     if not batches:
         return classification, []
-    progress.stage(name="Classifying with the model", total=len(batches))
     limit = asyncio.Semaphore(settings.CHATBOT_RELEASE_NOTES_CONCURRENCY)
     async with asyncio.TaskGroup() as group:
         tasks = [

@@ -297,3 +297,42 @@ async def test_model_text_stays_on_its_line_and_highlights_with_blocks_fall_back
         release_notes_id=result.release_notes_id, agent="highlights_writer"
     )
     assert writer.outcome == "INVALID_OUTPUT"
+
+
+async def test_the_writer_works_alongside_the_classifier_on_entries_that_are_not_vague(
+    tmp_path: Path, model_configured
+):
+    repo = Repo(tmp_path / "repo")
+    repo.commit("Initial commit")
+    repo.tag("v1")
+    repo.commit("fix: stuff")
+    repo.commit("feat!: drop v1")
+    repo.commit("Add CSV export to the reports page (#3)")
+    writer_started = asyncio.Event()
+    writer_prompts: list[str] = []
+
+    async def classifier_waiting_for_the_writer(
+        messages: list[ModelMessage], info: AgentInfo
+    ) -> ModelResponse:
+        # Only answers once the writer is running: a writer that waited for the classifier
+        # would make every batch time out here and fall back.
+        await asyncio.wait_for(writer_started.wait(), timeout=5)
+        return classify_as_features(messages, info)
+
+    async def writer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        writer_started.set()
+        writer_prompts.append(_prompt(messages))
+        return _answer(info, {"paragraph": "Reports export to CSV, and v1 is gone for good."})
+
+    with (
+        commit_classifier.agent.override(model=FunctionModel(classifier_waiting_for_the_writer)),
+        highlights_writer.agent.override(model=FunctionModel(writer)),
+    ):
+        result = await _generate(repo)
+
+    assert "Reports export to CSV, and v1 is gone for good." in result.markdown
+    assert "Clearer summary for" in result.markdown  # the classifier's answers were used
+    [prompt] = writer_prompts
+    assert "Drop v1" in prompt  # short but meaningful, and breaking
+    assert "Add CSV export to the reports page" in prompt
+    assert "Stuff" not in prompt  # vague: about to be rewritten, nothing to build on
