@@ -177,7 +177,9 @@ async def generate(
             earlier = await git_log.earlier_contributors(
                 repo=repo, before_sha=from_sha, among=classification.contributor_keys()
             )
-            contributors = cc.contributors(classification=classification, earlier=earlier)
+            contributors = await asyncio.to_thread(
+                cc.contributors, classification=classification, earlier=earlier
+            )
     except* git_log.GitError as errors:
         raise errors.exceptions[0] from None
 
