@@ -40,7 +40,9 @@ def too_long(*, fields: dict[str, str]) -> str:
 
 
 def create(*, notes: NewReleaseNotes) -> int:
-    row = models.ReleaseNotes.objects.create(**dataclasses.asdict(notes))
+    # Not dataclasses.asdict: it deep-copies ``data`` (10,000 commits: a tenth of a second).
+    fields = {field.name: getattr(notes, field.name) for field in dataclasses.fields(notes)}
+    row = models.ReleaseNotes.objects.create(**fields)
     return row.pk
 
 
