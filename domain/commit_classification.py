@@ -13,6 +13,7 @@ import collections
 import dataclasses
 import datetime as dt
 import enum
+import functools
 import re
 from collections.abc import Iterable, Sequence
 
@@ -402,15 +403,15 @@ def parse_message(*, commit: git_log.Commit) -> Message:
         _is_scope_prefix(scope=prefix["scope"], description=prefix["desc"])
     ):
         scope, description = prefix["scope"].strip(), prefix["desc"].strip()
-    breaking_footer = _BREAKING_FOOTER.search(body)
+    breaking_footer = _BREAKING_FOOTER.search(body) if body else None
     breaking_note = " ".join(breaking_footer["note"].split()) if breaking_footer else ""
     co_authors = tuple(
         person
-        for match in _CO_AUTHOR.finditer(body)
+        for match in (_CO_AUTHOR.finditer(body) if body else ())
         if (person := git_log.parse_person(text=match["person"])) is not None
     )
-    cherry = _CHERRY_PICK.search(body)
-    reverts = _REVERTS.search(body) if subject.lower().startswith(("revert", "revert:")) else None
+    cherry = _CHERRY_PICK.search(body) if body else None
+    reverts = _REVERTS.search(body) if body and subject[:6].lower() == "revert" else None
     return Message(
         kind=kind,
         scope=scope,
@@ -466,18 +467,31 @@ def _skip_reason(
 # --- classification ------------------------------------------------------------------------
 
 
+_PATH_KINDS = (
+    (_DEPENDENCY_PATH, Group.DEPENDENCIES),
+    (_DOC_PATH, Group.DOCUMENTATION),
+    (_TEST_PATH, Group.TESTS),
+    (_BUILD_PATH, Group.BUILD),
+)
+
+
+@functools.lru_cache(maxsize=8192)
+def _path_kinds(path: str) -> tuple[Group, ...]:
+    # Cached: a range touches the same files over and over.
+    return tuple(group for pattern, group in _PATH_KINDS if pattern.search(path))
+
+
 def _path_group(paths: Sequence[str]) -> Group | None:
+    """The first of dependencies, docs, tests and build files that every path is."""
     if not paths:
         return None
-    for pattern, group in (
-        (_DEPENDENCY_PATH, Group.DEPENDENCIES),
-        (_DOC_PATH, Group.DOCUMENTATION),
-        (_TEST_PATH, Group.TESTS),
-        (_BUILD_PATH, Group.BUILD),
-    ):
-        if all(pattern.search(path) for path in paths):
-            return group
-    return None
+    common = _path_kinds(paths[0])
+    for path in paths[1:]:
+        if not common:
+            return None
+        kinds = _path_kinds(path)
+        common = tuple(group for group in common if group in kinds)
+    return common[0] if common else None
 
 
 def _first_word(description: str) -> str:
@@ -814,7 +828,11 @@ def _entry(
 ) -> Entry:
     commit, message = by_sha[sha], messages[sha]
     shas = (sha, *merged)
-    paths = tuple(dict.fromkeys(path for s in shas for path in by_sha[s].paths))
+    paths = (
+        tuple(dict.fromkeys(path for s in shas for path in by_sha[s].paths))
+        if merged
+        else commit.paths
+    )
     group, decided = _group(message=message, paths=paths)
     chosen = message
     if not decided or is_vague(message.description):
