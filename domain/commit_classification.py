@@ -343,6 +343,8 @@ _VAGUE = frozenset(
     ]
 )
 
+_VAGUE_LONGEST = max(len(phrase) for phrase in _VAGUE)
+
 _DOC_PATH = re.compile(
     r"(^|/)(docs?|documentation)/|\.(md|rst|adoc)$|(^|/)(README|CHANGELOG|CHANGES|"
     r"AUTHORS|CONTRIBUTING|LICENSE|NEWS)[^/]*$",
@@ -577,6 +579,8 @@ def _group(*, message: Message, paths: Sequence[str]) -> tuple[Group, bool]:
 
 def is_vague(description: str) -> bool:
     """Whether a description says nothing a reader could use ("wip", "misc", "more changes")."""
+    if len(description) > _VAGUE_LONGEST + 8:  # no vague phrase is this long, even padded
+        return False
     words = re.findall(r"[a-z']+", description.lower())
     return not words or " ".join(words) in _VAGUE
 
