@@ -4,8 +4,9 @@ Conventional Commits are read as the spec says. Most repositories are not conven
 plain subjects ("Fix crash on empty input (#123)", "Bump lodash from 4 to 5") are classified by
 their leading verb and by the paths they change. Nothing is silently dropped: every commit ends
 up LISTED (it is an entry), MERGED into another entry (the commits of a merged pull request, a
-cherry-pick of a commit in the range, the same pull request twice) or SKIPPED with a reason
-(reverted in the same range, release bookkeeping, ``[skip changelog]``).
+cherry-pick of a commit in the range, the same change committed twice, the same pull request
+twice) or SKIPPED with a reason (reverted in the same range, release bookkeeping,
+``[skip changelog]``).
 """
 
 import bisect
@@ -532,17 +533,13 @@ def _verb_group(word: str) -> Group | None:
     return None
 
 
-def group_for(*, message: Message, paths: Sequence[str]) -> Group:
-    """The group of a commit from its type, else its changed paths, else its leading verb.
+def _group(*, message: Message, paths: Sequence[str]) -> tuple[Group, bool]:
+    """The group of a commit from its type, else its changed paths, else its leading verb,
+    and whether a rule decided it (False: a guess from the subject's shape).
 
     A ``chore`` is build and maintenance unless its paths say otherwise (only docs, tests or
     lockfiles): its verb is not read.
     """
-    return _group(message=message, paths=paths)[0]
-
-
-def _group(*, message: Message, paths: Sequence[str]) -> tuple[Group, bool]:
-    """The group, and whether a rule decided it (False: a guess from the subject's shape)."""
     if message.breaking:
         return Group.BREAKING, True
     if message.scope.lower() in _DEPENDENCY_SCOPES:
