@@ -38,6 +38,10 @@ class EmptyRange(Exception):
     """The range holds no commits (e.g. ``--from`` is not behind ``--to``)."""
 
 
+class InvalidInput(Exception):
+    """An argument the run could not store (e.g. a version name longer than the column)."""
+
+
 class PublishFailed(Exception):
     """The notes were stored but could not be posted."""
 
@@ -96,13 +100,19 @@ async def generate(
 ) -> Result:
     """Notes for ``from_ref..to_ref`` of the repository at ``repo``, stored and maybe posted.
 
-    Raises ``git_log.NotARepository``, ``git_log.UnknownRef`` and ``EmptyRange`` for bad input,
-    and ``PublishFailed`` when posting fails after the notes were stored.
+    Raises ``InvalidInput``, ``git_log.NotARepository``, ``git_log.UnknownRef``,
+    ``EmptyRange`` and ``git_log.GitError`` (e.g. a corrupt repository) for bad input, and
+    ``PublishFailed`` when posting fails after the notes were stored.
     """
     started = time.monotonic()
     progress = progress or NoProgress()
+    fields = {"version": version, "from_ref": from_ref, "to_ref": to_ref, "posted_channel": post_to}
+    if problem := release_notes_records.too_long(fields=fields):
+        raise InvalidInput(problem)
     await git_log.check_repository(repo=repo)
     repo = await asyncio.to_thread(repo.resolve)
+    if problem := release_notes_records.too_long(fields={"repository": str(repo)}):
+        raise InvalidInput(problem)
     from_sha = await git_log.resolve(repo=repo, ref=from_ref)
     to_sha = await git_log.resolve(repo=repo, ref=to_ref)
     total = await git_log.count(repo=repo, from_sha=from_sha, to_sha=to_sha)
@@ -110,45 +120,78 @@ async def generate(
         raise EmptyRange(f"no commits in {from_ref}..{to_ref}")
 
     progress.stage(name="Reading commits", total=total)
-    async with asyncio.TaskGroup() as group:
-        earlier_task = group.create_task(
-            git_log.earlier_contributors(repo=repo, before_sha=from_sha)
-        )
-        remote_task = group.create_task(git_log.remote_url(repo=repo))
-        commits = await _read(repo=repo, from_sha=from_sha, to_sha=to_sha, progress=progress)
-
+    try:
+        async with asyncio.TaskGroup() as group:
+            remote_task = group.create_task(git_log.remote_url(repo=repo))
+            commits = await _read(repo=repo, from_sha=from_sha, to_sha=to_sha, progress=progress)
+    except* git_log.GitError as errors:
+        # A task group wraps what fails inside it; callers handle a GitError, not a group.
+        raise errors.exceptions[0] from None
     classification = await asyncio.to_thread(cc.classify, commits=commits, tip=to_sha)
-    contributors = cc.contributors(
-        commits=commits, classification=classification, earlier=earlier_task.result()
-    )
     del commits  # the entries keep what the notes need
 
     classifier_model, writer_model = _models(offline=offline)
-    runs: list[release_notes_agents.AgentOutcome] = []
-    batches = 0
-    model_started = time.monotonic()
     if classifier_model or writer_model:
-        # pydantic-ai takes seconds to import; offline runs (CI, no model configured) skip it.
-        import application.release_notes_agents
-    if classifier_model:
-        classification, batch_runs = await application.release_notes_agents.improve_entries(
-            classification=classification,
-            model=classifier_model,
-            repository=str(repo),
-            progress=progress,
+        # pydantic-ai is imported only when a model is configured: offline runs (CI, no
+        # model) do without it.
+        import application.release_notes_agents as agents
+    batches = (
+        agents.plan_batches(
+            entries=classification.entries,
+            size=settings.CHATBOT_RELEASE_NOTES_BATCH_SIZE,
+            concurrency=settings.CHATBOT_RELEASE_NOTES_CONCURRENCY,
         )
-        batches = len(batch_runs)
+        if classifier_model
+        else []
+    )
+    if batches or writer_model:
+        progress.stage(name="Asking the model", total=len(batches) + bool(writer_model))
+    # The first model call starts now: everything else runs alongside the model calls (git for
+    # the earlier contributors) or after them (rendering), and the writer does not wait for
+    # the classifier. It is given the entries that are not vague: the ones the classifier is
+    # about to rewrite are mostly "wip" and "misc", which a summary must not rely on anyway,
+    # while short but meaningful ones ("Drop the v1 API", a breaking change) are kept.
+    model_started = time.monotonic()
+    improve_task = writer_task = None
+    try:
+        async with asyncio.TaskGroup() as group:
+            if batches:
+                improve_task = group.create_task(
+                    agents.improve_entries(
+                        classification=classification,
+                        batches=batches,
+                        model=classifier_model,
+                        repository=str(repo),
+                        progress=progress,
+                    )
+                )
+            if writer_model:
+                writer_task = group.create_task(
+                    _write_highlights(
+                        classification=classification,
+                        model=writer_model,
+                        version=version or to_ref,
+                        progress=progress,
+                    )
+                )
+            earlier = await git_log.earlier_contributors(
+                repo=repo, before_sha=from_sha, among=classification.contributor_keys()
+            )
+            contributors = await asyncio.to_thread(
+                cc.contributors, classification=classification, earlier=earlier
+            )
+    except* git_log.GitError as errors:
+        raise errors.exceptions[0] from None
+
+    runs: list[release_notes_agents.AgentOutcome] = []
+    if improve_task is not None:
+        classification, batch_runs = improve_task.result()
         runs += batch_runs
     highlights = _offline_highlights(classification=classification, contributors=contributors)
-    if writer_model:
-        progress.stage(name="Writing highlights", total=1)
-        written, outcome = await application.release_notes_agents.write_highlights(
-            classification=classification, model=writer_model, version=version or to_ref
-        )
-        progress.advance()
+    if writer_task is not None:
+        written, outcome = writer_task.result()
         runs.append(outcome)
         highlights = written or highlights
-
     model_duration_s = time.monotonic() - model_started if runs else 0.0
 
     notes = rendering.Notes(
@@ -216,7 +259,7 @@ async def generate(
         input_tokens=record.input_tokens,
         output_tokens=record.output_tokens,
         duration_s=time.monotonic() - started,
-        batches=batches,
+        batches=len(batches),
         model_duration_s=model_duration_s,
         posted_channel=posted_channel,
     )
@@ -232,6 +275,21 @@ async def _read(
             progress.advance(steps=100)
     progress.advance(steps=len(commits) % 100)
     return commits
+
+
+async def _write_highlights(
+    *, classification: cc.Classification, model: str, version: str, progress: Progress
+) -> tuple[str, "release_notes_agents.AgentOutcome"]:
+    from application import release_notes_agents
+
+    not_vague = tuple(e for e in classification.entries if not cc.is_vague(e.description))
+    written = await release_notes_agents.write_highlights(
+        classification=dataclasses.replace(classification, entries=not_vague),
+        model=model,
+        version=version,
+    )
+    progress.advance()
+    return written
 
 
 def _models(*, offline: bool) -> tuple[str, str]:

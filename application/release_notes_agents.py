@@ -61,17 +61,17 @@ def plan_batches(
 
 
 async def improve_entries(
-    *, classification: cc.Classification, model: str, repository: str, progress: "Progress"
+    *,
+    classification: cc.Classification,
+    batches: Sequence[list[cc.Entry]],
+    model: str,
+    repository: str,
+    progress: "Progress",
 ) -> tuple[cc.Classification, list[AgentOutcome]]:
-    """Ask the classifier about unclear entries, batches in parallel up to the limit."""
-    batches = plan_batches(
-        entries=classification.entries,
-        size=settings.CHATBOT_RELEASE_NOTES_BATCH_SIZE,
-        concurrency=settings.CHATBOT_RELEASE_NOTES_CONCURRENCY,
-    )
+    """Ask the classifier about the entries in ``batches`` (see ``plan_batches``), batches in
+    parallel up to the limit; each advances ``progress`` by one."""
     if not batches:
         return classification, []
-    progress.stage(name="Classifying with the model", total=len(batches))
     limit = asyncio.Semaphore(settings.CHATBOT_RELEASE_NOTES_CONCURRENCY)
     async with asyncio.TaskGroup() as group:
         tasks = [
@@ -100,9 +100,9 @@ def _apply(entry: cc.Entry, verdict: commit_classifier.Verdict | None) -> cc.Ent
     if verdict is None:
         return entry
     group = entry.group if entry.breaking else cc.Group(verdict.group)
-    return dataclasses.replace(
-        entry, group=group, description=verdict.summary.strip().rstrip("."), clear=True
-    )
+    # One line, whatever the model wrote: the notes put it on a list item of its own.
+    summary = " ".join(verdict.summary.split()).rstrip(".")
+    return dataclasses.replace(entry, group=group, description=summary, clear=True)
 
 
 async def _classify_batch(
@@ -164,7 +164,7 @@ async def write_highlights(
         prompt=highlights_writer.prompt(deps=deps),
         deps=deps,
     )
-    return (output.paragraph.strip() if output is not None else ""), outcome
+    return (" ".join(output.paragraph.split()) if output is not None else ""), outcome
 
 
 async def run_agent(

@@ -16,15 +16,20 @@ from domain import message_splitting
 MESSAGE_LIMIT = 3_900
 
 _HEADING = re.compile(r"^#{1,6}\s+(?P<title>.+)$", re.MULTILINE)
-_BOLD = re.compile(r"\*\*(?P<text>[^*\n]+)\*\*")
-_LINK = re.compile(r"\[(?P<label>[^\]\n]+)\]\((?P<url>https?://[^)\s]+)\)")
+# The notes escape Markdown's special characters in commit and model text with a backslash
+# ("\\[x\\](https://evil.example)"): an escaped bracket or star starts no link and no bold.
+_BOLD = re.compile(r"(?<!\\)\*\*(?P<text>(?:\\.|[^*\\\n])+)\*\*")
+_LINK = re.compile(r"(?<!\\)\[(?P<label>(?:\\.|[^\]\\\n])+)\]\((?P<url>https?://[^)\s]+)\)")
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def to_mrkdwn(markdown: str) -> str:
     text = markdown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _HEADING.sub(lambda m: f"*{m['title'].strip()}*", text)
     text = _BOLD.sub(lambda m: f"*{m['text']}*", text)
-    return _LINK.sub(lambda m: f"<{m['url']}|{m['label']}>", text)
+    text = _LINK.sub(lambda m: f"<{m['url']}|{m['label']}>", text)
+    # Slack has no backslash escapes: show the characters themselves.
+    return _ESCAPED.sub(r"\1", text)
 
 
 class SlackPublisher:

@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from environs import Env
+from environs import Env, validate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOCAL_DATABASE_NAME = "chatbot"
@@ -181,5 +181,9 @@ CHATBOT_GUIDE_BASE_URL = env.str("CHATBOT_GUIDE_BASE_URL", "")
 SLACK_WORKSPACE_URL = env.str("SLACK_WORKSPACE_URL", "https://slack.com").rstrip("/")
 # Release notes (manage.py release_notes): unclear commits go to the classifier model in
 # batches of this size, this many batches at a time.
-CHATBOT_RELEASE_NOTES_BATCH_SIZE = env.int("CHATBOT_RELEASE_NOTES_BATCH_SIZE", 25)
-CHATBOT_RELEASE_NOTES_CONCURRENCY = env.int("CHATBOT_RELEASE_NOTES_CONCURRENCY", 4)
+CHATBOT_RELEASE_NOTES_BATCH_SIZE = env.int(
+    "CHATBOT_RELEASE_NOTES_BATCH_SIZE", 25, validate=validate.Range(min=1)
+)
+CHATBOT_RELEASE_NOTES_CONCURRENCY = env.int(
+    "CHATBOT_RELEASE_NOTES_CONCURRENCY", 4, validate=validate.Range(min=1)
+)

@@ -2,9 +2,11 @@
 
 Every git call is an argument list (a ref like ``--output=x`` cannot become an option: refs are
 resolved to SHAs with ``rev-parse --verify`` first and ranges use ``--end-of-options``). Commits
-come out of ``git log`` as records separated by ASCII control characters that git never emits
-inside its own fields, and are parsed from stdout as it streams, so a 10,000-commit range costs
-the parsed commits, not git's output on top of them.
+come out of ``git log`` as records and fields separated by markers, and are parsed from stdout
+as it streams, so a 10,000-commit range costs the parsed commits, not git's output on top of
+them. A commit message can hold any control character, so a marker is a control character
+followed by a random token chosen for each git call: no message can contain it by accident,
+and no one can write a message that contains it on purpose.
 """
 
 import asyncio
@@ -14,17 +16,11 @@ import dataclasses
 import datetime as dt
 import os
 import re
-from collections.abc import AsyncIterator
+import secrets
+from collections.abc import AsyncGenerator, AsyncIterator, Collection
 from pathlib import Path
 
-RECORD = "\x1e"
-FIELD = "\x1f"
 _CHUNK = 1 << 16
-# %B is the raw message; --name-only -z appends NUL-terminated paths after the last field.
-_LOG_FORMAT = f"{RECORD}%H{FIELD}%P{FIELD}%aN{FIELD}%aE{FIELD}%aI{FIELD}%B{FIELD}"
-_AUTHORS_FORMAT = (
-    f"{RECORD}%aN{FIELD}%aE{FIELD}%(trailers:key=Co-authored-by,valueonly,separator=%x1f)"
-)
 _PERSON = re.compile(r"^\s*(?P<name>.*?)\s*<(?P<email>[^>]*)>\s*$")
 
 
@@ -92,12 +88,30 @@ async def _run(*, repo: Path, args: list[str]) -> tuple[int, str, str]:
         stderr=asyncio.subprocess.PIPE,
         env=_git_env(),
     )
-    stdout, stderr = await process.communicate()
+    try:
+        stdout, stderr = await process.communicate()
+    finally:
+        # Cancelled (Ctrl-C, a failing sibling task): do not leave git running or unreaped.
+        await _stop(process)
     return (
         process.returncode or 0,
         stdout.decode("utf-8", "replace"),
         stderr.decode("utf-8", "replace"),
     )
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()
+
+
+def _one_line(stderr: str, default: str) -> str:
+    """git's complaint as one line: the command prints errors on a single line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    return "; ".join(dict.fromkeys(fatal or lines)) or default
 
 
 async def check_repository(*, repo: Path) -> None:
@@ -124,7 +138,7 @@ async def count(*, repo: Path, from_sha: str, to_sha: str) -> int:
         repo=repo, args=["rev-list", "--count", f"{from_sha}..{to_sha}"]
     )
     if code != 0:
-        raise GitError(stderr.strip() or "git rev-list failed")
+        raise GitError(_one_line(stderr, "git rev-list failed"))
     return int(stdout.strip())
 
 
@@ -142,8 +156,14 @@ def parse_person(*, text: str) -> Person | None:
     return Person(name=match["name"].strip(), email=match["email"].strip())
 
 
-async def _stream_records(*, repo: Path, args: list[str]) -> AsyncIterator[str]:
-    """Yield ``RECORD``-separated records of git's stdout as they arrive."""
+def _markers() -> tuple[str, str]:
+    """A record and a field marker for one git call (see the module's docstring)."""
+    token = secrets.token_hex(8)
+    return "\x1e" + token, "\x1f" + token
+
+
+async def _stream_records(*, repo: Path, args: list[str], record: str) -> AsyncGenerator[str]:
+    """Yield the ``record``-separated records of git's stdout as they arrive."""
     process = await asyncio.create_subprocess_exec(
         *_base_args(repo),
         *args,
@@ -162,29 +182,26 @@ async def _stream_records(*, repo: Path, args: list[str]) -> AsyncIterator[str]:
     try:
         while chunk := await process.stdout.read(_CHUNK):
             text += decoder.decode(chunk)
-            *complete, text = text.split(RECORD)
-            for record in complete:
-                if record:
-                    yield record
+            # A marker cut in two by the chunk boundary stays in ``text`` until the next read.
+            *complete, text = text.split(record)
+            for item in complete:
+                if item:
+                    yield item
         text += decoder.decode(b"", final=True)
         if text:
             yield text
         returncode = await process.wait()
     finally:
-        # The consumer stopped early (or failed): do not leave git running.
-        if process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            await process.wait()
+        # The consumer stopped early (or failed, or was cancelled): do not leave git running.
+        await _stop(process)
         stderr = (await stderr_task).decode("utf-8", "replace")
     if returncode != 0:
-        raise GitError(stderr.strip() or f"git exited with {returncode}")
+        raise GitError(_one_line(stderr, f"git exited with {returncode}"))
 
 
-def _parse_commit(record: str) -> Commit:
-    sha, parents, name, email, authored_at, remainder = record.split(FIELD, 5)
-    # Split the message off from the right: a message may itself contain the separator.
-    message, rest = remainder.rsplit(FIELD, 1)
+def _parse_commit(record: str, field: str) -> Commit:
+    sha, parents, name, email, authored_at, remainder = record.split(field, 5)
+    message, rest = remainder.rsplit(field, 1)
     paths = tuple(path for path in rest.lstrip("\x00\n").split("\x00") if path.strip())
     return Commit(
         sha=sha.strip(),
@@ -198,6 +215,9 @@ def _parse_commit(record: str) -> Commit:
 
 async def commits(*, repo: Path, from_sha: str, to_sha: str) -> AsyncIterator[Commit]:
     """Commits in ``from_sha..to_sha``, newest first (git's order), with the paths they touch."""
+    record, field = _markers()
+    # %B is the raw message; --name-only -z appends NUL-terminated paths after the last field.
+    log_format = f"{record}%H{field}%P{field}%aN{field}%aE{field}%aI{field}%B{field}"
     args = [
         "log",
         "--no-color",
@@ -205,24 +225,42 @@ async def commits(*, repo: Path, from_sha: str, to_sha: str) -> AsyncIterator[Co
         "--no-renames",
         "--name-only",
         "-z",
-        f"--format={_LOG_FORMAT}",
+        f"--format={log_format}",
         "--end-of-options",
         f"{from_sha}..{to_sha}",
     ]
-    async for record in _stream_records(repo=repo, args=args):
-        yield _parse_commit(record)
+    # aclosing: if parsing fails or our consumer stops, git is stopped now, not at some GC.
+    async with contextlib.aclosing(_stream_records(repo=repo, args=args, record=record)) as records:
+        async for item in records:
+            yield _parse_commit(item, field)
 
 
-async def earlier_contributors(*, repo: Path, before_sha: str) -> set[str]:
-    """Keys (see ``Person.key``) of everyone who authored or co-authored a commit up to
-    ``before_sha``: whoever is not among them is a first-time contributor."""
+async def earlier_contributors(*, repo: Path, before_sha: str, among: Collection[str]) -> set[str]:
+    """Which of ``among`` (keys, see ``Person.key``) authored or co-authored a commit up to
+    ``before_sha``: the others are first-time contributors.
+
+    History is read newest first and only until everyone is found, so a release by regular
+    contributors costs a walk back to their last commits, not the whole history.
+    """
+    wanted = set(among)
     seen: set[str] = set()
-    args = ["log", "--no-color", f"--format={_AUTHORS_FORMAT}", "--end-of-options", before_sha]
-    async for record in _stream_records(repo=repo, args=args):
-        name, email, *co_authors = record.strip("\n").split(FIELD)
-        seen.add(Person(name=name, email=email).key)
-        for text in co_authors:
-            person = parse_person(text=text)
-            if person is not None:
-                seen.add(person.key)
+    if not wanted:
+        return seen
+    record, field = _markers()
+    trailers = f"%(trailers:key=Co-authored-by,valueonly,separator=%x1f{field[1:]})"
+    args = [
+        "log",
+        "--no-color",
+        f"--format={record}%aN{field}%aE{field}{trailers}",
+        "--end-of-options",
+        before_sha,
+    ]
+    async with contextlib.aclosing(_stream_records(repo=repo, args=args, record=record)) as records:
+        async for item in records:
+            name, email, *co_authors = item.strip("\n").split(field)
+            people = [Person(name=name, email=email)]
+            people += [p for text in co_authors if (p := parse_person(text=text)) is not None]
+            seen.update(person.key for person in people if person.key in wanted)
+            if seen == wanted:
+                break
     return seen

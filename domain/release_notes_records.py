@@ -27,8 +27,22 @@ class NewReleaseNotes:
     created_at: dt.datetime
 
 
+def too_long(*, fields: dict[str, str]) -> str:
+    """The first of ``fields`` (model field name: value) longer than the database stores, as a
+    one-line complaint, or "". Checked before any work, so a long --version fails at once,
+    not with a DataError after minutes of model calls."""
+    for name, value in fields.items():
+        limit = getattr(models.ReleaseNotes._meta.get_field(name), "max_length", None)
+        if limit is not None and len(value) > limit:
+            label = name.replace("_", " ")
+            return f"{label} is too long: {len(value)} characters, at most {limit}"
+    return ""
+
+
 def create(*, notes: NewReleaseNotes) -> int:
-    row = models.ReleaseNotes.objects.create(**dataclasses.asdict(notes))
+    # Not dataclasses.asdict: it deep-copies ``data`` (10,000 commits: a tenth of a second).
+    fields = {field.name: getattr(notes, field.name) for field in dataclasses.fields(notes)}
+    row = models.ReleaseNotes.objects.create(**fields)
     return row.pk
 
 

@@ -19,28 +19,37 @@ class Links:
     """Where a pull request or commit of the repository can be read on the web."""
 
     base_url: str
-    gitlab: bool
+    gitlab: bool = False
+    bitbucket: bool = False
 
     def pull_request(self, number: int) -> str:
         if self.gitlab:
             return f"{self.base_url}/-/merge_requests/{number}"
+        if self.bitbucket:
+            return f"{self.base_url}/pull-requests/{number}"
         return f"{self.base_url}/pull/{number}"
 
     def commit(self, sha: str) -> str:
         if self.gitlab:
             return f"{self.base_url}/-/commit/{sha}"
+        if self.bitbucket:
+            return f"{self.base_url}/commits/{sha}"
         return f"{self.base_url}/commit/{sha}"
 
 
 def links_for(*, remote_url: str) -> Links | None:
-    """https links for GitHub- and GitLab-style remotes (https, ssh, scp-like); None otherwise,
-    e.g. for a local path, where a link would lead nowhere."""
+    """https links for GitHub-, GitLab- and Bitbucket-style remotes (https, ssh, scp-like);
+    None otherwise, e.g. for a local path, where a link would lead nowhere."""
     url = remote_url.strip()
     match = _URL_REMOTE.match(url) or _SCP_REMOTE.match(url)
     if match is None or "/" not in match["path"] or "." not in match["host"]:
         return None
     host = match["host"].lower()
-    return Links(base_url=f"https://{host}/{match['path'].strip('/')}", gitlab="gitlab" in host)
+    return Links(
+        base_url=f"https://{host}/{match['path'].strip('/')}",
+        gitlab="gitlab" in host,
+        bitbucket="bitbucket" in host,
+    )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -86,6 +95,31 @@ def _link(entry: cc.Entry, links: Links | None) -> str:
     return f"[{label}]({links.commit(entry.sha)})" if links else label
 
 
+_CODE_SPAN = re.compile(r"(`[^`\n]+`)")
+_SPECIAL = re.compile(r"([\\`*_\[\]<>#~|])")
+_LEADING_MARKER = re.compile(r"^(?:([-+=])|(\d+)([.)]))(?=\s|$)")
+
+
+def escape(text: str) -> str:
+    """Text from commits or a model, safe to put inside a line of Markdown.
+
+    Commit messages and model output are untrusted: "[x](https://evil.example)" must not
+    become a link, "__init__" or "**kwargs" must not turn into emphasis, "# Upgrade" must not
+    become a heading. Markdown's special characters are escaped with a backslash, except in
+    `code spans`, which render literally anyway; line breaks become spaces, so a field cannot
+    start a block of its own.
+    """
+    text = " ".join(text.split())
+    parts = _CODE_SPAN.split(text)
+    for index in range(0, len(parts), 2):  # the odd ones are code spans
+        parts[index] = _SPECIAL.sub(r"\\\1", parts[index])
+    escaped = "".join(parts)
+    # A list marker at the start would make a nested list ("- - x") or a numbered one.
+    return _LEADING_MARKER.sub(
+        lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", escaped, count=1
+    )
+
+
 def _people(names: Sequence[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
@@ -93,21 +127,21 @@ def _people(names: Sequence[str]) -> str:
 
 
 def markdown(*, notes: Notes) -> str:
-    lines = [f"## {notes.title} ({notes.date.isoformat()})", ""]
-    if notes.highlights:
-        lines += ["### Highlights", "", notes.highlights.strip(), ""]
+    lines = [f"## {escape(notes.title)} ({notes.date.isoformat()})", ""]
+    if notes.highlights.strip():
+        lines += ["### Highlights", "", escape(notes.highlights), ""]
     for group, entries in notes.classification.grouped():
         lines += [f"### {cc.TITLES[group]}", ""]
         for entry in entries:
-            scope = f"**{entry.scope}:** " if entry.scope else ""
-            lines.append(f"- {scope}{entry.description} ({_link(entry, notes.links)})")
+            scope = f"**{escape(entry.scope)}:** " if entry.scope else ""
+            lines.append(f"- {scope}{escape(entry.description)} ({_link(entry, notes.links)})")
             if entry.breaking_note:
-                lines.append(f"  {entry.breaking_note}")
+                lines.append(f"  {escape(entry.breaking_note)}")
         lines.append("")
     if notes.contributors:
-        names = [c.name for c in notes.contributors]
+        names = [escape(c.name) for c in notes.contributors]
         lines += ["### Contributors", "", f"Thanks to {_people(names)}.", ""]
-        newcomers = [c.name for c in notes.contributors if c.first_time]
+        newcomers = [escape(c.name) for c in notes.contributors if c.first_time]
         if newcomers:
             lines += [f"First-time contributors: {_people(newcomers)}. Welcome!", ""]
     lines.append(f"_{summary(classification=notes.classification)}._")

@@ -1,6 +1,9 @@
 """Offline release notes from real git repositories: grouping, accounting, links, people."""
 
+import asyncio
 import datetime as dt
+import os
+import re
 from pathlib import Path
 
 import pytest
@@ -19,7 +22,9 @@ async def _notes(repo: Repo, from_ref: str, *, version: str = "2.0.0") -> render
     to_sha = await git_log.resolve(repo=repo.path, ref="HEAD")
     commits = [c async for c in git_log.commits(repo=repo.path, from_sha=from_sha, to_sha=to_sha)]
     classification = cc.classify(commits=commits, tip=to_sha)
-    earlier = await git_log.earlier_contributors(repo=repo.path, before_sha=from_sha)
+    earlier = await git_log.earlier_contributors(
+        repo=repo.path, before_sha=from_sha, among=classification.contributor_keys()
+    )
     return rendering.Notes(
         repository=str(repo.path),
         from_ref=from_ref,
@@ -30,9 +35,7 @@ async def _notes(repo: Repo, from_ref: str, *, version: str = "2.0.0") -> render
         date=dt.date(2026, 11, 21),
         highlights="",
         classification=classification,
-        contributors=cc.contributors(
-            commits=commits, classification=classification, earlier=earlier
-        ),
+        contributors=cc.contributors(classification=classification, earlier=earlier),
         links=rendering.links_for(remote_url=await git_log.remote_url(repo=repo.path)),
     )
 
@@ -283,13 +286,18 @@ async def test_contributors_include_co_authors_and_name_first_timers(repo: Repo)
             "https://github.com/acme/widgets/commit/abc",
         ),
         (
+            "git@bitbucket.org:acme/widgets.git",
+            "https://bitbucket.org/acme/widgets/pull-requests/7",
+            "https://bitbucket.org/acme/widgets/commits/abc",
+        ),
+        (
             "ssh://git@gitlab.example.com:2222/group/sub/app.git",
             "https://gitlab.example.com/group/sub/app/-/merge_requests/7",
             "https://gitlab.example.com/group/sub/app/-/commit/abc",
         ),
     ],
 )
-def test_links_are_derived_from_github_and_gitlab_remotes(remote, pull_request, commit):
+def test_links_are_derived_from_github_gitlab_and_bitbucket_remotes(remote, pull_request, commit):
     links = rendering.links_for(remote_url=remote)
     assert links is not None
     assert links.pull_request(7) == pull_request
@@ -399,3 +407,325 @@ async def test_earlier_co_authors_are_not_first_time_contributors(tmp_path: Path
     notes = await _notes(repo, "v1")
 
     assert [(c.name, c.first_time) for c in notes.contributors] == [("Erin Early", False)]
+
+
+async def test_a_record_separator_in_a_message_is_only_text(repo: Repo):
+    sha = repo.commit("Fix export of \x1e records\n\nThe body keeps \x1e and \x1f too.")
+    repo.commit("Add CSV export")
+
+    notes = await _notes(repo, "v1.0.0")
+
+    entries = {entry.sha: entry for entry in notes.classification.entries}
+    assert entries[sha].description == "Fix export of \x1e records"
+    assert entries[sha].body == "The body keeps \x1e and \x1f too."
+    assert len(entries) == 2
+
+
+async def test_a_cancelled_git_call_leaves_no_git_process_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    pid_file = tmp_path / "git.pid"
+    fake = tmp_path / "bin" / "git"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 30\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    call = asyncio.create_task(git_log.resolve(repo=tmp_path, ref="HEAD"))
+    for _ in range(200):
+        if pid_file.exists() and pid_file.read_text().strip():
+            break
+        await asyncio.sleep(0.01)
+    pid = int(pid_file.read_text())
+
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+
+    # Killed and reaped: not even a zombie is left.
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+async def test_a_cherry_pick_named_by_an_abbreviated_sha_is_merged_into_its_original(repo: Repo):
+    original = repo.commit("Fix rounding of invoice totals (#40)")
+    pick = repo.commit(
+        f"Fix rounding of invoice totals\n\n(cherry picked from commit {original[:9]})"
+    )
+
+    notes = await _notes(repo, "v1.0.0")
+
+    account = next(a for a in notes.classification.accounts if a.sha == pick)
+    assert (account.disposition, account.into) == (cc.Disposition.MERGED, original)
+
+
+def test_backports_of_commits_outside_the_range_are_each_listed():
+    # `cherry-pick -x` backports whose originals are on another branch (not in the range):
+    # each is its own entry. (Their lookup is a dict, not a scan of the range; the speed of a
+    # 10,000-commit range is bench/release_notes.py's business, not a timed test's.)
+    when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    commits = []
+    parent: tuple[str, ...] = ()
+    for n in range(500):
+        sha = f"{n:040x}"
+        commits.append(
+            git_log.Commit(
+                sha=sha,
+                parents=parent,
+                author=git_log.Person(name="Alice", email="alice@example.com"),
+                authored_at=when + dt.timedelta(minutes=n),
+                message=f"Fix bug {n}\n\n(cherry picked from commit {'f' * 32}{n:08x})",
+                paths=(f"src/module_{n}.py",),
+            )
+        )
+        parent = (sha,)
+
+    classification = cc.classify(commits=reversed(commits), tip=commits[-1].sha)
+
+    assert classification.count(cc.Disposition.LISTED) == 500
+
+
+async def test_a_pull_request_reverted_with_githubs_revert_button_leaves_nothing_listed(
+    repo: Repo,
+):
+    repo.commit("Fix date parsing in reports (#4)")
+    repo.branch("sync-mode")
+    repo.commit("Add experimental sync mode", author=BOB)
+    repo.commit("Document sync mode", author=BOB)
+    repo.checkout("main")
+    merged = repo.merge("sync-mode", "Merge pull request #5 from bob/sync-mode\n\nAdd sync mode")
+    # The Revert button: a branch with `git revert -m 1` of the merge, merged as its own PR.
+    repo.branch("revert-5-sync-mode")
+    repo.git("revert", "--no-edit", "-m", "1", merged)
+    repo.checkout("main")
+    revert_merge = repo.merge(
+        "revert-5-sync-mode",
+        'Merge pull request #9 from bob/revert-5-sync-mode\n\nRevert "Add sync mode"',
+    )
+
+    notes = await _notes(repo, "v1.0.0")
+
+    assert [entry.description for entry in notes.classification.entries] == [
+        "Fix date parsing in reports"
+    ]
+    accounts = {a.sha: a for a in notes.classification.accounts}
+    assert accounts[revert_merge].disposition is cc.Disposition.SKIPPED
+    assert accounts[revert_merge].reason.startswith("reverted in range")
+    assert notes.classification.skip_reasons() == {"reverted in range": 5}
+    _accounted_for(notes, repo, "v1.0.0")
+
+
+async def test_release_bookkeeping_is_recognised_in_conventional_and_plain_subjects(repo: Repo):
+    bookkeeping = [
+        "chore(main): release 1.2.0 (#61)",  # release-please
+        "chore: release v1.2.0",
+        "chore: bump version to 1.2.3",
+        "build: release 3.1.0",
+        "release: 1.2.0",
+        "Prepare release 1.3.0",
+        "Update changelog for 1.3.0",
+        "v1.3.1",
+    ]
+    changes = [
+        "Release 2.0 of the parser adds streaming support",
+        "Update version to support Python 3.12",
+        "Prepare for the release of the new API",
+        "Update changelog generator to group merges",
+        "chore: release the lock file before reinstalling",
+    ]
+    for subject in bookkeeping + changes:
+        repo.commit(subject)
+
+    notes = await _notes(repo, "v1.0.0")
+
+    skipped = {
+        a.subject for a in notes.classification.accounts if a.reason == "release bookkeeping"
+    }
+    assert skipped == set(bookkeeping)
+    assert len(notes.classification.entries) == len(changes)
+
+
+async def test_chores_are_maintenance_whatever_their_verb(repo: Repo):
+    repo.commit("chore: add a make target for the linters")
+    repo.commit("chore: fix the flaky release script")
+    repo.commit("chore: update contributor docs", files={"docs/contributing.md": "Hi"})
+    repo.commit("chore(deps): bump ruff to 0.9", files={"uv.lock": "x"})
+
+    notes = await _notes(repo, "v1.0.0")
+
+    assert _groups(notes) == {
+        "DOCUMENTATION": ["Update contributor docs"],
+        "DEPENDENCIES": ["Bump ruff to 0.9"],
+        "BUILD": ["Add a make target for the linters", "Fix the flaky release script"],
+    }
+
+
+async def test_performance_needs_a_performance_verb_or_phrase_near_the_start(repo: Repo):
+    for subject in (
+        "Speed up the search index",
+        "Reduce memory usage of CSV exports",
+        "Make CSV exports faster",
+        "Improve search latency for long queries",
+        "Log slow queries",
+        "Cache invalidation bug when user logs out",
+        "Show latency on the status page",
+    ):
+        repo.commit(subject)
+
+    notes = await _notes(repo, "v1.0.0")
+
+    groups = _groups(notes)
+    assert groups["PERFORMANCE"] == [
+        "Speed up the search index",
+        "Reduce memory usage of CSV exports",
+        "Make CSV exports faster",
+        "Improve search latency for long queries",
+    ]
+    assert groups["FIXES"] == ["Cache invalidation bug when user logs out"]
+    assert "Show latency on the status page" in groups["CHANGES"]
+    assert "Log slow queries" not in groups["PERFORMANCE"]
+
+
+async def test_inflected_verbs_and_plain_statements_of_change_stay_out_of_other(repo: Repo):
+    repo.commit("net/http: reject invalid headers")
+    repo.commit("Sends a welcome message to new members")
+    repo.commit("Translated error messages into German")
+    repo.commit("Relaying answers to Slack as they are written")
+    repo.commit("Crash when saving drafts")
+    statement = repo.commit("Data models for the knowledge base and release notes")
+    repo.commit("wip")
+    repo.commit("Tidbits", files={"src/tidbits.py": "x"})  # one word says too little
+
+    notes = await _notes(repo, "v1.0.0")
+
+    assert _groups(notes) == {
+        "FIXES": ["Crash when saving drafts", "Reject invalid headers"],
+        "CHANGES": [
+            "Sends a welcome message to new members",
+            "Translated error messages into German",
+            "Relaying answers to Slack as they are written",
+            "Data models for the knowledge base and release notes",
+        ],
+        "OTHER": ["Wip", "Tidbits"],
+    }
+    # A statement placed by its shape, not a rule, is left for a model to place better.
+    unclear = {entry.sha for entry in notes.classification.entries if not entry.clear}
+    assert statement in unclear
+
+
+async def test_identifiers_at_the_start_keep_their_case(repo: Repo):
+    for subject in (
+        "fix: posted_at is when the post happened",
+        "bm25s ships no stubs",
+        "manage.py ask prints sources",
+        "feat: `release_notes` posts to Slack",
+        "fix: keep sessions alive",
+    ):
+        repo.commit(subject)
+
+    notes = await _notes(repo, "v1.0.0")
+
+    assert sorted(entry.description for entry in notes.classification.entries) == [
+        "Keep sessions alive",
+        "`release_notes` posts to Slack",
+        "bm25s ships no stubs",
+        "manage.py ask prints sources",
+        "posted_at is when the post happened",
+    ]
+
+
+async def test_the_same_change_committed_twice_without_x_is_one_entry(repo: Repo):
+    repo.branch("stable")
+    repo.checkout("main")
+    original = repo.commit("Allow closed server processes a moment to exit", author=BOB)
+    repo.checkout("stable")
+    repo.git("cherry-pick", original)  # no -x: nothing in the message says it is a copy
+    copy = repo.head()
+    repo.checkout("main")
+    repo.merge("stable", "Merge branch 'stable'")
+    same_words = repo.commit("Allow closed server processes a moment to exit", author=BOB)
+
+    notes = await _notes(repo, "v1.0.0")
+
+    accounts = {a.sha: a for a in notes.classification.accounts}
+    assert (accounts[copy].disposition, accounts[copy].into) == (cc.Disposition.MERGED, original)
+    assert accounts[copy].reason.startswith("same change")
+    # Committed again later with the same words is another change (another author date).
+    assert accounts[same_words].disposition is cc.Disposition.LISTED
+    _accounted_for(notes, repo, "v1.0.0")
+
+
+async def test_a_pull_request_with_a_vague_title_is_described_by_its_clearest_commit(repo: Repo):
+    repo.branch("reports")
+    repo.commit("wip")
+    repo.commit("Fix the header row of exported reports")
+    repo.commit("Add CSV export to the reports page")
+    repo.checkout("main")
+    merge = repo.merge("reports", "Merge pull request #150 from dev/reports\n\nwip")
+
+    notes = await _notes(repo, "v1.0.0")
+
+    [entry] = notes.classification.entries
+    assert (entry.sha, entry.pr) == (merge, 150)
+    assert (entry.group, entry.description) == (
+        cc.Group.FEATURES,
+        "Add CSV export to the reports page",
+    )
+    assert entry.clear
+
+
+async def test_whoever_pressed_the_merge_button_is_not_credited_for_the_pull_request(repo: Repo):
+    repo.branch("importer")
+    repo.commit("Add the CSV importer", author=BOB)
+    repo.checkout("main")
+    # Alice Maintainer, the repository's configured user, merges Bob's pull request.
+    repo.merge("importer", "Merge pull request #7 from bob/importer\n\nImport CSV files")
+
+    notes = await _notes(repo, "v1.0.0")
+
+    [entry] = notes.classification.entries
+    assert [person.name for person in entry.authors] == ["Bob Newcomer"]
+    assert [(c.name, c.commits) for c in notes.contributors] == [("Bob Newcomer", 1)]
+
+
+async def test_first_time_contributors_are_found_among_the_range_authors_only(repo: Repo):
+    repo.commit("Add importer", author=("Dana Earlier", "dana@example.com"))
+    repo.commit("Add importer", author=CAROL)
+    repo.tag("v1.1.0")
+    repo.commit("Fix importer encoding", author=CAROL)
+    repo.commit("Add exporter", author=BOB)
+
+    from_sha = await git_log.resolve(repo=repo.path, ref="v1.1.0")
+    keys = {"carol@example.com", "bob@example.com"}
+
+    earlier = await git_log.earlier_contributors(repo=repo.path, before_sha=from_sha, among=keys)
+
+    # Only the range's people are looked for (Dana's earlier commit is not collected), and
+    # of those, only Carol had committed before.
+    assert earlier == {"carol@example.com"}
+
+
+async def test_commit_text_cannot_inject_links_emphasis_or_headings(repo: Repo):
+    from chatbot import release_notes_slack
+    from domain import safe_markdown
+
+    repo.git("remote", "add", "origin", "git@github.com:acme/widgets.git")
+    repo.commit("Fix login, see [the docs](https://evil.example/phish)")
+    repo.commit("fix(*): pass __init__ arguments and **kwargs through")
+    repo.commit("feat!: drop the v1 API\n\nBREAKING CHANGE: # Upgrade now")
+    repo.commit("Fix parsing of `a_b*c` names", author=("Eve [me](https://evil.example)", "e@x"))
+
+    markdown = rendering.markdown(notes=await _notes(repo, "v1.0.0"))
+    html = safe_markdown.render_html(markdown=markdown)
+
+    assert "evil.example" not in "".join(re.findall(r'href="([^"]*)"', html))
+    assert "<h1>" not in html
+    assert "[the docs](https://evil.example/phish)" in html
+    assert "Pass __init__ arguments and **kwargs through" in html
+    assert "<strong>*:</strong>" in html
+    assert "<li><strong>" not in html.replace("<li><strong>*:</strong>", "")
+    assert "<code>a_b*c</code>" in html
+    assert "# Upgrade now" in html
+    assert "Eve [me](https://evil.example)" in html
+    mrkdwn = release_notes_slack.to_mrkdwn(markdown)
+    assert "<https://evil.example" not in mrkdwn
+    assert "Pass __init__ arguments and **kwargs through" in mrkdwn

@@ -180,3 +180,40 @@ def test_a_ref_that_looks_like_an_option_is_only_a_ref(repo: Repo, tmp_path: Pat
 
     assert raised.value.returncode == 2
     assert not target.exists()
+
+
+@pytest.mark.django_db(transaction=False)
+def test_a_corrupt_repository_is_refused_with_one_line_and_exit_code_2(repo: Repo):
+    # The tree of one commit in the range is gone: counting works, reading the paths fails.
+    tree = repo.git("rev-parse", "HEAD~1^{tree}")
+    (repo.path / ".git" / "objects" / tree[:2] / tree[2:]).unlink()
+
+    with pytest.raises(CommandError, match=f"unable to read tree.*{tree[:7]}") as raised:
+        _run("--repo", str(repo.path), "--from", "v1.0.0")
+
+    assert raised.value.returncode == 2
+    assert "\n" not in str(raised.value)
+    assert models.ReleaseNotes.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--version", "9" * 101, "version is too long: 101 characters, at most 100"),
+        ("--post-to", "C" * 51, "posted channel is too long: 51 characters, at most 50"),
+        ("--output", "missing/notes.md", "--output directory does not exist: "),
+        ("--output", ".", "--output is a directory: "),
+    ],
+)
+def test_arguments_that_cannot_be_stored_or_written_are_refused_before_any_work(
+    repo: Repo, tmp_path: Path, option, value, message
+):
+    if option == "--output":
+        value = str(tmp_path / value)
+
+    with pytest.raises(CommandError, match=message) as raised:
+        _run("--repo", str(repo.path), "--from", "v1.0.0", option, value)
+
+    assert raised.value.returncode == 2
+    assert "\n" not in str(raised.value)
+    assert models.ReleaseNotes.objects.count() == 0

@@ -262,3 +262,77 @@ async def test_model_errors_never_fail_the_run(repo: Repo, model_configured):
         async for run in models.AgentRun.objects.filter(release_notes_id=result.release_notes_id)
     }
     assert outcomes == {"ERROR"}
+
+
+def summaries_over_lines(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    return _answer(
+        info,
+        {
+            "commits": [
+                {"id": i, "group": "FIXES", "summary": f"Fix drafts\n\n# Upgrade {i}\n- now"}
+                for i in _ids(messages)
+            ]
+        },
+    )
+
+
+def highlights_with_a_heading(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    return _answer(info, {"paragraph": "# Big release\n\n- drafts are safe\n- more things"})
+
+
+@pytest.mark.usefixtures("model_configured")
+async def test_model_text_stays_on_its_line_and_highlights_with_blocks_fall_back(repo: Repo):
+    with (
+        commit_classifier.agent.override(model=FunctionModel(summaries_over_lines)),
+        highlights_writer.agent.override(model=FunctionModel(highlights_with_a_heading)),
+    ):
+        result = await _generate(repo)
+
+    lines = result.markdown.splitlines()
+    assert not [line for line in lines if line.startswith("# ") or line.startswith("  -")]
+    assert any(line.startswith("- Fix drafts \\# Upgrade ") for line in lines)
+    # Sent back for a retry, then the offline sentence stands in.
+    assert "### Highlights\n\nThis release brings 1 breaking change" in result.markdown
+    writer = await models.AgentRun.objects.aget(
+        release_notes_id=result.release_notes_id, agent="highlights_writer"
+    )
+    assert writer.outcome == "INVALID_OUTPUT"
+
+
+async def test_the_writer_works_alongside_the_classifier_on_entries_that_are_not_vague(
+    tmp_path: Path, model_configured
+):
+    repo = Repo(tmp_path / "repo")
+    repo.commit("Initial commit")
+    repo.tag("v1")
+    repo.commit("fix: stuff")
+    repo.commit("feat!: drop v1")
+    repo.commit("Add CSV export to the reports page (#3)")
+    writer_started = asyncio.Event()
+    writer_prompts: list[str] = []
+
+    async def classifier_waiting_for_the_writer(
+        messages: list[ModelMessage], info: AgentInfo
+    ) -> ModelResponse:
+        # Only answers once the writer is running: a writer that waited for the classifier
+        # would make every batch time out here and fall back.
+        await asyncio.wait_for(writer_started.wait(), timeout=5)
+        return classify_as_features(messages, info)
+
+    async def writer(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        writer_started.set()
+        writer_prompts.append(_prompt(messages))
+        return _answer(info, {"paragraph": "Reports export to CSV, and v1 is gone for good."})
+
+    with (
+        commit_classifier.agent.override(model=FunctionModel(classifier_waiting_for_the_writer)),
+        highlights_writer.agent.override(model=FunctionModel(writer)),
+    ):
+        result = await _generate(repo)
+
+    assert "Reports export to CSV, and v1 is gone for good." in result.markdown
+    assert "Clearer summary for" in result.markdown  # the classifier's answers were used
+    [prompt] = writer_prompts
+    assert "Drop v1" in prompt  # short but meaningful, and breaking
+    assert "Add CSV export to the reports page" in prompt
+    assert "Stuff" not in prompt  # vague: about to be rewritten, nothing to build on

@@ -405,3 +405,21 @@ def test_make_run_serves_and_ctrl_c_lets_running_jobs_finish_and_leaves_no_proce
     assert "Stopped" in stderr
     assert leftovers == []
     assert group_gone
+
+
+@pytest.mark.parametrize(
+    "name", ["CHATBOT_RELEASE_NOTES_CONCURRENCY", "CHATBOT_RELEASE_NOTES_BATCH_SIZE"]
+)
+def test_release_notes_batching_settings_must_be_at_least_one(name):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=_env(DJANGO_DEBUG="true", **{name: "0"}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode != 0
+    assert f'"{name}" invalid' in result.stderr
+    assert "greater than or equal to 1" in result.stderr

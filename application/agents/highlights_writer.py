@@ -1,9 +1,10 @@
 """The highlights writer: a short paragraph on what matters most in a release."""
 
 import dataclasses
+import re
 
 import pydantic
-from pydantic_ai import Agent
+from pydantic_ai import Agent, ModelRetry, RunContext
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -27,6 +28,20 @@ agent = Agent(
         "first. Use only the entries given; never invent a change. No headings, no lists."
     ),
 )
+
+
+# A line that Markdown would read as a heading, a list item or a quote.
+_BLOCK = re.compile(r"^\s*(?:#{1,6}(?:\s|$)|[-*+](?:\s|$)|\d+[.)](?:\s|$)|>)", re.MULTILINE)
+
+
+@agent.output_validator
+def _plain_sentences(ctx: RunContext[HighlightsDeps], output: Highlights) -> Highlights:
+    """The paragraph sits under the notes' own heading: a heading or a list of its own would
+    break the page, so such an answer is sent back, and after the retries the offline
+    sentence is used instead."""
+    if _BLOCK.search(output.paragraph):
+        raise ModelRetry("Write two to four plain sentences: no headings, no lists, no quotes.")
+    return output
 
 
 def prompt(*, deps: HighlightsDeps) -> str:

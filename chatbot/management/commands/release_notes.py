@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,11 +61,20 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["output"]:
+            _check_writable(Path(options["output"]))
         try:
             result = asyncio.run(self._run(options))
-        except (git_log.NotARepository, git_log.UnknownRef, release_notes.EmptyRange) as error:
+        except (
+            release_notes.InvalidInput,
+            git_log.NotARepository,
+            git_log.UnknownRef,
+            git_log.GitError,
+            release_notes.EmptyRange,
+        ) as error:
+            # A repository git cannot read (missing objects) is bad input, like a wrong path.
             raise CommandError(str(error), returncode=BAD_INPUT) from error
-        except (git_log.GitError, release_notes.PublishFailed) as error:
+        except release_notes.PublishFailed as error:
             raise CommandError(str(error)) from error
         if options["format"] == "json":
             text = json.dumps(result.data, indent=2, ensure_ascii=False) + "\n"
@@ -97,6 +107,17 @@ class Command(BaseCommand):
                     progress=progress,
                     now=timezone.now(),
                 )
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse an --output that cannot be written before the run, not after it was stored."""
+    parent = path.parent
+    if path.is_dir():
+        raise CommandError(f"--output is a directory: {path}", returncode=BAD_INPUT)
+    if not parent.is_dir():
+        raise CommandError(f"--output directory does not exist: {parent}", returncode=BAD_INPUT)
+    if not os.access(parent, os.W_OK):
+        raise CommandError(f"--output directory is not writable: {parent}", returncode=BAD_INPUT)
 
 
 @contextlib.contextmanager
