@@ -109,11 +109,13 @@ def test_production_refuses_to_start_without_a_real_secret_key(secret_key):
     assert "DJANGO_SECRET_KEY must be a random string" in result.stderr
 
 
-def _settings_in_subprocess(**env: str) -> dict:
+def _json_from_django_in_subprocess(expression: str, **env: str) -> dict:
+    """What ``expression`` gives in a fresh process configured by ``env`` (settings are read
+    once, at import)."""
     code = (
         "import json, django; from django.conf import settings; django.setup(); "
-        "print(json.dumps({k: settings.DATABASES['default'][k] for k in "
-        "('NAME', 'HOST', 'CONN_MAX_AGE', 'DISABLE_SERVER_SIDE_CURSORS', 'OPTIONS')}))"
+        "from procrastinate.contrib.django import app; "
+        f"print(json.dumps({expression}))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],
@@ -125,6 +127,14 @@ def _settings_in_subprocess(**env: str) -> dict:
         check=True,
     )
     return json.loads(result.stdout)
+
+
+def _settings_in_subprocess(**env: str) -> dict:
+    return _json_from_django_in_subprocess(
+        "{k: settings.DATABASES['default'][k] for k in "
+        "('NAME', 'HOST', 'CONN_MAX_AGE', 'DISABLE_SERVER_SIDE_CURSORS', 'OPTIONS')}",
+        **env,
+    )
 
 
 def test_database_url_and_pool_size_come_from_the_environment():
@@ -150,23 +160,12 @@ def test_pgbouncer_mode_turns_off_the_pool_and_server_side_cursors():
 
 
 def _worker_options_in_subprocess(**env: str) -> dict:
-    code = (
-        "import json, django; from django.conf import settings; django.setup(); "
-        "from procrastinate.contrib.django import app; "
-        "options = app.worker_defaults; "
-        "print(json.dumps({'listen_notify': options.get('listen_notify', True), "
-        "'concurrency': options['concurrency'], 'pool_size': settings.DATABASE_POOL_MAX_SIZE}))"
+    return _json_from_django_in_subprocess(
+        "{'listen_notify': app.worker_defaults.get('listen_notify', True), "
+        "'concurrency': app.worker_defaults['concurrency'], "
+        "'pool_size': settings.DATABASE_POOL_MAX_SIZE}",
+        **env,
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=_env(DJANGO_SETTINGS_MODULE="chatbot.settings", DJANGO_DEBUG="true", **env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return json.loads(result.stdout)
 
 
 def test_pgbouncer_mode_makes_the_worker_poll_instead_of_listening():
