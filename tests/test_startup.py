@@ -115,7 +115,7 @@ def _json_from_django_in_subprocess(expression: str, **env: str) -> dict:
     code = (
         "import json, django; from django.conf import settings; django.setup(); "
         "from procrastinate.contrib.django import app; "
-        f"print(json.dumps({expression}))"
+        f"print(json.dumps({expression}, default=repr))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],
