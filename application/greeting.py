@@ -26,15 +26,15 @@ def _record_greeted(slack_event_id: int, now: dt.datetime) -> None:
         slack_events.mark_processed(id=slack_event_id, now=now)
 
 
-async def greet(*, slack_event_id: int, messenger: messenger_module.Messenger) -> bool:
+async def greet(*, stored: slack_events.StoredEvent, messenger: messenger_module.Messenger) -> bool:
     """Post the greeting unless an earlier run of the job did; True when this run posted it.
 
-    Raises :class:`messenger_module.DeliveryFailed` (the job's retry posts it then).
+    ``stored`` is the event as just read. Raises :class:`messenger_module.DeliveryFailed`
+    (the job's retry posts it then).
     """
-    stored = await slack_events.get(id=slack_event_id)
     await database.release()
     if stored.processed_at is not None:
         return False
     await messenger.say(text=GREETING)
-    await sync_to_async(_record_greeted, thread_sensitive=True)(slack_event_id, timezone.now())
+    await sync_to_async(_record_greeted, thread_sensitive=True)(stored.id, timezone.now())
     return True

@@ -35,7 +35,7 @@ async def answer_slack_event(slack_event_id: int) -> None:
     stored = await slack_events.get(id=slack_event_id)
     if stored.event_type == "assistant_thread_started":
         conversation = slack_payloads.assistant_thread_conversation(payload=stored.payload)
-        await greeting.greet(slack_event_id=stored.id, messenger=_messenger_for(conversation))
+        await greeting.greet(stored=stored, messenger=_messenger_for(conversation))
         return
     incoming = slack_payloads.incoming_from_payload(
         payload=stored.payload, slack_event_id=stored.id
