@@ -18,21 +18,28 @@ pytestmark = pytest.mark.django_db(transaction=True)
 THREAD = "1700000000.000100"
 
 
+async def _apologised_and_failed(fake_slack, *, outcome: str) -> models.Question:
+    """The asker got the apology, the question is FAILED, and every model try is on record."""
+    [reply] = fake_slack.replies(thread_ts=THREAD)
+    assert reply.text.startswith("Sorry, I couldn't come up with an answer")
+    question = await models.Question.objects.aget()
+    assert question.status == models.Question.Status.FAILED
+    outcomes = [
+        run.outcome async for run in models.AgentRun.objects.filter(agent="answer").order_by("id")
+    ]
+    assert outcomes == [outcome] * 4  # the first try and CHATBOT_MODEL_RETRIES=3 retries
+    assert await models.Answer.objects.acount() == 0
+    return question
+
+
 async def test_a_failing_model_leads_to_an_apology_and_a_failed_question(fake_slack, fake_openai):
     fake_openai.failures = 100
 
     await post_signed(event_callback(mention("how do I roll back a deploy?")))
     await run_worker_until_idle()
 
-    [reply] = fake_slack.replies(thread_ts=THREAD)
-    assert reply.text.startswith("Sorry, I couldn't come up with an answer")
-    question = await models.Question.objects.aget()
-    assert question.status == models.Question.Status.FAILED
+    question = await _apologised_and_failed(fake_slack, outcome=models.AgentRun.Outcome.ERROR)
     assert "fake model is down" in question.error
-    runs = [run async for run in models.AgentRun.objects.filter(agent="answer").order_by("id")]
-    assert len(runs) == 4  # the first try and CHATBOT_MODEL_RETRIES=3 retries
-    assert {run.outcome for run in runs} == {models.AgentRun.Outcome.ERROR}
-    assert await models.Answer.objects.acount() == 0
 
 
 async def test_a_model_that_recovers_within_the_retries_still_answers(fake_slack, fake_openai):
@@ -74,15 +81,7 @@ async def test_a_model_that_times_out_is_retried_then_the_asker_gets_an_apology(
     await post_signed(event_callback(mention("how do I roll back a deploy?")))
     await run_worker_until_idle()
 
-    [reply] = fake_slack.replies(thread_ts=THREAD)
-    assert reply.text.startswith("Sorry, I couldn't come up with an answer")
-    question = await models.Question.objects.aget()
-    assert question.status == models.Question.Status.FAILED
-    outcomes = [
-        run.outcome async for run in models.AgentRun.objects.filter(agent="answer").order_by("id")
-    ]
-    assert outcomes == [models.AgentRun.Outcome.TIMEOUT] * 4  # the first try and 3 retries
-    assert await models.Answer.objects.acount() == 0
+    await _apologised_and_failed(fake_slack, outcome=models.AgentRun.Outcome.TIMEOUT)
 
 
 async def test_a_slack_call_that_loses_its_connection_is_retried(fake_slack):
