@@ -2,6 +2,7 @@
 
 import asyncio
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -40,16 +41,16 @@ def _answer(info: AgentInfo, args: dict) -> ModelResponse:
     return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, args)])
 
 
+def _verdicts(
+    info: AgentInfo, ids: list[str], group: str, summary: Callable[[str], str]
+) -> ModelResponse:
+    """The classifier's answer: every id in ``group``, summarised by ``summary(id)``."""
+    commits = [{"id": i, "group": group, "summary": summary(i)} for i in ids]
+    return _answer(info, {"commits": commits})
+
+
 def classify_as_features(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-    return _answer(
-        info,
-        {
-            "commits": [
-                {"id": i, "group": "FEATURES", "summary": f"Clearer summary for {i}"}
-                for i in _ids(messages)
-            ]
-        },
-    )
+    return _verdicts(info, _ids(messages), "FEATURES", lambda i: f"Clearer summary for {i}")
 
 
 def write_highlights(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
@@ -124,9 +125,7 @@ def leave_out_stuff(messages: list[ModelMessage], info: AgentInfo) -> ModelRespo
     ids = _ids(messages)
     if "subject: stuff" in prompt:
         ids = ids[:1]
-    return _answer(
-        info, {"commits": [{"id": i, "group": "FIXES", "summary": f"Fixed {i}"} for i in ids]}
-    )
+    return _verdicts(info, ids, "FIXES", lambda i: f"Fixed {i}")
 
 
 def no_highlights(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
@@ -265,15 +264,7 @@ async def test_model_errors_never_fail_the_run(repo: Repo, model_configured):
 
 
 def summaries_over_lines(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-    return _answer(
-        info,
-        {
-            "commits": [
-                {"id": i, "group": "FIXES", "summary": f"Fix drafts\n\n# Upgrade {i}\n- now"}
-                for i in _ids(messages)
-            ]
-        },
-    )
+    return _verdicts(info, _ids(messages), "FIXES", lambda i: f"Fix drafts\n\n# Upgrade {i}\n- now")
 
 
 def highlights_with_a_heading(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
