@@ -172,11 +172,7 @@ class SourceNotFound(Exception):
 async def find_source(*, name: str) -> Source | None:
     """The source of that name, or None when nothing was ingested under it yet."""
     row = await models.DocumentationSource.objects.filter(name=name).afirst()
-    return (
-        None
-        if row is None
-        else Source(id=row.pk, name=row.name, root=row.root, base_url=row.base_url)
-    )
+    return None if row is None else _source(row)
 
 
 async def get_source(*, source_id: int) -> Source:
@@ -184,4 +180,8 @@ async def get_source(*, source_id: int) -> Source:
         row = await models.DocumentationSource.objects.aget(pk=source_id)
     except models.DocumentationSource.DoesNotExist as error:
         raise SourceNotFound(f"no documentation source with id {source_id}") from error
+    return _source(row)
+
+
+def _source(row: models.DocumentationSource) -> Source:
     return Source(id=row.pk, name=row.name, root=row.root, base_url=row.base_url)

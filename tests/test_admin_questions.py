@@ -121,6 +121,28 @@ def test_reviewer_can_change_only_the_review_fields(reviewer, reviewer_client):
     assert question.quality_rating == 4
 
 
+def test_saving_a_review_keeps_what_a_job_wrote_meanwhile(reviewer_client, monkeypatch):
+    question = answered_question(status="ANSWERED")
+    data = admin_support.form_data(
+        reviewer_client.get(change_url(question)).content, "question_form"
+    )
+    data.update(reviewed="on")
+    real_save_form = questions_admin.QuestionAdmin.save_form
+
+    def job_writes_meanwhile(self, request, form, change):
+        """After admin loaded the row and before it saves it, a job marks the question."""
+        models.Question.objects.filter(pk=question.pk).update(status="FAILED")
+        return real_save_form(self, request, form, change)
+
+    monkeypatch.setattr(questions_admin.QuestionAdmin, "save_form", job_writes_meanwhile)
+
+    response = reviewer_client.post(change_url(question), data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    question.refresh_from_db()
+    assert (question.status, question.reviewed) == ("FAILED", True)
+
+
 def test_unticking_reviewed_clears_the_reviewer(reviewer, reviewer_client):
     question = answered_question(reviewed=True, reviewer=reviewer, reviewed_at=timezone.now())
     data = admin_support.form_data(
