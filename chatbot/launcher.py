@@ -75,9 +75,14 @@ def ingest_guide() -> None:
 
 def main(manage_args: list[str]) -> int:
     """Serve, or with arguments run that management command against the same database."""
+    from django.core.management import CommandError
+
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         return _main(manage_args)
+    except CommandError as error:
+        sys.stderr.write(f"chatbot: {error}\n")
+        return 1
     except _Stopped:
         logger.info("Stopped by SIGTERM")
         return 128 + signal.SIGTERM
@@ -87,18 +92,12 @@ def main(manage_args: list[str]) -> int:
 
 
 def _main(manage_args: list[str]) -> int:
-    from django.core.management import CommandError
-
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatbot.settings")
     if "DJANGO_SECRET_KEY" not in os.environ and "DATABASE_URL" not in os.environ:
         os.environ["DJANGO_SECRET_KEY"] = _local_secret_key()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     if os.environ.get("DATABASE_URL"):
-        try:
-            _serve(manage_args)
-        except CommandError as error:
-            sys.stderr.write(f"chatbot: {error}\n")
-            return 1
+        _serve(manage_args)
         return 0
 
     from chatbot import embedded_postgres
@@ -114,9 +113,6 @@ def _main(manage_args: list[str]) -> int:
         return 1
     except embedded_postgres.PostgresFailed as error:
         sys.stderr.write(f"chatbot: the local PostgreSQL failed to start: {error}\n")
-        return 1
-    except CommandError as error:
-        sys.stderr.write(f"chatbot: {error}\n")
         return 1
     return 0
 

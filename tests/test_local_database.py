@@ -59,14 +59,12 @@ def _wait_for_line(process: subprocess.Popen, text: str) -> None:
     raise AssertionError(f"exited ({process.wait()}) before printing {text!r}")
 
 
+# As during migrations or ingestion: a long command, before any server signal handling.
+LONG_COMMAND = "import time; print('working', flush=True); time.sleep(60)"
+
+
 def test_sigterm_during_a_command_stops_the_local_database_quietly(data_dir):
-    # As during migrations or ingestion: a long command, before any server signal handling.
-    launcher = _launcher(
-        data_dir,
-        "shell",
-        "-c",
-        "import time; print('working', flush=True); time.sleep(60)",
-    )
+    launcher = _launcher(data_dir, "shell", "-c", LONG_COMMAND)
     try:
         _wait_for_line(launcher, "working")
         assert _cluster(data_dir).is_running()
@@ -104,12 +102,7 @@ def test_a_server_another_live_run_uses_is_left_running_for_it(data_dir):
 
 
 def test_ctrl_c_during_a_command_exits_130_without_a_traceback(data_dir):
-    launcher = _launcher(
-        data_dir,
-        "shell",
-        "-c",
-        "import time; print('working', flush=True); time.sleep(60)",
-    )
+    launcher = _launcher(data_dir, "shell", "-c", LONG_COMMAND)
     try:
         _wait_for_line(launcher, "working")
         launcher.send_signal(signal.SIGINT)
