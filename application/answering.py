@@ -1,9 +1,9 @@
 """Answer a question: the product's main use case, for Slack events, the terminal and re-answers.
 
-The shape follows the async rules in CONVENTIONS.md: one prefetching read up front, then the
-connection goes back to the pool; the slow parts (status, classifier, answer agent) run
-concurrently in a ``TaskGroup`` without holding a connection; writes happen in small sync
-functions, each one ``transaction.atomic()`` block run with ``thread_sensitive=True``.
+The shape follows docs/architecture.md: one prefetching read up front; the slow parts (status,
+classifier, answer agent) run concurrently in a ``TaskGroup``, holding no connection (the
+backend gives it back between queries); writes happen in small sync functions, each run in one
+transaction through ``application.writes``.
 
 Exactly-once delivery to Slack: the Slack message ts is stored the moment the message exists
 (on an empty, unfinished answer while a streaming model is still writing; otherwise the
@@ -23,9 +23,7 @@ import time
 from collections.abc import AsyncIterable, Awaitable, Callable
 
 import pydantic_core
-from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from pydantic_ai import RunContext, UsageLimitExceeded, UsageLimits
 from pydantic_ai import models as models_module
@@ -47,11 +45,12 @@ from pydantic_ai.models import Model
 from pydantic_ai.settings import ModelSettings
 
 from application import messenger as messenger_module
+from application import writes
 from application.agents import answer as answer_agent
 from application.agents import classifier as classifier_agent
 from application.agents import offline
 from data import models
-from domain import agent_runs, database, questions
+from domain import agent_runs, questions
 
 logger = logging.getLogger(__name__)
 
@@ -342,25 +341,25 @@ async def _show_status(messenger: messenger_module.Messenger) -> None:
 # The writes, each one atomic block.
 
 
-def _start_question(incoming: Incoming) -> int:
+def _start_question(*, incoming: Incoming) -> int:
     conversation = incoming.conversation
-    with transaction.atomic():
-        return questions.start(
-            new=questions.NewQuestion(
-                via=incoming.via,
-                text=incoming.text,
-                asked_at=incoming.asked_at,
-                slack_event_id=incoming.slack_event_id,
-                team_id=conversation.team_id,
-                channel_id=conversation.channel_id,
-                thread_ts=conversation.thread_ts,
-                message_ts=conversation.message_ts,
-                asker_id=conversation.asker_id,
-            )
+    return questions.start(
+        new=questions.NewQuestion(
+            via=incoming.via,
+            text=incoming.text,
+            asked_at=incoming.asked_at,
+            slack_event_id=incoming.slack_event_id,
+            team_id=conversation.team_id,
+            channel_id=conversation.channel_id,
+            thread_ts=conversation.thread_ts,
+            message_ts=conversation.message_ts,
+            asker_id=conversation.asker_id,
         )
+    )
 
 
 def _record_answer(
+    *,
     question_id: int,
     generated: _Generated,
     classified: _Classified,
@@ -369,55 +368,54 @@ def _record_answer(
     live_answer_id: int | None,
 ) -> int:
     assert generated.output is not None
-    with transaction.atomic():
-        return questions.record_answer(
-            answer_id=live_answer_id,
-            question_id=question_id,
-            text=generated.output.answer,
-            covered=generated.output.covered,
-            model=settings.CHATBOT_MODEL,
-            citations=generated.citations,
-            runs=[*generated.runs, *classified.runs],
-            title=classified.title,
-            category=classified.category,
-            slack_channel_id=slack_channel_id,
-            now=now,
-        )
+    return questions.record_answer(
+        answer_id=live_answer_id,
+        question_id=question_id,
+        text=generated.output.answer,
+        covered=generated.output.covered,
+        model=settings.CHATBOT_MODEL,
+        citations=generated.citations,
+        runs=[*generated.runs, *classified.runs],
+        title=classified.title,
+        category=classified.category,
+        slack_channel_id=slack_channel_id,
+        now=now,
+    )
 
 
 def _record_failure(
+    *,
     question_id: int,
     generated: _Generated,
     classified: _Classified,
     live_answer_id: int | None,
 ) -> None:
-    with transaction.atomic():
-        questions.mark_failed(
-            question_id=question_id,
-            error=generated.error or "unknown error",
-            runs=[*generated.runs, *classified.runs],
-            unfinished_answer_id=live_answer_id,
+    questions.mark_failed(
+        question_id=question_id,
+        error=generated.error or "unknown error",
+        runs=[*generated.runs, *classified.runs],
+        unfinished_answer_id=live_answer_id,
+    )
+    if classified.title or classified.category:
+        models.Question.objects.filter(pk=question_id).update(
+            title=classified.title[:200], category=classified.category
         )
-        if classified.title or classified.category:
-            models.Question.objects.filter(pk=question_id).update(
-                title=classified.title[:200], category=classified.category
-            )
 
 
-def _forget_unfinished_answer(answer_id: int) -> None:
-    with transaction.atomic():
-        questions.forget_unfinished_answer(answer_id=answer_id)
+def _forget_unfinished_answer(*, answer_id: int) -> None:
+    questions.forget_unfinished_answer(answer_id=answer_id)
 
 
-def _start_live_answer(question_id: int, slack_channel_id: str, ts: str, now: dt.datetime) -> int:
-    with transaction.atomic():
-        return questions.start_live_answer(
-            question_id=question_id,
-            model=settings.CHATBOT_MODEL,
-            slack_channel_id=slack_channel_id,
-            slack_message_ts=ts,
-            now=now,
-        )
+def _start_live_answer(
+    *, question_id: int, slack_channel_id: str, ts: str, now: dt.datetime
+) -> int:
+    return questions.start_live_answer(
+        question_id=question_id,
+        model=settings.CHATBOT_MODEL,
+        slack_channel_id=slack_channel_id,
+        slack_message_ts=ts,
+        now=now,
+    )
 
 
 class _Live:
@@ -481,35 +479,28 @@ class _Live:
 
     async def _posted(self, ts: str) -> None:
         question_id = await self._question_id()
-        self.answer_id = await _write(
-            _start_live_answer, question_id, self._channel_id, ts, timezone.now()
+        self.answer_id = await writes.write(
+            _start_live_answer,
+            question_id=question_id,
+            slack_channel_id=self._channel_id,
+            ts=ts,
+            now=timezone.now(),
         )
         self.ts = ts
 
 
-def _record_message_ts(answer_id: int, ts: str) -> None:
-    with transaction.atomic():
-        questions.record_message_ts(answer_id=answer_id, slack_message_ts=ts)
+def _record_message_ts(*, answer_id: int, ts: str) -> None:
+    questions.record_message_ts(answer_id=answer_id, slack_message_ts=ts)
 
 
-def _record_delivery(question_id: int, answer_id: int, ts: str, now: dt.datetime) -> None:
-    with transaction.atomic():
-        questions.mark_delivered(
-            question_id=question_id, answer_id=answer_id, slack_message_ts=ts, now=now
-        )
+def _record_delivery(*, question_id: int, answer_id: int, ts: str, now: dt.datetime) -> None:
+    questions.mark_delivered(
+        question_id=question_id, answer_id=answer_id, slack_message_ts=ts, now=now
+    )
 
 
-def _record_undelivered(question_id: int, error: str) -> None:
-    with transaction.atomic():
-        questions.mark_undelivered(question_id=question_id, error=error)
-
-
-async def _write[**P, R](fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
-    """Run one atomic write off the event loop, then give the connection back at once."""
-    try:
-        return await sync_to_async(fn, thread_sensitive=True)(*args, **kwargs)
-    finally:
-        await database.release()
+def _record_undelivered(*, question_id: int, error: str) -> None:
+    questions.mark_undelivered(question_id=question_id, error=error)
 
 
 async def _deliver(
@@ -529,7 +520,7 @@ async def _deliver(
     )
 
     async def on_posted(ts: str) -> None:
-        await _write(_record_message_ts, answer.id, ts)
+        await writes.write(_record_message_ts, answer_id=answer.id, ts=ts)
 
     try:
         ts = await messenger.deliver(
@@ -539,9 +530,17 @@ async def _deliver(
             on_posted=on_posted,
         )
     except messenger_module.DeliveryFailed as failure:
-        await _write(_record_undelivered, question_id, f"delivery failed: {failure}")
+        await writes.write(
+            _record_undelivered, question_id=question_id, error=f"delivery failed: {failure}"
+        )
         raise AnswerUndelivered(str(failure)) from failure
-    await _write(_record_delivery, question_id, answer.id, ts, timezone.now())
+    await writes.write(
+        _record_delivery,
+        question_id=question_id,
+        answer_id=answer.id,
+        ts=ts,
+        now=timezone.now(),
+    )
     return ts
 
 
@@ -649,23 +648,35 @@ async def _finish(
         if not told and retry_apology:
             # FAILED, but the unfinished answer stays: its message is where the job's retry
             # puts the apology (the retry does not ask the model again).
-            await _write(_record_failure, question_id, generated, classified, None)
+            await writes.write(
+                _record_failure,
+                question_id=question_id,
+                generated=generated,
+                classified=classified,
+                live_answer_id=None,
+            )
             raise ApologyUndelivered(f"question {question_id}: the asker was not told")
-        await _write(_record_failure, question_id, generated, classified, live.answer_id)
+        await writes.write(
+            _record_failure,
+            question_id=question_id,
+            generated=generated,
+            classified=classified,
+            live_answer_id=live.answer_id,
+        )
         return Outcome(
             question_id=question_id,
             status=models.Question.Status.FAILED,
             answer_id=None,
             text=APOLOGY,
         )
-    answer_id = await _write(
+    answer_id = await writes.write(
         _record_answer,
-        question_id,
-        generated,
-        classified,
-        conversation.channel_id,
-        timezone.now(),
-        live.answer_id,
+        question_id=question_id,
+        generated=generated,
+        classified=classified,
+        slack_channel_id=conversation.channel_id,
+        now=timezone.now(),
+        live_answer_id=live.answer_id,
     )
     await _deliver(
         question_id=question_id,
@@ -698,7 +709,6 @@ async def answer(
         thread_ts=conversation.thread_ts,
         before=incoming.asked_at,
     )
-    await database.release()
 
     latest = existing.latest_answer if existing is not None else None
     unfinished = latest is not None and not latest.text
@@ -717,7 +727,7 @@ async def answer(
         if not await _apologise(question_id=existing.id, messenger=messenger, existing_ref=ref):
             raise ApologyUndelivered(f"question {existing.id}: the asker was not told")
         if latest is not None:
-            await _write(_forget_unfinished_answer, latest.id)
+            await writes.write(_forget_unfinished_answer, answer_id=latest.id)
         return Outcome(
             question_id=existing.id,
             status=models.Question.Status.FAILED,
@@ -727,7 +737,7 @@ async def answer(
 
     async with asyncio.TaskGroup() as group:
         group.create_task(_show_status(messenger))
-        storing = group.create_task(_write(_start_question, incoming))
+        storing = group.create_task(writes.write(_start_question, incoming=incoming))
 
         async def stored_question_id() -> int:
             return await storing
@@ -773,7 +783,6 @@ async def answer_again(
     history = await questions.thread_history(
         channel_id=question.channel_id, thread_ts=question.thread_ts, before=question.asked_at
     )
-    await database.release()
     conversation = messenger_module.Conversation(
         team_id=question.team_id,
         channel_id=question.channel_id,

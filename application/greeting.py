@@ -2,18 +2,16 @@
 
 The inbox lets each Slack event in once, but its job can still run twice (procrastinate retries
 a job that failed, or one whose worker died), so the stored event remembers that the greeting
-went out. The read happens before the post and the connection goes back to the pool while Slack
-answers (CONVENTIONS.md, async rule 5).
+went out. The read happens before the post, and no connection is held while Slack answers.
 """
 
 import datetime as dt
 
-from asgiref.sync import sync_to_async
-from django.db import transaction
 from django.utils import timezone
 
 from application import messenger as messenger_module
-from domain import database, slack_events
+from application import writes
+from domain import slack_events
 
 GREETING = (
     "Hi! Ask me anything about our documentation. I answer from it, with links to the "
@@ -21,9 +19,8 @@ GREETING = (
 )
 
 
-def _record_greeted(slack_event_id: int, now: dt.datetime) -> None:
-    with transaction.atomic():
-        slack_events.mark_processed(id=slack_event_id, now=now)
+def _record_greeted(*, slack_event_id: int, now: dt.datetime) -> None:
+    slack_events.mark_processed(id=slack_event_id, now=now)
 
 
 async def greet(*, stored: slack_events.StoredEvent, messenger: messenger_module.Messenger) -> bool:
@@ -32,9 +29,8 @@ async def greet(*, stored: slack_events.StoredEvent, messenger: messenger_module
     ``stored`` is the event as just read. Raises :class:`messenger_module.DeliveryFailed`
     (the job's retry posts it then).
     """
-    await database.release()
     if stored.processed_at is not None:
         return False
     await messenger.say(text=GREETING)
-    await sync_to_async(_record_greeted, thread_sensitive=True)(stored.id, timezone.now())
+    await writes.write(_record_greeted, slack_event_id=stored.id, now=timezone.now())
     return True

@@ -9,31 +9,30 @@ If the database is down this raises, the endpoint answers 5xx, and Slack tries a
 from collections.abc import Callable
 from typing import Any
 
-from asgiref.sync import sync_to_async
-from django.db import transaction
 from django.utils import timezone
 
+from application import writes
 from domain import questions, slack_events
 
 
 def _accept(
+    *,
     event_id: str,
     team_id: str,
     event_type: str,
     payload: dict[str, Any],
     enqueue: Callable[[int], None],
 ) -> bool:
-    with transaction.atomic():
-        stored_id = slack_events.record(
-            event_id=event_id,
-            team_id=team_id,
-            event_type=event_type,
-            payload=payload,
-            now=timezone.now(),
-        )
-        if stored_id is None:
-            return False
-        enqueue(stored_id)
+    stored_id = slack_events.record(
+        event_id=event_id,
+        team_id=team_id,
+        event_type=event_type,
+        payload=payload,
+        now=timezone.now(),
+    )
+    if stored_id is None:
+        return False
+    enqueue(stored_id)
     return True
 
 
@@ -50,8 +49,13 @@ async def accept(
     ``enqueue`` must be synchronous and use Django's connection (procrastinate's Django
     connector does) so that it joins the transaction. Returns False for a duplicate.
     """
-    return await sync_to_async(_accept, thread_sensitive=True)(
-        event_id, team_id, event_type, payload, enqueue
+    return await writes.write(
+        _accept,
+        event_id=event_id,
+        team_id=team_id,
+        event_type=event_type,
+        payload=payload,
+        enqueue=enqueue,
     )
 
 

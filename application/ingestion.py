@@ -7,6 +7,7 @@ is gone are deleted. A file that cannot be read, decoded, parsed or stored is re
 skipped: the run goes on, and the stored version of that document (if any) stays as it was.
 """
 
+import asyncio
 import dataclasses
 import hashlib
 import logging
@@ -16,11 +17,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from application import writes
 from domain import chunking, documents, markup
 
 logger = logging.getLogger(__name__)
@@ -100,9 +101,7 @@ async def ingest(
     if progress:
         progress.started(total=len(files))
     stored = await documents.stored_documents(source_name=source)
-    source_id = await sync_to_async(_save_source, thread_sensitive=True)(
-        name=source, root=str(root), base_url=base_url
-    )
+    source_id = await writes.write(_save_source, name=source, root=str(root), base_url=base_url)
     counts = {"added": 0, "updated": 0, "unchanged": 0, "chunks": 0}
     failures: list[Failure] = []
     unchanged_urls: dict[str, str] = {}
@@ -111,15 +110,19 @@ async def ingest(
         url = documents.url_for(base_url=base_url, path=relative)
         previous = stored.get(relative)
         try:
-            outcome = await sync_to_async(_prepare, thread_sensitive=True)(
-                file=file, path=relative, previous_hash=previous.content_hash if previous else ""
+            # Reading and parsing: no database, so any thread will do.
+            outcome = await asyncio.to_thread(
+                _prepare,
+                file=file,
+                path=relative,
+                previous_hash=previous.content_hash if previous else "",
             )
             if outcome is None:
                 counts["unchanged"] += 1
                 unchanged_urls[relative] = url
             else:
-                created = await sync_to_async(_write_document, thread_sensitive=True)(
-                    source_id=source_id, path=relative, url=url, prepared=outcome
+                created = await writes.write(
+                    _write_document, source_id=source_id, path=relative, url=url, prepared=outcome
                 )
                 counts["added" if created else "updated"] += 1
                 counts["chunks"] += len(outcome.chunks)
@@ -135,9 +138,10 @@ async def ingest(
         if prune
         else []
     )
-    removed = await sync_to_async(_finish, thread_sensitive=True)(
-        source_id=source_id, gone=gone, unchanged_urls=unchanged_urls
+    removed = await writes.write(
+        _finish, source_id=source_id, gone=gone, unchanged_urls=unchanged_urls
     )
+    await writes.outside_transaction(_refresh_search_statistics)
     return IngestionReport(
         added=counts["added"],
         updated=counts["updated"],
@@ -245,12 +249,12 @@ def _prepare(*, file: Path, path: str, previous_hash: str) -> _Prepared | None:
 
 
 def _save_source(*, name: str, root: str, base_url: str) -> int:
-    with transaction.atomic():
-        return documents.save_source(name=name, root=root, base_url=base_url)
+    return documents.save_source(name=name, root=root, base_url=base_url)
 
 
 def _write_document(*, source_id: int, path: str, url: str, prepared: _Prepared) -> bool:
     try:
+        # A savepoint of its own, so one document that cannot be stored rolls back alone.
         with transaction.atomic():
             return documents.save_document(
                 source_id=source_id,
@@ -267,22 +271,25 @@ def _write_document(*, source_id: int, path: str, url: str, prepared: _Prepared)
 
 
 def _finish(*, source_id: int, gone: list[str], unchanged_urls: dict[str, str]) -> int:
-    """Prune, re-link unchanged documents to a new base URL, and recount the search lexicons.
+    """Prune, and re-link unchanged documents to a new base URL."""
+    removed = (
+        documents.delete_documents(source_id=source_id, paths=gone, now=timezone.now())
+        if gone
+        else 0
+    )
+    documents.update_urls(source_id=source_id, urls=unchanged_urls)
+    return removed
 
-    The lexicons are refreshed whenever any committed change is not in them yet, not only after
-    runs that changed something: a run that died before its refresh left changes behind, and
-    the next run, finding every file unchanged, must still make them searchable.
+
+def _refresh_search_statistics() -> None:
+    """Recount the search lexicons whenever any committed change is not in them yet.
+
+    Not only after runs that changed something: a run that died before its refresh left
+    changes behind, and the next run, finding every file unchanged, must still make them
+    searchable.
     """
-    with transaction.atomic():
-        removed = (
-            documents.delete_documents(source_id=source_id, paths=gone, now=timezone.now())
-            if gone
-            else 0
-        )
-        documents.update_urls(source_id=source_id, urls=unchanged_urls)
     if documents.search_statistics_outdated():
         documents.refresh_search_statistics()
-    return removed
 
 
 async def reingest_source(*, source_id: int) -> IngestionReport:

@@ -1,19 +1,11 @@
-"""The answer agent's view of the knowledge base: search results as passages it can cite.
-
-Each search gives its database connection back before returning, because the model call that
-follows can take seconds (CONVENTIONS.md, async rule 5).
-"""
+"""The answer agent's view of the knowledge base: search results as passages it can cite."""
 
 from application.agents import answer as answer_agent
-from domain import database
 from domain import search as search_module
 
 
 async def search(*, query: str, limit: int) -> list[answer_agent.Passage]:
-    try:
-        results = await search_module.search(query=query, limit=limit)
-    finally:
-        await database.release()
+    results = await search_module.search(query=query, limit=limit)
     return [
         answer_agent.Passage(
             chunk_id=result.chunk_id,

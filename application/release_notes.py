@@ -16,12 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from asgiref.sync import sync_to_async
-from django import db
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
+from application import writes
 from domain import agent_runs, git_log, release_notes_records
 from domain import commit_classification as cc
 from domain import release_notes_rendering as rendering
@@ -230,11 +228,7 @@ async def generate(
         duration_ms=round(duration_s * 1000),
         created_at=now,
     )
-    release_notes_id = await sync_to_async(_save, thread_sensitive=True)(
-        notes=record, runs=[run.record for run in runs]
-    )
-    # Give the connection back before talking to Slack.
-    await sync_to_async(_release_connection, thread_sensitive=True)()
+    release_notes_id = await writes.write(_save, notes=record, runs=[run.record for run in runs])
 
     posted_channel = ""
     if post_to and publisher is not None:
@@ -242,8 +236,11 @@ async def generate(
             await publisher.publish(channel=post_to, markdown=markdown)
         except PublishFailed as error:
             raise PublishFailed(f"{error} (stored as release notes #{release_notes_id})") from error
-        await sync_to_async(_mark_posted, thread_sensitive=True)(
-            release_notes_id=release_notes_id, channel=post_to, posted_at=timezone.now()
+        await writes.write(
+            _mark_posted,
+            release_notes_id=release_notes_id,
+            channel=post_to,
+            posted_at=timezone.now(),
         )
         posted_channel = post_to
 
@@ -340,18 +337,12 @@ def _offline_highlights(
 def _save(
     *, notes: release_notes_records.NewReleaseNotes, runs: list[agent_runs.AgentRunRecord]
 ) -> int:
-    with transaction.atomic():
-        release_notes_id = release_notes_records.create(notes=notes)
-        agent_runs.save(runs=runs, release_notes_id=release_notes_id)
+    release_notes_id = release_notes_records.create(notes=notes)
+    agent_runs.save(runs=runs, release_notes_id=release_notes_id)
     return release_notes_id
 
 
 def _mark_posted(*, release_notes_id: int, channel: str, posted_at: dt.datetime) -> None:
-    with transaction.atomic():
-        release_notes_records.mark_posted(
-            release_notes_id=release_notes_id, channel=channel, posted_at=posted_at
-        )
-
-
-def _release_connection() -> None:
-    db.close_old_connections()
+    release_notes_records.mark_posted(
+        release_notes_id=release_notes_id, channel=channel, posted_at=posted_at
+    )

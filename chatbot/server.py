@@ -24,7 +24,7 @@ import uvicorn
 from django.conf import settings
 from procrastinate.contrib.django import app as job_app
 
-from chatbot import database_pools, socket_mode
+from chatbot import database_pools, jobs, socket_mode
 
 logger = logging.getLogger(__name__)
 
@@ -81,11 +81,18 @@ async def serve(*, host: str, port: int, with_worker: bool = True) -> None:
             worker_task.cancel()
 
     previous_handlers = _add_signal_handlers(loop, on_signal)
-    if with_worker and settings.CHATBOT_WORKER_CONCURRENCY >= settings.DATABASE_POOL_MAX_SIZE:
+    if (
+        with_worker
+        and settings.DATABASE_POOL_MAX_SIZE
+        and settings.CHATBOT_DATABASE_THREADS >= settings.DATABASE_POOL_MAX_SIZE
+        and not settings.DATABASE_PGBOUNCER
+    ):
+        # Jobs hold at most one connection per database thread; the rest of the pool is what
+        # HTTP requests can always get.
         logger.warning(
-            "CHATBOT_WORKER_CONCURRENCY (%s) is not below DATABASE_POOL_MAX_SIZE (%s): busy jobs "
-            "can take every pooled connection and make HTTP requests wait",
-            settings.CHATBOT_WORKER_CONCURRENCY,
+            "CHATBOT_DATABASE_THREADS (%s) is not below DATABASE_POOL_MAX_SIZE (%s): busy jobs "
+            "can hold every pooled connection at once and make HTTP requests wait",
+            settings.CHATBOT_DATABASE_THREADS,
             settings.DATABASE_POOL_MAX_SIZE,
         )
 
@@ -179,13 +186,19 @@ async def _keep_worker_running() -> None:
 
 
 async def _run_worker() -> None:
-    connector = job_app.connector.get_worker_connector()  # type: ignore[attr-defined]
+    # Async work on the worker's own pool, sync defers (the HTTP side's, inside its atomic
+    # block) still on Django's connection: see chatbot/jobs.py.
+    connector = jobs.WorkerConnector()
     with job_app.replace_connector(connector):
         try:
             # Opened here rather than with `async with app.open_async()`, whose exit is skipped
             # when opening fails: the pool would go on trying to connect in the background.
             await connector.open_async()
-            logger.info("Job worker running (concurrency %s)", settings.CHATBOT_WORKER_CONCURRENCY)
+            logger.info(
+                "Job worker running (concurrency %s, %s database threads)",
+                settings.CHATBOT_WORKER_CONCURRENCY,
+                settings.CHATBOT_DATABASE_THREADS,
+            )
             await job_app.run_worker_async(install_signal_handlers=False)
         finally:
             await connector.close_async()

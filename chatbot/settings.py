@@ -83,6 +83,11 @@ DATABASE_PGBOUNCER = env.bool("DATABASE_PGBOUNCER", False)
 _default_database_url = f"postgresql://postgres@/{LOCAL_DATABASE_NAME}?host={LOCAL_SOCKET_DIR}"
 _database: dict[str, Any] = env.dj_db_url("DATABASE_URL", _default_database_url)
 _database["CONN_MAX_AGE"] = 0
+# Django's PostgreSQL backend that gives an idle connection back by itself (chatbot/
+# database_backend/base.py): connections track database work, not questions in flight.
+_database["ENGINE"] = "chatbot.database_backend"
+# Benchmarks only: False is the naive design, a connection held for a unit of work's life.
+_database["RELEASE_WHEN_IDLE"] = env.bool("CHATBOT_RELEASE_IDLE_CONNECTIONS", True)
 _database.setdefault("OPTIONS", {})
 _database["OPTIONS"].setdefault("connect_timeout", 5)
 if DATABASE_PGBOUNCER:
@@ -125,11 +130,20 @@ SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", not DEBUG and HOST != 
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Background jobs (procrastinate). Each job runs in its own ThreadSensitiveContext, so a
-# worker uses up to CHATBOT_WORKER_CONCURRENCY threads and database connections at once. In
-# `make run` jobs and HTTP requests share one pool: keep the concurrency below its size.
+# Background jobs (procrastinate). A job holds a database connection only while a query or a
+# transaction runs, so a worker runs many jobs at once: they wait on models and Slack, not on
+# the database. Their sync database calls share CHATBOT_DATABASE_THREADS threads (each job is
+# pinned to one), which also bounds the pooled connections jobs can hold at once; the rest of
+# the pool is the HTTP side's reserve in `make run` (docs/architecture.md, "Connections").
 PROCRASTINATE_ON_APP_READY = "chatbot.jobs.configure_app"
-CHATBOT_WORKER_CONCURRENCY = env.int("CHATBOT_WORKER_CONCURRENCY", 5)
+CHATBOT_WORKER_CONCURRENCY = env.int(
+    "CHATBOT_WORKER_CONCURRENCY", 100, validate=validate.Range(min=1)
+)
+CHATBOT_DATABASE_THREADS = env.int(
+    "CHATBOT_DATABASE_THREADS",
+    max(1, DATABASE_POOL_MAX_SIZE - 2),
+    validate=validate.Range(min=1),
+)
 CHATBOT_WORKER_SHUTDOWN_TIMEOUT = env.float("CHATBOT_WORKER_SHUTDOWN_TIMEOUT", 30.0)
 
 LOG_LEVEL = env.str("LOG_LEVEL", "INFO")

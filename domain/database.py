@@ -36,16 +36,3 @@ def _select_one(*, timeout: float) -> None:
 async def ping() -> None:
     """Run ``SELECT 1``; raise :class:`DatabaseUnavailable` when that fails or takes too long."""
     await sync_to_async(_select_one, thread_sensitive=True)(timeout=PING_TIMEOUT)
-
-
-def _close_this_threads_connection() -> None:
-    connection.close()
-
-
-async def release() -> None:
-    """Give this unit of work's connection back to the pool before a long wait.
-
-    ``connection`` must be looked up in the thread that owns it, hence the small sync
-    function run with ``thread_sensitive=True`` (closing from the event loop thread fails).
-    """
-    await sync_to_async(_close_this_threads_connection, thread_sensitive=True)()

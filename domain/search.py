@@ -10,8 +10,8 @@ typos still find their section. The best candidates are then re-ranked on signal
 would use: the query's terms in the section's own heading, the document title and path, and
 query words appearing side by side.
 
-Everything runs in one sync function on one connection, which is given back to the pool
-before ``search`` returns (unless the caller is inside a transaction).
+Everything runs in one sync function on one cursor, so on one connection, which the backend
+gives back to the pool as the cursor closes (unless the caller is inside a transaction).
 """
 
 import dataclasses
@@ -143,16 +143,6 @@ ORDER BY terms.position, terms.lexeme
 
 
 def _search(*, query: str, limit: int) -> list[SearchResult]:
-    try:
-        return _run_queries(query=query, limit=limit)
-    finally:
-        # Give the connection back to the pool now: the caller (the answer agent) is likely
-        # to wait on a model next, and must not hold a connection while it does.
-        if not connection.in_atomic_block:
-            connection.close()
-
-
-def _run_queries(*, query: str, limit: int) -> list[SearchResult]:
     with connection.cursor() as cursor:
         cursor.execute(
             _ANALYSE_SQL,
