@@ -5,12 +5,18 @@ connections after it. A unit of work here gets the same: its own context (so its
 wrapper is its own), its log id, and a final cleanup of whatever it left open.
 
 What it does not get is a thread of its own. The database backend gives a connection back as
-soon as it is idle (``chatbot/database_backend``), so a job's sync database calls need no
-thread affinity between transactions, only one thread at a time. Units of work therefore share
-a small, fixed set of single-thread executors (``CHATBOT_DATABASE_THREADS``, each unit pinned
-to the least busy one): a worker running 100 jobs at once uses that many threads, and, since a
-thread runs one query or transaction at a time, at most that many pooled connections.
-docs/architecture.md ("Threads and connections") explains the numbers.
+soon as it is idle (``chatbot/database_backend``), and there is never an ``await`` inside a
+transaction, so between two sync calls a unit's database state is empty: units of work can
+share a small, fixed set of single-thread executors (``CHATBOT_DATABASE_THREADS``, each unit
+pinned to the least busy one). Django keeps one connection wrapper per thread, so units pinned
+to the same thread take turns with it, as requests take turns with a WSGI thread's. A worker
+running 100 jobs at once then uses that many threads and, since a thread runs one query or
+transaction at a time, at most that many pooled connections. docs/architecture.md
+("Connections and threads") explains the numbers.
+
+With ``CHATBOT_RELEASE_IDLE_CONNECTIONS=false`` (the naive design, for the benchmark) a
+connection stays with its wrapper until the unit ends, so each unit gets a thread of its own,
+as before this design.
 """
 
 import asyncio
@@ -51,29 +57,46 @@ class _Executors:
         with self._lock:
             self._load[index] -= 1
 
+    def units_on(self, index: int) -> int:
+        with self._lock:
+            return self._load[index]
+
 
 _executors = _Executors()
 
 
-def _clean_up() -> None:
-    """Close what the unit of work left open (a cursor never closed, a broken transaction)."""
+def _clean_up(*, index: int | None) -> None:
+    """Close what the unit of work left open (a cursor never closed, a broken connection).
+
+    A thread's connection is shared by the units pinned to it: while another one is there (it
+    may be reading an iterator between awaits), only an idle or unusable connection is closed.
+    """
+    alone = index is None or _executors.units_on(index) == 1
     for connection in connections.all(initialized_only=True):
-        connection.close()
+        if alone:
+            connection.close()
+        else:
+            connection.close_if_unusable_or_obsolete()
+            release_if_idle = getattr(connection, "release_if_idle", None)
+            if release_if_idle is not None:
+                release_if_idle()
 
 
 @contextlib.asynccontextmanager
 async def unit_of_work(*, log_id: str) -> AsyncIterator[None]:
     """Own database context on a shared thread, a log id, and nothing left open after it."""
     token = log_context.current_id.set(log_id)
-    index, executor = _executors.take()
+    shared = settings.DATABASES["default"].get("RELEASE_WHEN_IDLE", True)
+    index, executor = _executors.take() if shared else (None, None)
     try:
         async with ThreadSensitiveContext(executor=executor):
             try:
                 yield
             finally:
-                await sync_to_async(_clean_up, thread_sensitive=True)()
+                await sync_to_async(_clean_up, thread_sensitive=True)(index=index)
     finally:
-        _executors.give_back(index)
+        if index is not None:
+            _executors.give_back(index)
         log_context.current_id.reset(token)
 
 

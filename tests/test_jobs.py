@@ -1,13 +1,14 @@
-"""Jobs run like requests: each in its own thread context, leaving no connection behind.
+"""Jobs run as units of work: each its own database context, on a few shared threads.
 
-procrastinate's DjangoApp already closes the connection of the thread a task used (its
-``close_db_connections`` task middleware). What ``chatbot.jobs.run_in_own_context`` adds is the
-thread: without it, the async ORM calls of every job run on asgiref's one process-wide executor
-thread and share its one connection, which each finishing job then closes under the others.
-These tests fail without it.
+``chatbot.jobs.run_in_own_context`` is the one place connections are looked after for jobs
+(procrastinate's own per-task cleanup is taken out). Without it, the async ORM calls of every
+job would run on asgiref's one process-wide executor thread and share one connection wrapper;
+with a thread per job, a worker running 100 jobs would run 100 threads. These tests show
+neither happens, and that nothing is left checked out.
 """
 
 import asyncio
+import contextlib
 import dataclasses
 import threading
 import time
@@ -15,6 +16,7 @@ import time
 import psycopg
 import pytest
 from asgiref.sync import SyncToAsync, sync_to_async
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -92,6 +94,13 @@ def main_thread_connection_closed() -> None:
     connections.close_all()
 
 
+@pytest.fixture
+def fresh_pool() -> None:
+    """A new, empty pool, so its statistics count this test's connections only."""
+    connections.close_all()
+    connection.close_pool()  # type: ignore[attr-defined]
+
+
 @pytest.mark.usefixtures("main_thread_connection_closed")
 async def test_fifty_jobs_using_the_async_orm_leave_no_connection_behind():
     seen.clear()
@@ -105,10 +114,11 @@ async def test_fifty_jobs_using_the_async_orm_leave_no_connection_behind():
         "tests.use_the_orm",
     )
     assert dict(statuses) == {"succeeded": 50}
-    # Each job ran on a thread of its own, never on the process-wide executor thread...
+    # Each job ran on one of the database threads, never on the process-wide executor thread...
     shared_thread = await asyncio.to_thread(_process_wide_executor_thread)
     assert len(seen) == 50
     assert all(s.thread is not shared_thread for s in seen)
+    assert all(s.thread.name.startswith("database-") for s in seen)
     # ...and the connection it used there is closed.
     assert [s.job for s in seen if s.database.connection is not None] == []
     # Nothing is checked out of the pool, and every server process left is idle in it.
@@ -121,16 +131,62 @@ async def test_fifty_jobs_using_the_async_orm_leave_no_connection_behind():
         await asyncio.sleep(0.1)
 
 
-async def test_concurrent_jobs_never_share_a_connection():
+@pytest.mark.usefixtures("fresh_pool")
+async def test_many_concurrent_jobs_share_a_few_threads_and_connections():
     seen.clear()
-    await _defer(6, pause=0.3)
+    await _defer(30, pause=0.5)
 
-    await workers.run_worker_until_idle(concurrency=6)
+    await workers.run_worker_until_idle(concurrency=30)
 
-    assert len(seen) == 6
-    # Each job keeps one connection for its whole run (no other job finishing closes it under
-    # it), and jobs running at the same time each have their own: six overlapping jobs means
-    # six different threads and six different server processes.
-    assert all(first == second for first, second in (s.backend_pids for s in seen))
-    assert len({s.thread for s in seen}) == 6
-    assert len({s.backend_pids[0] for s in seen}) == 6
+    assert len(seen) == 30
+    # Thirty jobs waited at the same time on no more threads than the setting allows, all of
+    # them busy (a job is pinned to the least busy thread)...
+    threads = {s.thread for s in seen}
+    assert len(threads) == min(30, settings.CHATBOT_DATABASE_THREADS)
+    # ...taking turns with their thread's connection wrapper, which holds no connection
+    # between their queries, so no more connections were opened than there are threads.
+    assert len({id(s.database) for s in seen}) == len(threads)
+    assert [s.job for s in seen if s.database.connection is not None] == []
+    assert _pool_stats()["connections_num"] <= len(threads)
+
+
+@app.task(name="tests.record_a_user")
+async def record_a_user(username: str) -> None:
+    await get_user_model().objects.acreate(username=username)
+
+
+async def test_the_worker_hears_of_new_jobs_through_listen_while_jobs_release_theirs():
+    """procrastinate's LISTEN connection is its own (the worker connector's pool): the backend
+    releasing Django's connections between queries does not touch it."""
+    connector = app.connector.get_worker_connector()  # type: ignore[attr-defined]
+    with app.replace_connector(connector):
+        async with app.open_async():
+            worker = asyncio.create_task(
+                app.run_worker_async(
+                    concurrency=4,
+                    listen_notify=True,
+                    fetch_job_polling_interval=60,  # only a notification can wake it in time
+                    queues=["default"],
+                )
+            )
+            try:
+                await asyncio.sleep(1)  # the worker is listening and found nothing to do
+                for number in range(3):
+                    await asyncio.to_thread(record_a_user.defer, username=f"listened-{number}")
+                deadline = time.monotonic() + 15
+                while (
+                    await get_user_model().objects.filter(username__startswith="listened-").acount()
+                    < 3
+                ):
+                    assert time.monotonic() < deadline, "the jobs were not picked up"
+                    await asyncio.sleep(0.05)
+                listening = await asyncio.to_thread(
+                    _query_directly,
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND query ILIKE 'LISTEN%%'",
+                )
+                assert listening[0][0] >= 1
+            finally:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker

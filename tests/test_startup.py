@@ -163,6 +163,7 @@ def _worker_options_in_subprocess(**env: str) -> dict:
     return _json_from_django_in_subprocess(
         "{'listen_notify': app.worker_defaults.get('listen_notify', True), "
         "'concurrency': app.worker_defaults['concurrency'], "
+        "'database_threads': settings.CHATBOT_DATABASE_THREADS, "
         "'pool_size': settings.DATABASE_POOL_MAX_SIZE}",
         **env,
     )
@@ -178,11 +179,13 @@ def test_pgbouncer_mode_makes_the_worker_poll_instead_of_listening():
     assert pgbouncer["listen_notify"] is False
 
 
-def test_the_worker_leaves_pooled_connections_for_http_by_default():
-    # Jobs and requests share one pool in the `make run` process.
+def test_the_worker_runs_many_jobs_and_leaves_pooled_connections_for_http_by_default():
+    # Jobs and requests share one pool in the `make run` process. Jobs hold a connection only
+    # while a query runs, at most one per database thread: the rest is the HTTP side's.
     options = _worker_options_in_subprocess()
 
-    assert options["concurrency"] < options["pool_size"]
+    assert options["concurrency"] >= 100
+    assert options["database_threads"] < options["pool_size"]
 
 
 def test_healthz_names_the_database_when_it_cannot_be_reached(tmp_path):

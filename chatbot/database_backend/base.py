@@ -68,7 +68,7 @@ class DatabaseWrapper(postgresql.DatabaseWrapper):
         self.open_cursors += 1
         return ReleasingCursorWrapper(cursor, self)
 
-    def make_debug_cursor(self, cursor: Any) -> CursorWrapper:
+    def make_debug_cursor(self, cursor: Any) -> postgresql.CursorDebugWrapper:
         self.open_cursors += 1
         return ReleasingCursorDebugWrapper(cursor, self)
 
