@@ -1,4 +1,4 @@
-"""Connections track database work, not questions in flight (CONVENTIONS.md, async rule 5).
+"""Connections track database work, not questions in flight (docs/architecture.md).
 
 Many questions wait on a slow model at the same time; PostgreSQL must never see more
 connections from the product than Django's pool plus the worker's own. ``bench/
@@ -76,3 +76,50 @@ async def test_questions_waiting_on_a_slow_model_share_a_few_connections(fake_sl
     # Far more questions were waiting on the model at once than there were connections.
     assert fake_openai.max_in_flight > budget
     assert max(samples) <= budget
+
+
+def _busy_sessions() -> list[tuple[str, str]]:
+    """Sessions of ours that are running a query or sit inside a transaction."""
+    with psycopg.connect(**connector_params(), autocommit=True) as conn:
+        return conn.execute(
+            "SELECT state, query FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND backend_type = 'client backend' "
+            "AND state IN ('active', 'idle in transaction', 'idle in transaction (aborted)')"
+        ).fetchall()
+
+
+@pytest.mark.usefixtures("main_thread_connection_closed")
+async def test_jobs_waiting_on_a_slow_model_hold_no_connection(fake_slack, fake_openai):
+    """No release call anywhere in the answer's code: the backend gives connections back."""
+    fake_openai.delay = 2.0
+    questions = 5
+    for number in range(questions):
+        body = event_callback(
+            mention(f"how do I roll back? ({number})", ts=f"1700000001.{number:06d}"),
+            event_id=f"EvWait{number}",
+        )
+        assert (await post_signed(body)).status_code == 200
+    worker = asyncio.create_task(run_worker_until_idle(concurrency=questions))
+    try:
+        # Every question's answer and classifier requests are at the model...
+        deadline = time.monotonic() + 15
+        while fake_openai.in_flight < 2 * questions:
+            assert time.monotonic() < deadline, f"only {fake_openai.in_flight} at the model"
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)
+        # ...and meanwhile nothing is checked out of the pool, and PostgreSQL sees no query
+        # running and no transaction open.
+        checked_out, busy = [], []
+        for _ in range(5):
+            stats = connections["default"].pool.get_stats()  # type: ignore[attr-defined]
+            checked_out.append(stats["pool_size"] - stats["pool_available"])
+            busy.extend(await asyncio.to_thread(_busy_sessions))
+            await asyncio.sleep(0.1)
+        assert fake_openai.in_flight == 2 * questions  # still waiting while we looked
+    finally:
+        await worker
+
+    assert checked_out == [0] * 5
+    assert busy == []
+    answered = await models.Question.objects.filter(status=models.Question.Status.ANSWERED).acount()
+    assert answered == questions
