@@ -18,7 +18,7 @@ import pytest
 from asgiref.sync import SyncToAsync, sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from procrastinate.contrib.django import app
 from procrastinate.contrib.django.utils import connector_params
@@ -190,3 +190,55 @@ async def test_the_worker_hears_of_new_jobs_through_listen_while_jobs_release_th
                 worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker
+
+
+def _query_that_dies() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+        # Another session kills this one while its query runs, as a restart or an admin would.
+        _query_directly("SELECT pg_terminate_backend(%s) FROM pg_sleep(0.1)", pid)
+        cursor.execute("SELECT pg_sleep(5)")
+
+
+@app.task(name="tests.die_mid_query")
+async def die_mid_query() -> None:
+    await sync_to_async(_query_that_dies, thread_sensitive=True)()
+
+
+def _fail_inside_a_transaction() -> None:
+    with transaction.atomic():
+        get_user_model().objects.create(username="never-committed")
+        raise RuntimeError("the job's code failed half-way through its write")
+
+
+@app.task(name="tests.fail_mid_transaction")
+async def fail_mid_transaction() -> None:
+    await sync_to_async(_fail_inside_a_transaction, thread_sensitive=True)()
+
+
+@pytest.mark.usefixtures("main_thread_connection_closed")
+async def test_jobs_that_die_mid_query_or_mid_transaction_leave_no_connection_checked_out():
+    async with units_of_work.unit_of_work(log_id="test-defer"):
+        for _ in range(3):
+            await die_mid_query.defer_async()
+            await fail_mid_transaction.defer_async()
+
+    await workers.run_worker_until_idle(concurrency=6)
+
+    statuses = await asyncio.to_thread(
+        _query_directly,
+        "SELECT task_name, status, count(*) FROM procrastinate_jobs "
+        "WHERE task_name IN ('tests.die_mid_query', 'tests.fail_mid_transaction') "
+        "GROUP BY task_name, status ORDER BY task_name",
+    )
+    assert statuses == [
+        ("tests.die_mid_query", "failed", 3),
+        ("tests.fail_mid_transaction", "failed", 3),
+    ]
+    assert not await get_user_model().objects.filter(username="never-committed").aexists()
+    deadline = time.monotonic() + 5
+    while (stats := _pool_stats())["pool_size"] - stats["pool_available"]:
+        # The pool replaces the killed connections in the background.
+        assert time.monotonic() < deadline, stats
+        await asyncio.sleep(0.05)
