@@ -30,6 +30,8 @@ from django.db import DatabaseError
 from django.db.backends.postgresql import base as postgresql
 from django.db.backends.utils import CursorWrapper
 
+from chatbot.database_backend import pool_check
+
 logger = logging.getLogger(__name__)
 
 
@@ -114,6 +116,11 @@ class DatabaseWrapper(postgresql.DatabaseWrapper):
             # happened, this wrapper no longer holds it.
             logger.warning("Could not return a broken connection to the pool", exc_info=True)
             self.connection = None
+
+    def _close(self) -> None:
+        if self.pool is not None and self.connection is not None and not self.errors_occurred:
+            pool_check.returned(self.connection)
+        super()._close()
 
     def close(self) -> None:
         super().close()
