@@ -120,7 +120,7 @@ class DatabaseWrapper(postgresql.DatabaseWrapper):
     def _close(self) -> None:
         if self.pool is not None and self.connection is not None and not self.errors_occurred:
             pool_check.returned(self.connection)
-        super()._close()
+        super()._close()  # type: ignore[misc]
 
     def close(self) -> None:
         super().close()
