@@ -243,6 +243,8 @@ class Sampler(threading.Thread):
         self.rss_kib = 0
         self.samples = 0
         self.error = ""
+        # What the sessions were at the peak: backend type / state / the start of the query.
+        self.at_peak: collections.Counter[str] = collections.Counter()
 
     def run(self) -> None:
         import psycopg
@@ -252,12 +254,17 @@ class Sampler(threading.Thread):
                 f"postgresql://postgres@/chatbot?host={self.socket_dir}", autocommit=True
             ) as conn:
                 while not self.stop.is_set():
-                    row = conn.execute(
-                        "SELECT count(*) FROM pg_stat_activity "
+                    sessions = conn.execute(
+                        "SELECT backend_type, state, left(regexp_replace(query, '\\s+', ' ', "
+                        "'g'), 30) FROM pg_stat_activity "
                         "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                    ).fetchone()
+                    ).fetchall()
                     threads, rss = _status(self.pids)
-                    self.connections = max(self.connections, row[0] if row else 0)
+                    if len(sessions) > self.connections:
+                        self.connections = len(sessions)
+                        self.at_peak = collections.Counter(
+                            " / ".join(str(field) for field in session) for session in sessions
+                        )
                     self.threads = max(self.threads, threads)
                     self.rss_kib = max(self.rss_kib, rss)
                     self.samples += 1
@@ -524,6 +531,8 @@ async def measure(
     result.ack_p99_ms = _percentile(latencies, 0.99)
     result.errors = dict(collections.Counter(str(s) for s, _ in acks if s != 200))
     result.model_max_in_flight = stats["model_max_in_flight"]
+    peak = ", ".join(f"{n}x {what}" for what, n in sampler.at_peak.most_common())
+    result.notes.append(f"PostgreSQL sessions at the peak: {peak}")
     if sampler.error:
         result.notes.append(f"sampler: {sampler.error}")
     if stats["slack_refused"]:
