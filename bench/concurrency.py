@@ -239,6 +239,7 @@ class Sampler(threading.Thread):
         self.pids = pids
         self.stop = threading.Event()
         self.connections = 0
+        self.clients = 0  # client backends only (not autovacuum and other PostgreSQL workers)
         self.threads = 0
         self.rss_kib = 0
         self.samples = 0
@@ -260,6 +261,8 @@ class Sampler(threading.Thread):
                         "WHERE datname = current_database() AND pid <> pg_backend_pid()"
                     ).fetchall()
                     threads, rss = _status(self.pids)
+                    clients = sum(1 for session in sessions if session[0] == "client backend")
+                    self.clients = max(self.clients, clients)
                     if len(sessions) > self.connections:
                         self.connections = len(sessions)
                         self.at_peak = collections.Counter(
@@ -330,6 +333,7 @@ class Result:
     wall: float | None = None  # None: not every question answered before the timeout
     elapsed: float = 0.0
     connections: int = 0
+    clients: int = 0
     cpu_ms_per_question: float = 0.0
     threads: int = 0
     rss_mib: float = 0.0
@@ -523,6 +527,7 @@ async def measure(
     if result.answered >= questions:
         result.wall = stats["last_answer_at"][CHANNEL] - started
     result.connections = sampler.connections
+    result.clients = sampler.clients
     result.threads = sampler.threads
     result.rss_mib = sampler.rss_kib / 1024
     result.cpu_ms_per_question = 1000 * (cpu_after - cpu_before) / questions
@@ -584,23 +589,24 @@ def _py_spy() -> str:
 
 def _start_py_spy(pid: int, output: Path) -> subprocess.Popen[bytes]:
     command = [_py_spy(), "record", "--pid", str(pid), "--subprocesses", "--format", "raw"]
-    command += ["--rate", "200", "--output", str(output)]
+    # Only samples holding the GIL: the product is one Python process, so that is its CPU
+    # (waiting threads would otherwise count). Not pausing it keeps the burst close to normal.
+    command += ["--gil", "--nonblocking", "--rate", "100", "--output", str(output)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)  # py-spy attaches
     return process
 
 
-# What a sample's frames say about who spent the CPU, checked from the innermost frame out:
-# the first frame in one of these (file path pattern, label) decides.
-_OWNERS = [
-    (r"/(json)/", "json (stdlib)"),
-    (r"/(logging)/", "logging (stdlib)"),
-    (r"/(re|_strptime|copy|typing|inspect|dataclasses|enum)(/|\.py)", "stdlib: {0}"),
-    (r"site-packages/(\w+)", "{0}"),
-    (r"/(asyncio)/", "asyncio (stdlib)"),
-    (r"/(ssl|socket|selectors|threading|concurrent)(/|\.py)", "stdlib: {0}"),
-    (r"/wt-bench/(\w+)/|/main/(\w+)/", "product: {0}"),
-]
+# py-spy names files by module path ("pydantic_ai/run.py", "asyncio/events.py"). A sample's
+# CPU goes to the package of its innermost frame, except that these general helpers pass it
+# on to their caller (a dataclass __init__ runs as "<string>", on behalf of whoever called it).
+_HELPERS = frozenset(
+    {
+        "<string>", "typing", "dataclasses", "contextlib", "copy", "enum", "inspect", "abc",
+        "functools", "collections", "weakref", "_weakrefset", "types", "contextvars", "re",
+    }
+)  # fmt: skip
+_PRODUCT = frozenset({"chatbot", "application", "domain", "data"})
 
 
 def _frame_file(frame: str) -> str:
@@ -608,32 +614,40 @@ def _frame_file(frame: str) -> str:
     return match.group(1) if match else frame
 
 
+def _package(frame: str) -> str:
+    top = _frame_file(frame).split("/", 1)[0]
+    return top.removesuffix(".py")
+
+
 def _owner(stack: list[str]) -> str:
     for frame in reversed(stack):
-        path = _frame_file(frame)
-        for pattern, label in _OWNERS:
-            match = re.search(pattern, path)
-            if match:
-                return label.format(next(g for g in match.groups() if g))
-    return "other: " + _frame_file(stack[-1]).rsplit("/", 1)[-1] if stack else "other"
+        package = _package(frame)
+        if package not in _HELPERS:
+            return f"product: {package}" if package in _PRODUCT else package
+    return _package(stack[-1]) if stack else "?"
 
 
-# Whole activities, by any frame in the stack (a sample may count under several).
+# Whole activities, by any frame in the stack (a sample may count under several). Async
+# stacks start at the event loop's Handle._run: a coroutine's callers are in its stack only
+# while they await it directly.
 _ACTIVITIES = [
-    ("HTTP: uvicorn + Django request handling", r"site-packages/(uvicorn|django/core/handlers)"),
-    ("  of which slack_bolt (ack path)", r"site-packages/slack_bolt/"),
-    ("Jobs: procrastinate (fetching, running, finishing)", r"site-packages/procrastinate/"),
-    ("  answer job: application/answering.py", r"application/answering\.py"),
-    ("pydantic-ai (agent graph, messages)", r"site-packages/pydantic_ai"),
-    ("openai client", r"site-packages/openai/"),
-    ("httpx / httpcore (model HTTP)", r"site-packages/(httpx|httpcore)/"),
-    ("Slack client: slack_sdk + aiohttp", r"site-packages/(slack_sdk|aiohttp)/"),
-    ("Django ORM (db.models, db.backends)", r"site-packages/django/db/"),
-    ("psycopg + psycopg_pool", r"site-packages/psycopg"),
-    ("logging", r"/logging/"),
-    ("json", r"/json/"),
-    ("asgiref (sync_to_async, thread hops)", r"site-packages/asgiref/"),
-    ("pydantic (validation, serialisation)", r"site-packages/pydantic(_core)?/"),
+    ("HTTP: uvicorn + Django ASGI handler (ack path)", r"^(uvicorn|django/core/handlers)/"),
+    ("  of which slack_bolt", r"^slack_bolt/"),
+    ("  of which Django middleware", r"^django/(middleware|contrib/(sessions|auth|messages))/"),
+    ("Jobs: procrastinate (fetching, running, finishing)", r"^procrastinate/"),
+    ("Answer job: application/answering.py", r"^application/answering\.py"),
+    ("pydantic-ai (agent graph, streaming, messages)", r"^pydantic_ai/"),
+    ("openai client", r"^openai/"),
+    ("httpx2 / httpcore2 / h11 / anyio (model HTTP)", r"^(httpx|httpcore|h11|anyio)2?/"),
+    ("Slack client: slack_sdk + aiohttp", r"^(slack_sdk|aiohttp)/"),
+    ("Django ORM (django/db)", r"^django/db/"),
+    ("psycopg + psycopg_pool", r"^psycopg"),
+    ("asgiref (sync_to_async, thread hops)", r"^asgiref/"),
+    ("database threads (concurrent.futures workers)", r"^concurrent/futures/thread\.py"),
+    ("logging", r"^logging/"),
+    ("json", r"^json/"),
+    ("pydantic / pydantic_core", r"^pydantic(_core)?/"),
+    ("product code (chatbot, application, domain, data)", r"^(chatbot|application|domain|data)/"),
 ]
 
 
@@ -657,7 +671,7 @@ def summarise_profile(path: Path, top: int = 18) -> str:
                 activities[label] += count
     if not total:
         return f"{path}: no samples"
-    lines = [f"\n{path}: {total} samples (CPU-active threads only)\n"]
+    lines = [f"\n{path}: {total} samples (holding the GIL)\n"]
     lines += ["| self CPU by module | share |", "| --- | ---: |"]
     lines += [f"| {name} | {100 * n / total:.1f}% |" for name, n in owners.most_common(top)]
     lines += ["", "| inclusive CPU by activity | share |", "| --- | ---: |"]
@@ -689,7 +703,8 @@ def _mark(ok: bool) -> str:
 
 def table(results: list[Result], model_seconds: float) -> str:
     lines = [
-        "| variant | questions | answered | wall time | peak PG connections | product CPU "
+        "| variant | questions | answered | wall time | peak PG connections (client backends) "
+        "| product CPU "
         "ms/question | peak threads | peak RSS | ack p50 | ack p99 | ack errors | "
         "model calls in flight (max) |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
@@ -704,7 +719,7 @@ def table(results: list[Result], model_seconds: float) -> str:
         answered = f"{r.answered}" + (f" ({r.apologised} apologies)" if r.apologised else "")
         lines.append(
             f"| {r.variant} | {r.questions} | {answered} | {wall} "
-            f"| {r.connections}{_mark(r.connections <= TARGET_CONNECTIONS)} "
+            f"| {r.connections}{_mark(r.connections <= TARGET_CONNECTIONS)} ({r.clients}) "
             f"| {r.cpu_ms_per_question:.1f}{_mark(r.cpu_ms_per_question <= TARGET_CPU_MS)} "
             f"| {r.threads} | {r.rss_mib:.0f} MiB | {r.ack_p50_ms:.0f} ms | {r.ack_p99_ms:.0f} ms "
             f"| {errors} | {r.model_max_in_flight} |"
