@@ -80,7 +80,7 @@ _PRODUCT_NAMES = ("LOG_LEVEL", "HOST", "PORT", "TIME_ZONE")
 # --- The fakes' process -------------------------------------------------------------------
 
 
-async def _serve_fakes(model_seconds: float) -> None:
+async def _serve_fakes(model_seconds: float, stream_piece: int) -> None:
     """Run the fake model and fake Slack until killed; print their URLs as one JSON line.
 
     A third little server answers ``GET /stats`` for the bench: answered threads per channel
@@ -116,6 +116,9 @@ async def _serve_fakes(model_seconds: float) -> None:
 
     model = FakeOpenAI()
     model.delay = model_seconds
+    # The whole answer arrives at model_seconds, in pieces of stream_piece characters.
+    model.stream_pause = 0.0
+    model.stream_piece = stream_piece
     await model.start()
     slack = CountingSlack()
     await slack.start()
@@ -347,9 +350,16 @@ class Result:
 
 
 @contextlib.contextmanager
-def fakes_running(model_seconds: float) -> Iterator[dict[str, str]]:
+def fakes_running(model_seconds: float, stream_piece: int) -> Iterator[dict[str, str]]:
     process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--serve-fakes", str(model_seconds)],
+        [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--serve-fakes",
+            str(model_seconds),
+            "--stream-piece",
+            str(stream_piece),
+        ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
@@ -461,6 +471,7 @@ async def measure(
     variant: str,
     questions: int,
     model_seconds: float,
+    stream_piece: int,
     template: Path,
     work: Path,
     limit: float,
@@ -477,7 +488,7 @@ async def measure(
     base = f"http://127.0.0.1:{port}"
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
     with (
-        fakes_running(model_seconds) as fakes,
+        fakes_running(model_seconds, stream_piece) as fakes,
         product_running(
             _product_env(data_dir=data_dir, port=port, fakes=fakes, variant=variant),
             result.log,
@@ -745,10 +756,16 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds per burst")
     parser.add_argument("--profile", type=Path, help="record each burst with py-spy into DIR")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
+    parser.add_argument(
+        "--stream-piece",
+        type=int,
+        default=16,
+        help="characters per streamed chunk of the model's answer (16 is about 4 tokens)",
+    )
     parser.add_argument("--serve-fakes", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_fakes is not None:
-        asyncio.run(_serve_fakes(args.serve_fakes))
+        asyncio.run(_serve_fakes(args.serve_fakes, args.stream_piece))
         return 0
     variants = args.variants or ["release", "naive"]
     if args.profile:
@@ -768,6 +785,7 @@ def main() -> int:
                         variant=variant,
                         questions=questions,
                         model_seconds=args.model_seconds,
+                        stream_piece=args.stream_piece,
                         template=template,
                         work=work,
                         limit=args.timeout,
