@@ -1,21 +1,25 @@
 """How fast Slack gets its 200: the product's ack path next to a bolt-only app.
 
-    uv run python bench/ack.py [--sequential 100] [--burst 200]
+    uv run python bench/ack.py [--sequential 100] [--burst 200] [--rounds 3]
 
 Starts, each in its own process under the same uvicorn configuration (the one
-``chatbot.server`` uses):
+``chatbot.server`` uses: its ``Config``, served inside ``asyncio.run``):
 
 - the product: ``manage.py serve --no-worker`` against a throwaway PostgreSQL cluster (or the
   server ``DATABASE_URL`` names: it gets written to), with ``SLACK_API_URL`` pointing at a
-  closed port, so an ack that called Slack's Web API would show;
+  closed port, so an ack that called Slack's Web API would fail (``--slack-api stub``: a stub
+  that answers ``auth.test`` and counts calls, to measure an older checkout given with
+  ``--product-root``);
 - a bolt-only app: slack-bolt's own ASGI handler (``AsyncSlackRequestHandler``) with an
   ``app_mention`` listener that only acks, signature verification on, and an ``authorize``
-  that makes no network call. No database: the floor for a Python Slack endpoint.
+  that makes no network call. No database: the floor for a Python Slack endpoint;
+- a no-op ASGI app that answers 200 at once: what the client and uvicorn alone cost.
 
 Then the same httpx.AsyncClient posts signed ``app_mention`` events to each: one after
 another, then all of a burst at once (each with a new ``event_id``, so the product stores every
-one and queues its job), and prints p50 and p99 latency per scenario as a Markdown table, with
-the product/bolt ratios. Afterwards it checks that the product stored every event and its job.
+one and queues its job), round after round with the apps taking turns, and prints p50 and p99
+latency over all rounds as a Markdown table, with the product/bolt ratios. Afterwards it checks
+that the product stored every event and its job.
 """
 
 import argparse
@@ -35,6 +39,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvloop
@@ -47,11 +52,10 @@ BOT_USER_ID = "UBOT"
 sys.path.insert(0, str(ROOT))
 
 
-# The bolt-only app, run in its own process with `bench/ack.py --serve-bolt PORT`.
+# The apps beside the product, each run in its own process with `bench/ack.py --serve APP`.
 
 
-def serve_bolt(port: int) -> None:
-    import uvicorn
+def bolt_app() -> Any:
     from slack_bolt.adapter.asgi.async_handler import AsyncSlackRequestHandler
     from slack_bolt.async_app import AsyncAck, AsyncApp
     from slack_bolt.authorization import AuthorizeResult
@@ -72,9 +76,25 @@ def serve_bolt(port: int) -> None:
     async def on_mention(ack: AsyncAck) -> None:
         await ack()
 
-    handler = AsyncSlackRequestHandler(app)
+    return AsyncSlackRequestHandler(app)
+
+
+async def no_op_app(scope: dict, receive: Any, send: Any) -> None:
+    """200 for any request, body read and ignored: what the client and uvicorn alone cost."""
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def serve(app: str, port: int) -> None:
+    """uvicorn as ``chatbot.server`` runs it: its Config, served inside ``asyncio.run``."""
+    import uvicorn
+
     config = uvicorn.Config(
-        handler,
+        bolt_app() if app == "bolt" else no_op_app,
         host="127.0.0.1",
         port=port,
         lifespan="off",
@@ -113,9 +133,11 @@ def database() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def process(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+def process(
+    command: list[str], env: dict[str, str], log: Path, *, cwd: Path
+) -> Iterator[subprocess.Popen]:
     with log.open("w") as out:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         yield proc
     finally:
@@ -223,8 +245,40 @@ def stored(database_url: str) -> tuple[int, int]:
     return (events[0] if events else 0), (jobs[0] if jobs else 0)
 
 
+class StubSlackApi:
+    """Slack's Web API as far as an ack could need it (``auth.test``), counting every call."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        stub = self
+        self.calls = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                stub.calls += 1
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = json.dumps(
+                    {"ok": True, "team_id": "T1", "user_id": BOT_USER_ID, "bot_id": "BBOT"}
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
 def run(args: argparse.Namespace, database_url: str, logs: Path) -> int:
-    product_port, bolt_port, closed_port = free_port(), free_port(), free_port()
+    ports = {app: free_port() for app in APPS}
+    stub = StubSlackApi() if args.slack_api == "stub" else None
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -233,52 +287,69 @@ def run(args: argparse.Namespace, database_url: str, logs: Path) -> int:
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_BOT_TOKEN": "xoxb-bench",
         "SLACK_APP_TOKEN": "",
-        # Nothing listens there: an ack that called Slack's Web API would fail or crawl.
-        "SLACK_API_URL": f"http://127.0.0.1:{closed_port}/api/",
+        # By default nothing listens there: an ack that called Slack's Web API would fail.
+        "SLACK_API_URL": stub.url if stub else f"http://127.0.0.1:{free_port()}/api/",
     }
     manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
+    product_root = args.product_root.resolve()
+    subprocess.run([*manage, "migrate", "--verbosity", "0"], cwd=product_root, env=env, check=True)
     before = stored(database_url)
-    product_cmd = [*manage, "serve", "--no-worker", "--port", str(product_port)]
-    bolt_cmd = [sys.executable, str(Path(__file__).resolve()), "--serve-bolt", str(bolt_port)]
-    with (
-        process(product_cmd, env, logs / "product.log") as product,
-        process(bolt_cmd, env, logs / "bolt.log") as bolt,
-    ):
+    this = str(Path(__file__).resolve())
+    commands = {
+        "product": [*manage, "serve", "--no-worker", "--port", str(ports["product"])],
+        "bolt": [sys.executable, this, "--serve", "bolt", "--port", str(ports["bolt"])],
+        "no-op": [sys.executable, this, "--serve", "no-op", "--port", str(ports["no-op"])],
+    }
+    with contextlib.ExitStack() as stack:
+        servers = {
+            app: stack.enter_context(
+                process(commands[app], env, logs / f"{app}.log", cwd=product_root)
+            )
+            for app in APPS
+        }
         results = asyncio.run(
-            measure_both(
-                args,
-                product=(f"http://127.0.0.1:{product_port}", product),
-                bolt=(f"http://127.0.0.1:{bolt_port}", bolt),
+            measure_all(
+                args, {app: (f"http://127.0.0.1:{ports[app]}", servers[app]) for app in APPS}
             ),
             loop_factory=uvloop.new_event_loop,  # the client's own overhead, as low as it goes
         )
     after = stored(database_url)
-    expected = args.sequential + 2 * args.burst
+    expected = args.rounds * (args.sequential + 2 * args.burst)
     print_table(results, args)
     events, jobs = after[0] - before[0], after[1] - before[1]
-    print(f"\nProduct stored {events} of {expected} events and queued {jobs} jobs.")
+    print(f"\nThe product stored {events} of {expected} events and queued {jobs} jobs.")
+    if stub:
+        print(f"Requests that reached the stub Slack Web API: {stub.calls}.")
     return 0 if events == jobs == expected else 1
 
 
-async def measure_both(
-    args: argparse.Namespace,
-    *,
-    product: tuple[str, subprocess.Popen],
-    bolt: tuple[str, subprocess.Popen],
+APPS = ("product", "bolt", "no-op")
+
+
+async def measure_all(
+    args: argparse.Namespace, servers: dict[str, tuple[str, subprocess.Popen]]
 ) -> dict[str, dict[str, list[float]]]:
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+    """Every app, round after round in turns (the machine's noise spreads over all of them)."""
+    # Idle connections are dropped before uvicorn closes them (after 5 s), or a later round
+    # would send on a connection the server is closing.
+    limits = httpx.Limits(
+        max_connections=None, max_keepalive_connections=None, keepalive_expiry=2.0
+    )
+    results: dict[str, dict[str, list[float]]] = {
+        app: {"sequential": [], "burst": []} for app in APPS
+    }
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
-        await wait_until_up(client, f"{product[0]}/healthz", product[1])
-        await wait_until_up(client, f"{bolt[0]}/slack/events", bolt[1])
-        return {
-            "product": await measure(
-                client, f"{product[0]}/slack/events", "p", args.sequential, args.burst
-            ),
-            "bolt": await measure(
-                client, f"{bolt[0]}/slack/events", "b", args.sequential, args.burst
-            ),
-        }
+        await wait_until_up(client, f"{servers['product'][0]}/healthz", servers["product"][1])
+        for app in ("bolt", "no-op"):
+            await wait_until_up(client, f"{servers[app][0]}/slack/events", servers[app][1])
+        for round_number in range(args.rounds):
+            for app in APPS:
+                url = f"{servers[app][0]}/slack/events"
+                run_id = f"{app[0]}{round_number}"
+                measured = await measure(client, url, run_id, args.sequential, args.burst)
+                for scenario, samples in measured.items():
+                    results[app][scenario].extend(samples)
+    return results
 
 
 def print_table(results: dict[str, dict[str, list[float]]], args: argparse.Namespace) -> None:
@@ -289,7 +360,7 @@ def print_table(results: dict[str, dict[str, list[float]]], args: argparse.Names
         "burst": f"{args.burst} at once",
     }
     for scenario, title in names.items():
-        for app in ("product", "bolt"):
+        for app in APPS:
             samples = results[app][scenario]
             print(
                 f"| {title} | {app} | {percentile(samples, 50):.2f} | "
@@ -308,11 +379,22 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sequential", type=int, default=100)
     parser.add_argument("--burst", type=int, default=200)
-    parser.add_argument("--serve-bolt", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=3, help="measure every app this often")
+    parser.add_argument(
+        "--slack-api",
+        choices=["closed", "stub"],
+        default="closed",
+        help="SLACK_API_URL: a closed port, or a stub answering auth.test that counts calls",
+    )
+    parser.add_argument(
+        "--product-root", type=Path, default=ROOT, help="another checkout to measure (before/after)"
+    )
     parser.add_argument("--logs", type=Path, help="keep the servers' logs in this directory")
+    parser.add_argument("--serve", choices=["bolt", "no-op"], help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve_bolt:
-        serve_bolt(args.serve_bolt)
+    if args.serve:
+        serve(args.serve, args.port)
         return 0
     logs = args.logs or Path(tempfile.mkdtemp(prefix="chatbot-bench-ack-logs-"))
     logs.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ README.md, "Benchmarks"):
 
 - Django's request path costs more than the work: a thread is created for each request's
   ``ThreadSensitiveContext``, ``request_started``/``request_finished`` run their receivers
-  through thread hops, and nine middleware (sessions, CSRF, auth, messages ...) run for a
+  through thread hops, and ten middleware (sessions, CSRF, auth, messages ...) run for a
   signed webhook that uses none of them. Here, the database work runs on a few long-lived
   threads (:data:`ACK_THREADS`), one hop per event, and nothing else leaves the event loop.
 - bolt's chain (ssl check, signature, authorization, self-event filter, URL verification,
@@ -31,7 +31,9 @@ Django untouched.
 A pool with no connection to spare within ``DATABASE_POOL_TIMEOUT`` is a 503 with
 ``Retry-After``, never a 500 (Slack retries either way; a 503 says why). The ack threads hold
 at most one pooled connection each, so a burst of events never needs more than
-:data:`ACK_THREADS` connections, whatever its size.
+:data:`ACK_THREADS` connections, whatever its size, and those are the pool's share that jobs
+cannot take (only other HTTP requests, admin pages, compete for it): while the database is up,
+a burst of events waits its turn on these threads instead of timing out on the pool.
 """
 
 import itertools
@@ -52,10 +54,11 @@ from chatbot import database_busy, log_context, middleware, slack_app
 logger = logging.getLogger(__name__)
 
 PATH = "/slack/events"
-# Threads that run the events' database work. Each holds at most one pooled connection, only
-# while its transaction runs. Two keep the second core busy while one waits on PostgreSQL;
-# more only add contention on two cores (README.md, "Benchmarks").
-ACK_THREADS = 2
+# Threads that run the events' database work, each holding at most one pooled connection, only
+# while its transaction runs: the pool's reserve beyond the jobs' database threads (2 by
+# default), so an ack never waits for a connection that jobs hold, and a burst of any size
+# needs no more connections than that. At least one, at most four (more only add contention).
+ACK_THREADS = max(1, min(4, settings.DATABASE_POOL_MAX_SIZE - settings.CHATBOT_DATABASE_THREADS))
 
 type Scope = MutableMapping[str, Any]
 type Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
