@@ -224,8 +224,10 @@ async def measure(
 ) -> dict[str, list[float]]:
     """Bodies are signed before the clock starts. The warm-up is a burst of the same size, so
     the client has that many open connections: the burst times requests, not TCP handshakes."""
-    warm_up = [signed(n, f"{run}w") for n in range(burst)]
-    await asyncio.gather(*(post(client, url, request) for request in warm_up))
+    warm_up = [signed(n, f"{run}w") for n in range(burst + 10)]
+    for request in warm_up[burst:]:
+        await post(client, url, request)
+    await asyncio.gather(*(post(client, url, request) for request in warm_up[:burst]))
     requests = [signed(n, f"{run}s") for n in range(sequential)]
     one_by_one = [await post(client, url, request) for request in requests]
     requests = [signed(n, f"{run}b") for n in range(burst)]
@@ -314,7 +316,7 @@ def run(args: argparse.Namespace, database_url: str, logs: Path) -> int:
             loop_factory=uvloop.new_event_loop,  # the client's own overhead, as low as it goes
         )
     after = stored(database_url)
-    expected = args.rounds * (args.sequential + 2 * args.burst)
+    expected = args.rounds * (args.sequential + 2 * args.burst + 10)
     print_table(results, args)
     events, jobs = after[0] - before[0], after[1] - before[1]
     print(f"\nThe product stored {events} of {expected} events and queued {jobs} jobs.")
@@ -329,27 +331,37 @@ APPS = ("product", "bolt", "no-op")
 async def measure_all(
     args: argparse.Namespace, servers: dict[str, tuple[str, subprocess.Popen]]
 ) -> dict[str, dict[str, list[float]]]:
-    """Every app, round after round in turns (the machine's noise spreads over all of them)."""
-    # Idle connections are dropped before uvicorn closes them (after 5 s), or a later round
-    # would send on a connection the server is closing.
-    limits = httpx.Limits(
-        max_connections=None, max_keepalive_connections=None, keepalive_expiry=2.0
-    )
+    """Every app, round after round in turns (the machine's noise spreads over all of them).
+
+    Each measurement gets a new client of the same configuration, so no app's idle
+    connections sit in the pool while another app is measured."""
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
     results: dict[str, dict[str, list[float]]] = {
-        app: {"sequential": [], "burst": []} for app in APPS
+        app: {"sequential": [], "burst": [], "cpu": []} for app in APPS
     }
-    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+    async with httpx.AsyncClient(timeout=60) as client:
         await wait_until_up(client, f"{servers['product'][0]}/healthz", servers["product"][1])
         for app in ("bolt", "no-op"):
             await wait_until_up(client, f"{servers[app][0]}/slack/events", servers[app][1])
-        for round_number in range(args.rounds):
-            for app in APPS:
-                url = f"{servers[app][0]}/slack/events"
-                run_id = f"{app[0]}{round_number}"
+    for round_number in range(args.rounds):
+        for app in APPS:
+            url = f"{servers[app][0]}/slack/events"
+            run_id = f"{app[0]}{round_number}"
+            cpu_before = cpu_seconds(servers[app][1].pid)
+            async with httpx.AsyncClient(limits=limits, timeout=60) as client:
                 measured = await measure(client, url, run_id, args.sequential, args.burst)
-                for scenario, samples in measured.items():
-                    results[app][scenario].extend(samples)
+            cpu = cpu_seconds(servers[app][1].pid) - cpu_before
+            requests = sum(len(samples) for samples in measured.values()) + args.burst + 10
+            results[app]["cpu"].append(cpu * 1000 / requests)
+            for scenario, samples in measured.items():
+                results[app][scenario].extend(samples)
     return results
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time the server process has used (user + system, all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def print_table(results: dict[str, dict[str, list[float]]], args: argparse.Namespace) -> None:
@@ -359,6 +371,11 @@ def print_table(results: dict[str, dict[str, list[float]]], args: argparse.Names
         "sequential": f"{args.sequential} one after another",
         "burst": f"{args.burst} at once",
     }
+    for app in APPS:
+        print(
+            f"| all requests: server CPU per request | {app} | "
+            f"{statistics.median(results[app]['cpu']):.2f} | | |"
+        )
     for scenario, title in names.items():
         for app in APPS:
             samples = results[app][scenario]
