@@ -335,7 +335,11 @@ async def measure_all(
 
     Each measurement gets a new client of the same configuration, so no app's idle
     connections sit in the pool while another app is measured."""
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+    # Idle connections are dropped before uvicorn closes them (after 5 s): a slow app's
+    # sequential phase would otherwise leave the burst sending on connections being closed.
+    limits = httpx.Limits(
+        max_connections=None, max_keepalive_connections=None, keepalive_expiry=4.0
+    )
     results: dict[str, dict[str, list[float]]] = {
         app: {"sequential": [], "burst": [], "cpu": []} for app in APPS
     }

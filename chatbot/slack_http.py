@@ -6,8 +6,8 @@ check the signature, parse the JSON, and call one application function,
 ``inbox.accept`` (through :func:`chatbot.slack_app.accept_event`), which stores the event and
 queues its job in one transaction on one connection. Then 200.
 
-Why not a Django view, and why not bolt for events (both were here before, measured in
-README.md, "Benchmarks"):
+Why not a Django view, and why not bolt for events (both were here before; README.md,
+"Benchmark: the ack", has the numbers):
 
 - Django's request path costs more than the work: a thread is created for each request's
   ``ThreadSensitiveContext``, ``request_started``/``request_finished`` run their receivers
