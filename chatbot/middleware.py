@@ -16,6 +16,15 @@ logger = logging.getLogger("chatbot.access")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
+def request_id(incoming: str) -> str:
+    """The caller's request id when it is sane, otherwise a new one."""
+    return incoming if _VALID_ID.match(incoming) else log_context.new_id()
+
+
+def log_access(*, method: str, path: str, status: int, started: float) -> None:
+    logger.info("%s %s %s %.1fms", method, path, status, (time.perf_counter() - started) * 1000)
+
+
 @sync_and_async_middleware
 def request_id_middleware(
     get_response: Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]],
@@ -23,19 +32,15 @@ def request_id_middleware(
     """Take the caller's ``X-Request-ID`` when it is sane, or make one, and echo it back."""
 
     def start(request: HttpRequest) -> contextvars.Token[str]:
-        incoming = request.headers.get("X-Request-ID", "")
-        return log_context.current_id.set(
-            incoming if _VALID_ID.match(incoming) else log_context.new_id()
-        )
+        return log_context.current_id.set(request_id(request.headers.get("X-Request-ID", "")))
 
     def finish(request: HttpRequest, response: HttpResponseBase, started: float) -> None:
         response["X-Request-ID"] = log_context.current_id.get()
-        logger.info(
-            "%s %s %s %.1fms",
-            request.method,
-            request.path,
-            response.status_code,
-            (time.perf_counter() - started) * 1000,
+        log_access(
+            method=request.method or "",
+            path=request.path,
+            status=response.status_code,
+            started=started,
         )
 
     async def async_middleware(request: HttpRequest) -> HttpResponseBase:

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "chatbot.middleware.request_id_middleware",
+    # A pool with no connection to spare: 503 with Retry-After instead of a 500.
+    "chatbot.database_busy.DatabaseBusyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # WhiteNoise (async-capable), before everything that static files do not need.
     "chatbot.static_files.StaticFilesMiddleware",

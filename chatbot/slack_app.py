@@ -1,9 +1,15 @@
-"""The slack-bolt app: which Slack events become questions, and the feedback buttons.
+"""Which Slack events become questions, and the slack-bolt app for the feedback buttons.
 
-Bolt runs with ``process_before_response=True``: a listener finishes before Slack gets its
-response. The listeners only do one quick database write (inbox row + job, or a vote), so the
-acknowledgement still takes milliseconds, and it is sent only once the event is safely stored;
-if the write fails, Slack gets a 500 and retries instead of the event being lost.
+:func:`accept_event` decides what an Events API envelope asks of the bot. Over HTTP it is
+called straight from ``chatbot/slack_http.py`` (events never go through bolt there); over
+Socket Mode bolt calls it. Bolt handles interactivity (the 👍/👎 buttons) and commands, with
+``process_before_response=True``: a listener finishes before Slack gets its response, and
+the response is sent only once the vote or event is safely stored. If the write fails, Slack
+gets a 5xx and retries instead of the event being lost.
+
+Nothing here calls Slack's Web API while Slack waits: the bot token comes from settings
+(:func:`_authorize`, instead of bolt's ``auth.test`` on the first request, repeated on every
+request while Slack's API is unreachable), and the bot's own user id from the envelope.
 """
 
 import functools
@@ -12,10 +18,12 @@ import re
 from typing import Any
 
 from django.conf import settings
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt import BoltResponse
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 
 from application import feedback, inbox
-from chatbot import messengers, slack_client, tasks
+from chatbot import database_busy, messengers, slack_client, tasks
 from data import models
 
 logger = logging.getLogger(__name__)
@@ -23,18 +31,6 @@ logger = logging.getLogger(__name__)
 
 def _enqueue(stored_id: int) -> None:
     tasks.answer_slack_event.defer(slack_event_id=stored_id)
-
-
-async def _accept(body: dict[str, Any]) -> None:
-    accepted = await inbox.accept(
-        event_id=str(body.get("event_id", "")),
-        team_id=str(body.get("team_id", "")),
-        event_type=str(body["event"].get("type", "")),
-        payload=body,
-        enqueue=_enqueue,
-    )
-    if not accepted:
-        logger.info("Dropped a repeated delivery of event %s", body.get("event_id"))
 
 
 # A person's message with a file (a screenshot in a DM) or a thread reply also sent to the
@@ -51,45 +47,71 @@ def _from_a_person(event: dict[str, Any]) -> bool:
     )
 
 
-async def on_app_mention(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
-    if _from_a_person(event) and body.get("event_id"):
-        await _accept(body)
-    await ack()
+def bot_user_id(body: dict[str, Any]) -> str:
+    """The bot's own user id, from the envelope: Slack names the installation an event is
+    delivered for in ``authorizations`` (at most one), so no ``auth.test`` call is needed."""
+    authorizations = body.get("authorizations")
+    if isinstance(authorizations, list) and authorizations:
+        first = authorizations[0]
+        if isinstance(first, dict) and first.get("is_bot", True):
+            return str(first.get("user_id") or "")
+    return ""
 
 
-async def on_message(
-    ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
-) -> None:
-    if _from_a_person(event) and body.get("event_id"):
-        mentions_bot = bool(context.bot_user_id) and f"<@{context.bot_user_id}>" in event.get(
-            "text", ""
-        )
-        if event.get("channel_type") == "im":
-            # Direct messages and the assistant pane (its threads live in the app's DM).
-            await _accept(body)
-        elif (
-            not mentions_bot  # a mention arrives as app_mention too; that copy is the question
-            and event.get("thread_ts")
-            and event.get("thread_ts") != event.get("ts")
-            and await inbox.is_follow_up(
-                channel_id=event.get("channel", ""),
-                thread_ts=event["thread_ts"],
-                asker_id=event["user"],
-            )
-        ):
-            await _accept(body)
-    await ack()
+def _thread_reply(event: dict[str, Any], body: dict[str, Any]) -> inbox.ThreadReply | None:
+    """A reply in someone's thread that does not mention the bot (a mention arrives as
+    ``app_mention`` too, and that copy is the question)."""
+    thread_ts = event.get("thread_ts")
+    if not thread_ts or thread_ts == event.get("ts"):
+        return None
+    own_id = bot_user_id(body)
+    if own_id and f"<@{own_id}>" in str(event.get("text", "")):
+        return None
+    return inbox.ThreadReply(
+        channel_id=str(event.get("channel", "")), thread_ts=str(thread_ts), asker_id=event["user"]
+    )
 
 
-async def on_assistant_thread_started(ack: AsyncAck, body: dict[str, Any]) -> None:
-    """Someone opened the assistant pane: greet them there (through the inbox, so once)."""
-    if body.get("event_id"):
-        await _accept(body)
-    await ack()
+async def accept_event(body: dict[str, Any]) -> None:
+    """An Events API envelope (``event_callback``): store it when it asks the bot something.
+
+    Mentions, direct messages (the assistant pane's threads live in the app's DM), an opened
+    assistant pane (greeted once, through the inbox) and follow-ups in a thread where the bot
+    answered the asker are stored; everything else is acknowledged and dropped. Pure checks on
+    the payload, then at most one application call: this runs while Slack waits.
+    """
+    event = body.get("event")
+    if not isinstance(event, dict) or not body.get("event_id"):
+        return
+    kind = event.get("type")
+    follow_up_of = None
+    if kind == "app_mention":
+        if not _from_a_person(event):
+            return
+    elif kind == "message":
+        if not _from_a_person(event):
+            return
+        if event.get("channel_type") != "im":
+            follow_up_of = _thread_reply(event, body)
+            if follow_up_of is None:
+                return
+    elif kind != "assistant_thread_started":
+        return  # subscribed events we do not act on (assistant_thread_context_changed)
+    outcome = await inbox.accept(
+        event_id=str(body["event_id"]),
+        team_id=str(body.get("team_id", "")),
+        event_type=str(kind),
+        payload=body,
+        enqueue=_enqueue,
+        follow_up_of=follow_up_of,
+    )
+    if outcome is inbox.Outcome.REPEATED:
+        logger.info("Dropped a repeated delivery of event %s", body["event_id"])
 
 
-async def on_other_event(ack: AsyncAck) -> None:
-    """Subscribed events we do not act on (assistant_thread_context_changed) are acknowledged."""
+async def on_event(ack: AsyncAck, body: dict[str, Any]) -> None:
+    """Events that arrive through bolt (Socket Mode); over HTTP they never reach bolt."""
+    await accept_event(body)
     await ack()
 
 
@@ -121,36 +143,68 @@ class SlackNotConfigured(Exception):
     """SLACK_SIGNING_SECRET or SLACK_BOT_TOKEN is missing."""
 
 
+async def _authorize(
+    enterprise_id: str | None, team_id: str | None, user_id: str | None
+) -> AuthorizeResult:
+    """The one installation's bot token, from settings: bolt's default for a token calls
+    ``auth.test`` on the first request (and on every one while Slack cannot be reached)."""
+    return AuthorizeResult(
+        enterprise_id=enterprise_id,
+        team_id=team_id,
+        user_id=user_id,
+        bot_token=settings.SLACK_BOT_TOKEN,
+    )
+
+
+async def _on_error(error: Exception) -> BoltResponse | None:
+    """A listener failed: bolt answers 500; a busy database pool is a 503 Slack retries."""
+    if database_busy.is_pool_timeout(error):
+        return BoltResponse(
+            status=503, body="", headers={"Retry-After": database_busy.RETRY_AFTER_SECONDS}
+        )
+    logger.error("Slack listener failed", exc_info=error)
+    return None
+
+
 @functools.cache
 def _build(signing_secret: str, token: str, api_url: str) -> AsyncApp:
     app = AsyncApp(
         signing_secret=signing_secret,
-        client=slack_client.web_client(),
+        # No token on the app's client: with one, bolt would authorize each request with an
+        # auth.test call. The token comes from _authorize.
+        client=slack_client.web_client(with_token=False),
+        authorize=_authorize,
         process_before_response=True,
         # Only Socket Mode builds the app without a secret, and its envelopes are not signed.
         request_verification_enabled=bool(signing_secret),
         logger=logging.getLogger("chatbot.slack_bolt"),
     )
-    app.event("app_mention")(on_app_mention)
-    app.event("message")(on_message)
-    app.event("assistant_thread_started")(on_assistant_thread_started)
+    app.error(_on_error)
     app.action(re.compile(f"^({messengers.FEEDBACK_UP}|{messengers.FEEDBACK_DOWN})$"))(on_feedback)
     app.action(re.compile(".*"))(on_other_action)
-    app.event(re.compile(".*"))(on_other_event)
+    app.event(re.compile(".*"))(on_event)
     return app
 
 
-def get_app(*, socket_mode: bool = False) -> AsyncApp:
-    """The bolt app for the current settings (rebuilt when they change, e.g. in tests).
+def configuration_problem(*, socket_mode: bool = False) -> str | None:
+    """What is missing for Slack to work, or None.
 
     Socket Mode needs no signing secret: Slack's envelopes arrive over a WebSocket the server
     opened itself with the app-level token, not as signed HTTP requests.
     """
     if not settings.SLACK_SIGNING_SECRET and not socket_mode:
-        raise SlackNotConfigured(
+        return (
             "Slack is not configured: set SLACK_SIGNING_SECRET (and SLACK_BOT_TOKEN) "
             "from the app's Basic Information and OAuth pages."
         )
     if not settings.SLACK_BOT_TOKEN:
-        raise SlackNotConfigured("Slack is not configured: set SLACK_BOT_TOKEN (xoxb-...).")
+        return "Slack is not configured: set SLACK_BOT_TOKEN (xoxb-...)."
+    return None
+
+
+def get_app(*, socket_mode: bool = False) -> AsyncApp:
+    """The bolt app for the current settings (rebuilt when they change, e.g. in tests)."""
+    problem = configuration_problem(socket_mode=socket_mode)
+    if problem:
+        raise SlackNotConfigured(problem)
     return _build(settings.SLACK_SIGNING_SECRET, settings.SLACK_BOT_TOKEN, settings.SLACK_API_URL)

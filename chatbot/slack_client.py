@@ -13,13 +13,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 
-def web_client(*, timeout: int = 15) -> AsyncWebClient:
+def web_client(*, timeout: int = 15, with_token: bool = True) -> AsyncWebClient:
     base_url = settings.SLACK_API_URL
     if not base_url.endswith("/"):
         base_url += "/"
     retries = settings.SLACK_RETRY_LIMIT
     return AsyncWebClient(
-        token=settings.SLACK_BOT_TOKEN or None,
+        token=(settings.SLACK_BOT_TOKEN or None) if with_token else None,
         base_url=base_url,
         timeout=timeout,
         retry_handlers=[

@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.urls import path
 
-from chatbot.views import health, slack
+from chatbot.views import health
 
+# POST /slack/events is served before Django: chatbot/asgi.py, chatbot/slack_http.py.
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("slack/events", slack.events, name="slack-events"),
 ]

@@ -156,11 +156,14 @@ async def thread_history(*, channel_id: str, thread_ts: str, before: dt.datetime
     return turns
 
 
-async def bot_answered_in_thread(*, channel_id: str, thread_ts: str, asker_id: str) -> bool:
-    """Whether the bot answered this person in this thread (their next message follows up)."""
-    return await models.Question.objects.filter(
+def bot_answered_in_thread(*, channel_id: str, thread_ts: str, asker_id: str) -> bool:
+    """Whether the bot answered this person in this thread (their next message follows up).
+
+    Sync, so the inbox can ask it inside the transaction that stores the follow-up.
+    """
+    return models.Question.objects.filter(
         channel_id=channel_id, thread_ts=thread_ts, asker_id=asker_id, answers__isnull=False
-    ).aexists()
+    ).exists()
 
 
 _MAX_LATENCY_MS = 2**31 - 1  # the column's range; a replayed old event must not break the write

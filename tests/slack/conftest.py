@@ -5,14 +5,14 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import httpx
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import connection, transaction
-from django.test import AsyncClient
 from django.utils import timezone
 
 from application import answering
-from chatbot import slack_app
+from chatbot import asgi, slack_app
 from domain import chunking, documents
 from tests.fakes import slack as fake_slack_module
 from tests.fakes.openai import FakeOpenAI
@@ -172,6 +172,13 @@ async def post_signed(
 ) -> Any:
     raw = body if isinstance(body, str) else json.dumps(body)
     signed = fake_slack_module.signed_headers(body=raw, secret=secret, timestamp=timestamp)
-    return await AsyncClient().post(
-        "/slack/events", data=raw, content_type=content_type, headers={**signed, **(headers or {})}
+    return await post_events(
+        raw, headers={**signed, "Content-Type": content_type, **(headers or {})}
     )
+
+
+async def post_events(raw: str, *, headers: dict[str, str]) -> httpx.Response:
+    """POST to /slack/events through the product's ASGI application, as uvicorn calls it."""
+    transport = httpx.ASGITransport(app=asgi.application)
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+        return await client.post("/slack/events", content=raw, headers=headers)
