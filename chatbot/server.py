@@ -24,7 +24,7 @@ import uvicorn
 from django.conf import settings
 from procrastinate.contrib.django import app as job_app
 
-from chatbot import database_pools, jobs, socket_mode
+from chatbot import database_pools, jobs, slack_client, socket_mode
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +136,7 @@ async def serve(*, host: str, port: int, with_worker: bool = True) -> None:
         )
         stop_task.cancel()
         _restore_signal_handlers(loop, previous_handlers)
+        await slack_client.close_shared_session()
         await asyncio.to_thread(database_pools.close)
     if ended:
         raise ServerFailed(f"{', '.join(sorted(ended))} stopped before any stop signal")

@@ -26,7 +26,9 @@ STALLED_AFTER_SECONDS = 60
 def _messenger_for(conversation: messenger_module.Conversation) -> messenger_module.Messenger:
     if not conversation.channel_id:
         return messengers.SilentMessenger()
-    return messengers.SlackMessenger(client=slack_client.web_client(), conversation=conversation)
+    return messengers.SlackMessenger(
+        client=slack_client.web_client(shared_session=True), conversation=conversation
+    )
 
 
 @app.task(name="answer_slack_event", retry=ANSWER_RETRY)

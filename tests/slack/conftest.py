@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from application import answering
-from chatbot import asgi, slack_app
+from chatbot import asgi, slack_app, slack_client
 from domain import chunking, documents
 from tests.fakes import slack as fake_slack_module
 from tests.fakes.openai import FakeOpenAI
@@ -85,6 +85,8 @@ async def _no_jobs_left_behind() -> AsyncIterator[None]:
     """Procrastinate's tables are not flushed between tests; jobs retried later would leak."""
     yield
     await sync_to_async(_truncate_jobs, thread_sensitive=True)()
+    # The jobs' Slack clients shared this test's event loop's HTTP session, as a server's do.
+    await slack_client.close_shared_session()
 
 
 @pytest.fixture
