@@ -1,4 +1,4 @@
-"""Commands run their database work like a request: own thread, connection given back."""
+"""Commands run their database work like a request: on a database thread, connection given back."""
 
 import threading
 
