@@ -231,3 +231,22 @@ def test_a_connection_that_breaks_mid_query_is_not_left_checked_out():
     # The pool replaced it: the next query works, on another server process.
     assert models.Question.objects.count() == 0
     assert _backend_pid() != pids[0]
+
+
+def test_an_iterator_abandoned_on_another_thread_leaves_the_connection_to_its_owner():
+    _make_users(30)
+    rows = get_user_model().objects.order_by("pk").iterator(chunk_size=10)
+    next(rows)
+    pid = connection.connection.info.backend_pid
+    # The half-read iterator is dropped on another thread, which closes its cursor there.
+    elsewhere = threading.Thread(target=rows.close)
+    elsewhere.start()
+    elsewhere.join()
+
+    # That thread did not take the connection from under its owner...
+    assert connection.connection is not None
+    assert connection.connection.info.backend_pid == pid
+    # ...which gives it back with its next query.
+    assert get_user_model().objects.count() == 30
+    assert connection.connection is None
+    assert _checked_out() == 0

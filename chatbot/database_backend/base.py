@@ -23,6 +23,7 @@ maintainer. Counting open cursors here costs a few lines and follows Django's ow
 a connection stays with its unit of work for its whole life. Only the benchmark uses it.
 """
 
+import _thread
 import logging
 from typing import Any
 
@@ -108,6 +109,10 @@ class DatabaseWrapper(postgresql.DatabaseWrapper):
 
     def release_if_idle(self) -> None:
         if not (self.release_when_idle and self.is_idle()):
+            return
+        if self._thread_ident != _thread.get_ident() and not self.allow_thread_sharing:
+            # A cursor closed from another thread (an abandoned iterator collected there): the
+            # owner's thread releases the connection, at its next query or its unit's end.
             return
         try:
             self.close()
