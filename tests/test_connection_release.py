@@ -239,7 +239,7 @@ def test_an_iterator_abandoned_on_another_thread_leaves_the_connection_to_its_ow
     next(rows)
     pid = connection.connection.info.backend_pid
     # The half-read iterator is dropped on another thread, which closes its cursor there.
-    elsewhere = threading.Thread(target=rows.close)
+    elsewhere = threading.Thread(target=rows.close)  # type: ignore[attr-defined]
     elsewhere.start()
     elsewhere.join()
 

@@ -110,7 +110,7 @@ class DatabaseWrapper(postgresql.DatabaseWrapper):
     def release_if_idle(self) -> None:
         if not (self.release_when_idle and self.is_idle()):
             return
-        if self._thread_ident != _thread.get_ident() and not self.allow_thread_sharing:
+        if self._thread_ident != _thread.get_ident() and not self.allow_thread_sharing:  # type: ignore[attr-defined]
             # A cursor closed from another thread (an abandoned iterator collected there): the
             # owner's thread releases the connection, at its next query or its unit's end.
             return
