@@ -24,12 +24,8 @@ async def write[R](fn: Callable[..., R], /, **kwargs: Any) -> R:
     return await sync_to_async(_atomically, thread_sensitive=True)(fn, kwargs)
 
 
-def _outside_transaction[R](fn: Callable[..., R], kwargs: dict[str, Any]) -> R:
-    return fn(**kwargs)
-
-
 async def outside_transaction[R](fn: Callable[..., R], /, **kwargs: Any) -> R:
     """Run ``fn(**kwargs)`` in autocommit: for statements PostgreSQL refuses in a transaction
     (``VACUUM``), each of ``fn``'s own writes committed as it goes.
     """
-    return await sync_to_async(_outside_transaction, thread_sensitive=True)(fn, kwargs)
+    return await sync_to_async(fn, thread_sensitive=True)(**kwargs)

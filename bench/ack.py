@@ -25,8 +25,6 @@ that the product stored every event and its job.
 import argparse
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
 import os
 import secrets
@@ -174,14 +172,11 @@ def body_for(number: int, run: str) -> str:
 
 
 def signed_headers(body: str) -> dict[str, str]:
-    stamp = str(int(time.time()))
-    digest = hmac.new(
-        SIGNING_SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256
-    ).hexdigest()
+    from tests.fakes.slack import signed_headers as slack_signed_headers
+
     return {
         "Content-Type": "application/json",
-        "X-Slack-Request-Timestamp": stamp,
-        "X-Slack-Signature": f"v0={digest}",
+        **slack_signed_headers(body=body, secret=SIGNING_SECRET),
     }
 
 

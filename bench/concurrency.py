@@ -39,8 +39,6 @@ import asyncio
 import collections
 import contextlib
 import dataclasses
-import hashlib
-import hmac
 import json
 import os
 import re
@@ -290,15 +288,9 @@ def question_statuses(socket_dir: Path) -> dict[str, int]:
 
 
 def _signed(body: str) -> dict[str, str]:
-    stamp = str(int(time.time()))
-    digest = hmac.new(
-        SIGNING_SECRET.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256
-    ).hexdigest()
-    return {
-        "Content-Type": "application/json",
-        "X-Slack-Request-Timestamp": stamp,
-        "X-Slack-Signature": f"v0={digest}",
-    }
+    from tests.fakes.slack import signed_headers
+
+    return {"Content-Type": "application/json", **signed_headers(body=body, secret=SIGNING_SECRET)}
 
 
 def _mention_body(*, channel: str, number: int, run: str) -> str:

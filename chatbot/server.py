@@ -24,7 +24,7 @@ import uvicorn
 from django.conf import settings
 from procrastinate.contrib.django import app as job_app
 
-from chatbot import database_pools, jobs, slack_client, socket_mode
+from chatbot import database_pools, slack_client, socket_mode
 
 logger = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ async def _keep_worker_running() -> None:
 async def _run_worker() -> None:
     # Async work on the worker's own pool, sync defers (the HTTP side's, inside its atomic
     # block) still on Django's connection: see chatbot/jobs.py.
-    connector = jobs.WorkerConnector()
+    connector = job_app.connector.get_worker_connector()  # type: ignore[attr-defined]
     with job_app.replace_connector(connector):
         try:
             # Opened here rather than with `async with app.open_async()`, whose exit is skipped
