@@ -1,9 +1,9 @@
 """Answer a question: the product's main use case, for Slack events, the terminal and re-answers.
 
 The shape follows docs/architecture.md: one prefetching read up front; the slow parts (status,
-classifier, answer agent) run concurrently in a ``TaskGroup``, holding no connection (the
-backend gives it back between queries); writes happen in small sync functions, each run in one
-transaction through ``application.writes``.
+the question's record, the answer agent, which also labels the question) run concurrently in a
+``TaskGroup``, holding no connection (the backend gives it back between queries); writes
+happen in small sync functions, each run in one transaction through ``application.writes``.
 
 Exactly-once delivery to Slack: the Slack message ts is stored the moment the message exists
 (on an empty, unfinished answer while a streaming model is still writing; otherwise the
@@ -47,7 +47,6 @@ from pydantic_ai.settings import ModelSettings
 from application import messenger as messenger_module
 from application import writes
 from application.agents import answer as answer_agent
-from application.agents import classifier as classifier_agent
 from application.agents import offline
 from data import models
 from domain import agent_runs, questions
@@ -94,13 +93,6 @@ class _Generated:
     error: str
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class _Classified:
-    category: str
-    title: str
-    runs: list[agent_runs.AgentRunRecord]
-
-
 @functools.cache
 def _model(name: str, *, offline_model: type[Model]) -> Model:
     """One model object per configured name: building a provider client per question is slow."""
@@ -109,11 +101,6 @@ def _model(name: str, *, offline_model: type[Model]) -> Model:
 
 def _answer_model() -> Model:
     return _model(settings.CHATBOT_MODEL, offline_model=offline.OfflineAnswerModel)
-
-
-def _classifier_model() -> Model:
-    name = settings.CHATBOT_CLASSIFIER_MODEL or settings.CHATBOT_MODEL
-    return _model(name, offline_model=offline.OfflineClassifierModel)
 
 
 def _model_settings(model: Model) -> ModelSettings | None:
@@ -291,46 +278,6 @@ async def _generate(
     return _Generated(output=None, citations=[], runs=runs, error=error)
 
 
-async def _classify(*, question: str) -> _Classified:
-    """Category and title; a failure only costs the label, so it is recorded, not retried."""
-    model = _classifier_model()
-    model_name = settings.CHATBOT_CLASSIFIER_MODEL or settings.CHATBOT_MODEL
-    started_at, began = timezone.now(), time.perf_counter()
-    try:
-        async with asyncio.timeout(settings.CHATBOT_MODEL_TIMEOUT):
-            result = await classifier_agent.agent.run(
-                question,
-                model=model,
-                model_settings=_model_settings(model),
-                usage_limits=_usage_limits(),
-            )
-    except Exception as failure:
-        error = f"{type(failure).__name__}: {failure}"
-        logger.warning("Classifier failed: %s", error)
-        run = _run_record(
-            agent="classifier",
-            model=model_name,
-            started_at=started_at,
-            began=began,
-            outcome=_outcome_of(failure),
-            error=error,
-        )
-        return _Classified(category="", title="", runs=[run])
-    usage = result.usage
-    run = dataclasses.replace(
-        _run_record(
-            agent="classifier",
-            model=model_name,
-            started_at=started_at,
-            began=began,
-            outcome=models.AgentRun.Outcome.OK,
-        ),
-        input_tokens=usage.input_tokens or 0,
-        output_tokens=usage.output_tokens or 0,
-    )
-    return _Classified(category=result.output.category, title=result.output.title, runs=[run])
-
-
 async def _show_status(messenger: messenger_module.Messenger) -> None:
     try:
         await messenger.show_status(text=STATUS_TEXT)
@@ -362,7 +309,6 @@ def _record_answer(
     *,
     question_id: int,
     generated: _Generated,
-    classified: _Classified,
     slack_channel_id: str,
     now: dt.datetime,
     live_answer_id: int | None,
@@ -375,9 +321,9 @@ def _record_answer(
         covered=generated.output.covered,
         model=settings.CHATBOT_MODEL,
         citations=generated.citations,
-        runs=[*generated.runs, *classified.runs],
-        title=classified.title,
-        category=classified.category,
+        runs=generated.runs,
+        title=generated.output.title,
+        category=generated.output.category,
         slack_channel_id=slack_channel_id,
         now=now,
     )
@@ -387,19 +333,14 @@ def _record_failure(
     *,
     question_id: int,
     generated: _Generated,
-    classified: _Classified,
     live_answer_id: int | None,
 ) -> None:
     questions.mark_failed(
         question_id=question_id,
         error=generated.error or "unknown error",
-        runs=[*generated.runs, *classified.runs],
+        runs=generated.runs,
         unfinished_answer_id=live_answer_id,
     )
-    if classified.title or classified.category:
-        models.Question.objects.filter(pk=question_id).update(
-            title=classified.title[:200], category=classified.category
-        )
 
 
 def _forget_unfinished_answer(*, answer_id: int) -> None:
@@ -589,7 +530,6 @@ async def _answer_and_deliver(
     conversation: messenger_module.Conversation,
     messenger: messenger_module.Messenger,
     search: answer_agent.Search,
-    classify: bool,
 ) -> Outcome:
     async def known_question_id() -> int:
         return question_id
@@ -603,17 +543,12 @@ async def _answer_and_deliver(
         generating = group.create_task(
             _generate_shown(live=live, show=True, question=text, history=history, search=search)
         )
-        classifying = group.create_task(_classify(question=text)) if classify else None
     generated = generating.result()
-    classified = (
-        classifying.result() if classifying else _Classified(category="", title="", runs=[])
-    )
     # An admin's answer-again is not retried for a lost apology: the retry would ask the
     # model again, and the admin sees the failure on the question anyway.
     return await _finish(
         question_id=question_id,
         generated=generated,
-        classified=classified,
         conversation=conversation,
         messenger=messenger,
         live=live,
@@ -637,7 +572,6 @@ async def _finish(
     *,
     question_id: int,
     generated: _Generated,
-    classified: _Classified,
     conversation: messenger_module.Conversation,
     messenger: messenger_module.Messenger,
     live: _Live,
@@ -652,7 +586,6 @@ async def _finish(
                 _record_failure,
                 question_id=question_id,
                 generated=generated,
-                classified=classified,
                 live_answer_id=None,
             )
             raise ApologyUndelivered(f"question {question_id}: the asker was not told")
@@ -660,7 +593,6 @@ async def _finish(
             _record_failure,
             question_id=question_id,
             generated=generated,
-            classified=classified,
             live_answer_id=live.answer_id,
         )
         return Outcome(
@@ -673,7 +605,6 @@ async def _finish(
         _record_answer,
         question_id=question_id,
         generated=generated,
-        classified=classified,
         slack_channel_id=conversation.channel_id,
         now=timezone.now(),
         live_answer_id=live.answer_id,
@@ -760,11 +691,9 @@ async def answer(
                 search=search,
             )
         )
-        classifying = group.create_task(_classify(question=incoming.text))
     return await _finish(
         question_id=storing.result(),
         generated=generating.result(),
-        classified=classifying.result(),
         conversation=conversation,
         messenger=messenger,
         live=live,
@@ -797,5 +726,4 @@ async def answer_again(
         conversation=conversation,
         messenger=make_messenger(conversation),
         search=search,
-        classify=False,
     )

@@ -6,7 +6,7 @@
 For each variant and each N, in one run:
 
 1. a fake OpenAI-compatible model (``--model-seconds`` per request; each answer is a
-   ``search_docs`` tool call then the answer, plus a classifier call alongside) and a fake
+   ``search_docs`` tool call then the answer, which also labels the question) and a fake
    Slack Web API run in a subprocess of their own (``--serve-fakes``), never in the product's;
 2. the product starts exactly as ``make run`` starts it, ``python -m chatbot.launcher``
    (local PostgreSQL cluster under ``CHATBOT_DATA_DIR``, migrations, the guide ingested, HTTP
@@ -734,7 +734,7 @@ def table(results: list[Result], model_seconds: float) -> str:
         f"(Django's pool of 10 + the worker's own pool of up to 4, and one to spare); "
         f"product CPU <= {TARGET_CPU_MS:.0f} ms per question; ✗ marks a miss. "
         f"Model: {model_seconds:g} s per request, 2 requests per answer (search_docs, then "
-        f"the answer, streamed) plus a classifier request alongside.",
+        f"the answer, streamed, which also labels the question).",
         f"Machine: {machine()}.",
     ]
     return "\n".join(lines)

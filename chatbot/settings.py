@@ -185,6 +185,7 @@ SLACK_RETRY_LIMIT = env.int("SLACK_RETRY_LIMIT", 3)
 
 # Models (pydantic-ai model strings, e.g. "openai:gpt-5-mini"; "offline" needs no provider).
 CHATBOT_MODEL = env.str("CHATBOT_MODEL", "offline")
+# Release notes: a cheaper model for unclear commits (questions are labelled by the answer).
 CHATBOT_CLASSIFIER_MODEL = env.str("CHATBOT_CLASSIFIER_MODEL", "") or CHATBOT_MODEL
 CHATBOT_MODEL_TIMEOUT = env.float("CHATBOT_MODEL_TIMEOUT", 60.0)
 CHATBOT_MODEL_RETRIES = env.int("CHATBOT_MODEL_RETRIES", 3)

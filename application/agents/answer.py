@@ -6,7 +6,7 @@ model did not get from a search is rejected through pydantic-ai's retry mechanis
 """
 
 import dataclasses
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 from pydantic_ai import Agent, ModelRetry, RunContext
@@ -18,7 +18,13 @@ Answer concisely in Markdown, in the language of the question.
 Cite the chunk ids of the passages your answer relies on in `cited_chunk_ids`.
 If the passages do not answer the question, say plainly that the documentation does not cover
 it, set `covered` to false and cite nothing. Never invent facts, links or commands.
-Earlier messages are the conversation so far in this thread; use them for context."""
+Earlier messages are the conversation so far in this thread; use them for context.
+Also label the question for the people who review answers: its `category`
+(HOW_TO: how do I do X; TROUBLESHOOTING: something is broken or failing; CONCEPT: what is X,
+why does X work like this; POLICY: rules, allowances, approvals; ACCESS: accounts, permissions,
+credentials; OTHER) and a `title` of at most 8 words that names its topic."""
+
+Category = Literal["HOW_TO", "TROUBLESHOOTING", "CONCEPT", "POLICY", "ACCESS", "OTHER"]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -47,6 +53,11 @@ class AnswerOutput(BaseModel):
         default_factory=list, description="chunk_id of every passage the answer relies on."
     )
     covered: bool = Field(description="Whether the documentation answered the question.")
+    # The labels ride on the answer's own call: a model call of their own cost every question
+    # a second request (and about as much CPU as the answer without its streaming). A model
+    # that leaves them out only costs the labels, never the answer.
+    category: Category = Field(default="OTHER", description="The question's category.")
+    title: str = Field(default="", max_length=120, description="At most 8 words.")
 
 
 class SearchHit(BaseModel):

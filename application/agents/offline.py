@@ -3,8 +3,8 @@
 ``OfflineAnswerModel`` behaves like a careful tool-using model: it calls the agent's search
 tool with the question, then answers through the agent's output tool by quoting the best
 passages (``domain.extractive``), citing them, or says plainly that the documentation does not
-cover the question. ``OfflineClassifierModel`` classifies by keywords. Both go through the same
-agent loop, validation and usage accounting as any hosted model.
+cover the question, labelling the question by keywords. It goes through the same agent loop,
+validation and usage accounting as any hosted model.
 """
 
 import re
@@ -17,7 +17,6 @@ from pydantic_ai.messages import (
     ModelRequest,
     ModelResponse,
     RetryPromptPart,
-    TextPart,
     ToolCallPart,
     ToolReturnPart,
     UserPromptPart,
@@ -156,10 +155,13 @@ class OfflineAnswerModel(OfflineModel):
             if rejected
             else extractive.compose(question=words_from, passages=passages)
         )
+        category, title = _labels(question)
         args = {
             "answer": extract.text,
             "cited_chunk_ids": extract.chunk_ids,
             "covered": extract.covered,
+            "category": category,
+            "title": title,
         }
         return _response(
             [ToolCallPart(tool_name=self._output_tool(model_request_parameters), args=args)],
@@ -182,32 +184,10 @@ _CATEGORY_WORDS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
-def classify(question: str) -> tuple[str, str]:
+def _labels(question: str) -> tuple[str, str]:
     category = next(
         (name for name, pattern in _CATEGORY_WORDS if pattern.search(question)), "OTHER"
     )
     words = re.sub(r"<@[A-Z0-9]+>", "", question).split()
     title = " ".join(words[:8]).rstrip("?.!,") or "Question"
     return category, title[:120]
-
-
-class OfflineClassifierModel(OfflineModel):
-    async def request(
-        self,
-        messages: list[ModelMessage],
-        model_settings: ModelSettings | None,
-        model_request_parameters: ModelRequestParameters,
-    ) -> ModelResponse:
-        question, _ = _current_prompt(messages)
-        category, title = classify(question)
-        if not model_request_parameters.output_tools:
-            return _response([TextPart(content=title)], messages)
-        return _response(
-            [
-                ToolCallPart(
-                    tool_name=self._output_tool(model_request_parameters),
-                    args={"category": category, "title": title},
-                )
-            ],
-            messages,
-        )

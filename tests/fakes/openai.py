@@ -2,7 +2,8 @@
 
 It behaves like a dutiful tool-using model: it first calls ``search_docs`` with the user's
 question, then answers through the output tool by quoting the first passage it got back
-(citing it), or says the docs do not cover it. Classifier requests get a fixed category.
+(citing it), or says the docs do not cover it, labelling the question HOW_TO with its first
+words as the title.
 It can be slowed down (``delay``) or made to fail (``failures`` 500 answers first).
 """
 
@@ -113,13 +114,6 @@ class FakeOpenAI:
         question = _text(messages[last_user]["content"])
         turn = messages[last_user + 1 :]
         output_tool = next(name for name in tool_names if name != "search_docs")
-        output_schema = next(
-            tool["function"]["parameters"]
-            for tool in body["tools"]
-            if tool["function"]["name"] == output_tool
-        )
-        if "category" in output_schema.get("properties", {}):
-            return self._tool_call(output_tool, {"category": "HOW_TO", "title": question[:40]})
         results = [m for m in turn if m["role"] == "tool"]
         if not results:
             return self._tool_call("search_docs", {"query": question})
@@ -136,7 +130,7 @@ class FakeOpenAI:
                 "cited_chunk_ids": [hits[0]["chunk_id"]],
                 "covered": True,
             }
-        return self._tool_call(output_tool, args)
+        return self._tool_call(output_tool, {**args, "category": "HOW_TO", "title": question[:40]})
 
     def _tool_call(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
         number = next(self._ids)

@@ -120,7 +120,6 @@ async def fake_openai(
     monkeypatch.setenv("OPENAI_BASE_URL", server.url)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     settings.CHATBOT_MODEL = "openai-chat:fake-model"
-    settings.CHATBOT_CLASSIFIER_MODEL = "openai-chat:fake-model"
     settings.CHATBOT_MODEL_RETRY_BACKOFF = 0.0
     answering._model.cache_clear()  # the model objects hold a client for the old base URL
     try:

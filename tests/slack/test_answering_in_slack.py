@@ -59,7 +59,10 @@ async def test_a_mention_gets_a_status_then_a_streamed_answer_with_sources_and_b
     assert [c.url async for c in answer.citations.order_by("position")] == [
         "https://docs.example.com/howto/deploying.md#rollbacks"
     ]
-    assert await models.AgentRun.objects.filter(question=question).acount() == 2
+    # One model run answers and labels the question (the admin's category and title).
+    assert await models.AgentRun.objects.filter(question=question).acount() == 1
+    assert question.category == "HOW_TO"
+    assert "roll back a deploy" in question.title
 
 
 async def test_where_streaming_is_refused_the_answer_is_one_block_kit_message(fake_slack):
