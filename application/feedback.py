@@ -3,7 +3,7 @@
 from django.utils import timezone
 
 from application import writes
-from domain import feedback
+from domain.questions import feedback
 
 
 def _record(*, answer_id: int, slack_user_id: str, vote: str) -> None:

@@ -9,9 +9,9 @@ import datetime as dt
 
 from django.utils import timezone
 
-from application import messenger as messenger_module
 from application import writes
-from domain import slack_events
+from application.answering import messenger as messenger_module
+from domain.questions import slack_events
 
 GREETING = (
     "Hi! Ask me anything about our documentation. I answer from it, with links to the "

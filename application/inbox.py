@@ -18,7 +18,7 @@ from typing import Any
 from django.utils import timezone
 
 from application import writes
-from domain import questions, slack_events
+from domain.questions import records, slack_events
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -45,7 +45,7 @@ def _accept(
     enqueue: Callable[[int], None],
     follow_up_of: ThreadReply | None,
 ) -> Outcome:
-    if follow_up_of is not None and not questions.bot_answered_in_thread(
+    if follow_up_of is not None and not records.bot_answered_in_thread(
         channel_id=follow_up_of.channel_id,
         thread_ts=follow_up_of.thread_ts,
         asker_id=follow_up_of.asker_id,

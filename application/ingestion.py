@@ -22,7 +22,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from application import writes
-from domain import chunking, documents, markup
+from domain.knowledge import chunking, documents, markup
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The answer agent's view of the knowledge base: search results as passages it can cite."""
 
-from application.agents import answer as answer_agent
-from domain import search as search_module
+from application.answering import agent as answer_agent
+from domain.knowledge import search as search_module
 
 
 async def search(*, query: str, limit: int) -> list[answer_agent.Passage]:

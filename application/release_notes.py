@@ -20,9 +20,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from application import writes
-from domain import agent_runs, git_log, release_notes_records
-from domain import commit_classification as cc
-from domain import release_notes_rendering as rendering
+from domain import agent_runs
+from domain.release_notes import classification as cc
+from domain.release_notes import git_log, records, rendering
 
 if TYPE_CHECKING:
     from application import release_notes_agents
@@ -105,11 +105,11 @@ async def generate(
     started = time.monotonic()
     progress = progress or NoProgress()
     fields = {"version": version, "from_ref": from_ref, "to_ref": to_ref, "posted_channel": post_to}
-    if problem := release_notes_records.too_long(fields=fields):
+    if problem := records.too_long(fields=fields):
         raise InvalidInput(problem)
     await git_log.check_repository(repo=repo)
     repo = await asyncio.to_thread(repo.resolve)
-    if problem := release_notes_records.too_long(fields={"repository": str(repo)}):
+    if problem := records.too_long(fields={"repository": str(repo)}):
         raise InvalidInput(problem)
     from_sha = await git_log.resolve(repo=repo, ref=from_ref)
     to_sha = await git_log.resolve(repo=repo, ref=to_ref)
@@ -210,7 +210,7 @@ async def generate(
     model_name = " / ".join(dict.fromkeys(m for m in (classifier_model, writer_model) if m))
     model_name = model_name or OFFLINE
     duration_s = time.monotonic() - started
-    record = release_notes_records.NewReleaseNotes(
+    record = records.NewReleaseNotes(
         repository=str(repo),
         from_ref=from_ref,
         to_ref=to_ref,
@@ -334,15 +334,11 @@ def _offline_highlights(
     return text
 
 
-def _save(
-    *, notes: release_notes_records.NewReleaseNotes, runs: list[agent_runs.AgentRunRecord]
-) -> int:
-    release_notes_id = release_notes_records.create(notes=notes)
+def _save(*, notes: records.NewReleaseNotes, runs: list[agent_runs.AgentRunRecord]) -> int:
+    release_notes_id = records.create(notes=notes)
     agent_runs.save(runs=runs, release_notes_id=release_notes_id)
     return release_notes_id
 
 
 def _mark_posted(*, release_notes_id: int, channel: str, posted_at: dt.datetime) -> None:
-    release_notes_records.mark_posted(
-        release_notes_id=release_notes_id, channel=channel, posted_at=posted_at
-    )
+    records.mark_posted(release_notes_id=release_notes_id, channel=channel, posted_at=posted_at)

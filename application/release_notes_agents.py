@@ -20,7 +20,7 @@ from pydantic_ai import usage as ai_usage
 from application.agents import commit_classifier, highlights_writer
 from data import models
 from domain import agent_runs
-from domain import commit_classification as cc
+from domain.release_notes import classification as cc
 
 if TYPE_CHECKING:
     from application.release_notes import Progress

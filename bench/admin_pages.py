@@ -124,7 +124,7 @@ def run(*, per_day: int, runs: int, show_queries: bool) -> None:
     from django.urls import reverse
 
     from data import models
-    from domain import question_review
+    from domain.questions import review
 
     reviewer = User.objects.create_user("reviewer", password="unused-password", is_staff=True)
     reviewer.groups.add(Group.objects.get(name="Q&A reviewers"))
@@ -167,13 +167,13 @@ def run(*, per_day: int, runs: int, show_queries: bool) -> None:
     def page_with_subqueries() -> object:
         return list(
             models.Question.objects.annotate(
-                up_votes=question_review.vote_count(vote="UP"),
-                down_votes=question_review.vote_count(vote="DOWN"),
+                up_votes=review.vote_count(vote="UP"),
+                down_votes=review.vote_count(vote="DOWN"),
             ).order_by("-asked_at", "-pk")[:50]
         )
 
     def down_voted_by_exists() -> object:
-        return models.Question.objects.filter(question_review.has_vote(vote="DOWN")).count()
+        return models.Question.objects.filter(review.has_vote(vote="DOWN")).count()
 
     def down_voted_by_in() -> object:
         voted = models.Feedback.objects.filter(vote="DOWN").values("answer__question_id")

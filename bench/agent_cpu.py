@@ -84,7 +84,7 @@ async def _agent_runs(url: str, *, runs: int, streamed: bool) -> float:
     from pydantic_ai.providers.openai import OpenAIProvider
     from pydantic_ai.settings import ModelSettings
 
-    from application.agents import answer as answer_agent
+    from application.answering import agent as answer_agent
 
     model = OpenAIChatModel("fake-model", provider=OpenAIProvider(base_url=url, api_key="sk"))
     model_settings = ModelSettings(timeout=30, max_retries=0)

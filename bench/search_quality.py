@@ -141,7 +141,7 @@ def reset_source() -> None:
 
 async def our_rankings(questions: list[dict]) -> tuple[list[list[str]], list[float]]:
     from chatbot import units_of_work
-    from domain import search
+    from domain.knowledge import search
 
     rankings: list[list[str]] = []
     latencies: list[float] = []

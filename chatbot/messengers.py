@@ -18,8 +18,8 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_chat_stream import AsyncChatStream
 from slack_sdk.web.async_client import AsyncWebClient
 
-from application import messenger
-from domain import message_splitting
+from application.answering import messenger
+from domain.text import message_splitting
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from application import release_notes
 from chatbot import slack_client
-from domain import message_splitting
+from domain.text import message_splitting
 
 MESSAGE_LIMIT = 3_900
 

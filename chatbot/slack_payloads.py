@@ -4,8 +4,8 @@ import datetime as dt
 import re
 from typing import Any
 
-from application import answering
-from application import messenger as messenger_module
+from application.answering import messenger as messenger_module
+from application.answering import pipeline
 from data import models
 
 _MENTION = re.compile(r"<@[A-Z0-9]+>")
@@ -22,11 +22,11 @@ def assistant_thread_conversation(*, payload: dict[str, Any]) -> messenger_modul
     )
 
 
-def incoming_from_payload(*, payload: dict[str, Any], slack_event_id: int) -> answering.Incoming:
+def incoming_from_payload(*, payload: dict[str, Any], slack_event_id: int) -> pipeline.Incoming:
     """The question in a stored event envelope, in the terms of the answer use case."""
     event = payload["event"]
     ts = str(event.get("ts", ""))
-    return answering.Incoming(
+    return pipeline.Incoming(
         text=_MENTION.sub("", event.get("text", "")).strip() or event.get("text", ""),
         via=models.Question.Channel.SLACK,
         asked_at=dt.datetime.fromtimestamp(float(ts or payload.get("event_time", 0)), tz=dt.UTC),

@@ -11,10 +11,11 @@ from procrastinate import JobContext, RetryStrategy
 from procrastinate.contrib.django import app
 from procrastinate.manager import JobManager
 
-from application import answering, greeting, ingestion, knowledge
-from application import messenger as messenger_module
+from application import greeting, ingestion, knowledge
+from application.answering import again, pipeline
+from application.answering import messenger as messenger_module
 from chatbot import messengers, slack_client, slack_payloads
-from domain import slack_events
+from domain.questions import slack_events
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ async def answer_slack_event(slack_event_id: int) -> None:
     incoming = slack_payloads.incoming_from_payload(
         payload=stored.payload, slack_event_id=stored.id
     )
-    await answering.answer(
+    await pipeline.answer(
         incoming=incoming,
         messenger=_messenger_for(incoming.conversation),
         search=knowledge.search,
@@ -52,7 +53,7 @@ async def answer_slack_event(slack_event_id: int) -> None:
 @app.task(name="answer_again", retry=ANSWER_RETRY)
 async def answer_again(question_id: int) -> None:
     """A new answer beside the old one, delivered in the question's thread (from the admin)."""
-    await answering.answer_again(
+    await again.answer_again(
         question_id=question_id, make_messenger=_messenger_for, search=knowledge.search
     )
 

@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from data import models
-from domain import question_review, safe_markdown
+from domain.questions import review
+from domain.text import safe_markdown
 from tests import admin_support, factories
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +48,7 @@ def test_overview_counts_today_and_the_last_seven_days():
     _question(asked_at=NOW - dt.timedelta(days=8), votes=("DOWN",))  # outside the window
     _question(asked_at=NOW + dt.timedelta(minutes=1))  # after "now"
 
-    overview = question_review.overview(now=NOW)
+    overview = review.overview(now=NOW)
 
     assert overview.today == 2
     assert overview.last_7_days == 5
@@ -64,7 +65,7 @@ def test_overview_counts_today_and_the_last_seven_days():
 
 
 def test_overview_of_a_quiet_week_has_no_shares():
-    overview = question_review.overview(now=NOW)
+    overview = review.overview(now=NOW)
 
     assert (overview.today, overview.last_7_days) == (0, 0)
     assert overview.answered_share is None

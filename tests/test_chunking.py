@@ -1,6 +1,6 @@
 """Chunks are bounded in size, keep their heading path, and lose no text."""
 
-from domain import chunking, documents
+from domain.knowledge import chunking, documents
 
 PARAGRAPH = ("Every claim needs a receipt and a short reason for the expense. " * 5).strip()
 

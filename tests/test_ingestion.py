@@ -9,7 +9,7 @@ from django.test import override_settings
 
 from application import ingestion
 from data import models
-from domain import chunking, documents, search
+from domain.knowledge import chunking, documents, search
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,7 +2,7 @@
 
 import re
 
-from domain import chunking, markup
+from domain.knowledge import chunking, markup
 
 MARKDOWN = """# Expenses
 

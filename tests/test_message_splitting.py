@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain import message_splitting
+from domain.text import message_splitting
 
 
 def test_short_text_is_one_piece():

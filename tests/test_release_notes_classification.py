@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from domain import commit_classification as cc
-from domain import git_log
-from domain import release_notes_rendering as rendering
+from domain.release_notes import classification as cc
+from domain.release_notes import git_log, rendering
 from tests.git_repos import Repo
 
 BOB = ("Bob Newcomer", "bob@example.com")
@@ -706,7 +705,7 @@ async def test_first_time_contributors_are_found_among_the_range_authors_only(re
 
 async def test_commit_text_cannot_inject_links_emphasis_or_headings(repo: Repo):
     from chatbot import release_notes_slack
-    from domain import safe_markdown
+    from domain.text import safe_markdown
 
     repo.git("remote", "add", "origin", "git@github.com:acme/widgets.git")
     repo.commit("Fix login, see [the docs](https://evil.example/phish)")

@@ -219,7 +219,7 @@ async def test_offline_flag_uses_no_model_even_when_one_is_configured(repo: Repo
 def test_unclear_entries_are_spread_evenly_over_whole_rounds():
     import datetime as dt
 
-    from domain import commit_classification as cc
+    from domain.release_notes import classification as cc
 
     entry = cc.Entry(
         sha="0" * 40,

@@ -8,7 +8,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from chatbot import units_of_work
-from domain import chunking, documents, search
+from domain.knowledge import chunking, documents, search
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

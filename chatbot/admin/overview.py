@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from domain import question_review
+from domain.questions import review
 
 
 def context(*, request: HttpRequest) -> dict[str, Any]:
@@ -21,15 +21,13 @@ def context(*, request: HttpRequest) -> dict[str, Any]:
     if not request.user.has_perm("data.view_question"):
         return {"overview": None}
     now = timezone.now()
-    figures = question_review.overview(now=now)
+    figures = review.overview(now=now)
     changelist = reverse("admin:data_question_changelist")
     today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     return {
         "overview": figures,
         "today_url": _period_url(changelist, start=today, end=today + dt.timedelta(days=1)),
-        "last_7_days_url": _period_url(
-            changelist, start=now - question_review.OVERVIEW_WINDOW, end=now
-        ),
+        "last_7_days_url": _period_url(changelist, start=now - review.OVERVIEW_WINDOW, end=now),
         "down_voted_url": f"{changelist}?feedback=down",
         "unreviewed_url": f"{changelist}?reviewed__exact=0",
         "p50_latency_s": (

@@ -29,7 +29,8 @@ from django.utils.text import Truncator, smart_split, unescape_string_literal
 from procrastinate.contrib.django import app as procrastinate_app
 
 from data import models
-from domain import question_review, safe_markdown
+from domain.questions import review
+from domain.text import safe_markdown
 
 REVIEW_FIELDS = ("reviewed", "reviewer", "reviewed_at", "review_note", "quality_rating")
 ANSWER_AGAIN_TASK = "answer_again"
@@ -59,11 +60,11 @@ class FeedbackFilter(admin.SimpleListFilter):
     ) -> QuerySet[models.Question]:
         match self.value():
             case "down":
-                return queryset.filter(question_review.has_vote(vote=models.Feedback.Vote.DOWN))
+                return queryset.filter(review.has_vote(vote=models.Feedback.Vote.DOWN))
             case "up":
-                return queryset.filter(question_review.has_vote(vote=models.Feedback.Vote.UP))
+                return queryset.filter(review.has_vote(vote=models.Feedback.Vote.UP))
             case "none":
-                return queryset.filter(~question_review.has_vote())
+                return queryset.filter(~review.has_vote())
         return queryset
 
 
@@ -199,8 +200,8 @@ class QuestionAdmin(admin.ModelAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                up_votes=question_review.vote_count(vote=models.Feedback.Vote.UP),
-                down_votes=question_review.vote_count(vote=models.Feedback.Vote.DOWN),
+                up_votes=review.vote_count(vote=models.Feedback.Vote.UP),
+                down_votes=review.vote_count(vote=models.Feedback.Vote.DOWN),
             )
         )
 
@@ -223,7 +224,7 @@ class QuestionAdmin(admin.ModelAdmin):
         for word in smart_split(search_term):
             if word[0] in "\"'" and word[-1] == word[0]:
                 word = unescape_string_literal(word)
-            queryset = queryset.filter(question_review.search_condition(term=word))
+            queryset = queryset.filter(review.search_condition(term=word))
         return queryset, False
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -388,8 +389,8 @@ class QuestionAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="questions-{stamp}.csv"'
         response.write("\ufeff")  # a byte-order mark, so spreadsheets read UTF-8 as UTF-8
         writer = csv.writer(response)
-        writer.writerow(field.name for field in dataclasses.fields(question_review.ExportRow))
-        for row in question_review.export_rows(questions=queryset):
+        writer.writerow(field.name for field in dataclasses.fields(review.ExportRow))
+        for row in review.export_rows(questions=queryset):
             writer.writerow(_csv_value(value) for value in dataclasses.astuple(row))
         return response
 

@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from data import models
-from domain import safe_markdown
+from domain.text import safe_markdown
 
 
 @admin.register(models.ReleaseNotes)

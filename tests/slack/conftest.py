@@ -11,9 +11,9 @@ from asgiref.sync import sync_to_async
 from django.db import connection, transaction
 from django.utils import timezone
 
-from application import answering
+from application import model_runs
 from chatbot import asgi, slack_app, slack_client
-from domain import chunking, documents
+from domain.knowledge import chunking, documents
 from tests.fakes import slack as fake_slack_module
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.slack import FakeSlack
@@ -121,11 +121,11 @@ async def fake_openai(
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     settings.CHATBOT_MODEL = "openai-chat:fake-model"
     settings.CHATBOT_MODEL_RETRY_BACKOFF = 0.0
-    answering._model.cache_clear()  # the model objects hold a client for the old base URL
+    model_runs.model_named.cache_clear()  # the model objects hold a client for the old base URL
     try:
         yield server
     finally:
-        answering._model.cache_clear()
+        model_runs.model_named.cache_clear()
         await server.stop()
 
 

@@ -8,7 +8,7 @@ from django.db import connection
 from procrastinate.contrib.django import app as job_app
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from application import answering
+from application.answering import delivery
 from chatbot import tasks
 from data import models
 from tests.slack.conftest import event_callback, mention, post_signed, run_worker_until_idle
@@ -321,7 +321,7 @@ async def test_a_half_written_answer_becomes_the_apology_even_when_slack_first_r
     fake_openai.failures = 100
     fake_slack.refuse["chat.update"] = "fatal_error"
 
-    with pytest.raises(answering.ApologyUndelivered):  # the job fails; procrastinate retries
+    with pytest.raises(delivery.ApologyUndelivered):  # the job fails; procrastinate retries
         await tasks.answer_slack_event.func(slack_event_id=event.pk)
     fake_slack.refuse.clear()
     await tasks.answer_slack_event.func(slack_event_id=event.pk)

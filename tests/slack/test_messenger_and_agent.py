@@ -4,8 +4,8 @@ import pytest
 from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart, ToolReturnPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from application import messenger
-from application.agents import answer as answer_agent
+from application.answering import agent as answer_agent
+from application.answering import messenger
 from chatbot import messengers, slack_client
 from tests.slack.conftest import ASKER, CHANNEL
 

@@ -8,8 +8,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from application import answering, knowledge
-from application import messenger as messenger_module
+from application import knowledge
+from application.answering import delivery, pipeline
+from application.answering import messenger as messenger_module
 from chatbot import messengers, units_of_work
 from data import models
 
@@ -25,15 +26,15 @@ class Command(BaseCommand):
         if not text:
             raise CommandError("Ask a question, e.g. manage.py ask 'how do I deploy?'")
         messenger = messengers.TerminalMessenger(stdout=self.stdout, stderr=self.stderr)
-        incoming = answering.Incoming(
+        incoming = pipeline.Incoming(
             text=text,
             via=models.Question.Channel.TERMINAL,
             asked_at=timezone.now(),
             conversation=messenger_module.Conversation(),
         )
 
-        async def ask() -> answering.Outcome:
-            return await answering.answer(
+        async def ask() -> delivery.Outcome:
+            return await pipeline.answer(
                 incoming=incoming, messenger=messenger, search=knowledge.search
             )
 

@@ -16,7 +16,7 @@ from rich.console import Console
 
 from application import release_notes
 from chatbot import release_notes_slack, units_of_work
-from domain import git_log
+from domain.release_notes import git_log
 
 BAD_INPUT = 2
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from chatbot import units_of_work
-from domain import search
+from domain.knowledge import search
 
 
 class Command(BaseCommand):

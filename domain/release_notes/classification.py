@@ -18,7 +18,7 @@ import functools
 import re
 from collections.abc import Iterable, Sequence
 
-from domain import git_log
+from domain.release_notes import git_log
 
 
 class Group(enum.StrEnum):

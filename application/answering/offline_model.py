@@ -2,9 +2,9 @@
 
 ``OfflineAnswerModel`` behaves like a careful tool-using model: it calls the agent's search
 tool with the question, then answers through the agent's output tool by quoting the best
-passages (``domain.extractive``), citing them, or says plainly that the documentation does not
-cover the question, labelling the question by keywords. It goes through the same agent loop,
-validation and usage accounting as any hosted model.
+passages (``domain.knowledge.extractive``), citing them, or says plainly that the documentation
+does not cover the question, labelling the question by keywords. It goes through the same
+agent loop, validation and usage accounting as any hosted model.
 """
 
 import re
@@ -26,7 +26,7 @@ from pydantic_ai.profiles import ModelProfile
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import RequestUsage
 
-from domain import extractive
+from domain.knowledge import extractive
 
 MODEL_NAME = "offline"
 SEARCH_TOOL = "search_docs"

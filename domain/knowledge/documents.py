@@ -16,7 +16,7 @@ from pathlib import PurePosixPath
 from django.db import connection
 
 from data import models
-from domain import chunking
+from domain.knowledge import chunking
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -9,7 +9,7 @@ be quoted whole and ranking is not dominated by a few huge sections.
 import dataclasses
 import re
 
-from domain import message_splitting
+from domain.text import message_splitting
 
 HEADING_SEPARATOR = " > "
 DEFAULT_MAX_CHARS = 2000

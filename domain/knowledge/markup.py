@@ -29,7 +29,7 @@ from docutils.parsers.rst.languages import en as rst_english
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from domain import chunking
+from domain.knowledge import chunking
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 RST_SUFFIXES = frozenset({".rst", ".txt"})  # Django and many projects keep RST in .txt

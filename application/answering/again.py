@@ -1,0 +1,74 @@
+"""Answer again: a new answer beside the old ones, delivered in the same thread (the admin's)."""
+
+import asyncio
+from collections.abc import Callable
+
+from application.answering import agent as answer_agent
+from application.answering import delivery
+from application.answering import live as live_module
+from application.answering import messenger as messenger_module
+from domain.questions import records
+
+
+async def _answer_and_deliver(
+    *,
+    question_id: int,
+    text: str,
+    history: list[records.Turn],
+    conversation: messenger_module.Conversation,
+    messenger: messenger_module.Messenger,
+    search: answer_agent.Search,
+) -> delivery.Outcome:
+    async def known_question_id() -> int:
+        return question_id
+
+    live = live_module.Live(
+        messenger=messenger, question_id=known_question_id, slack_channel_id=conversation.channel_id
+    )
+    async with asyncio.TaskGroup() as group:
+        group.create_task(live_module.show_status(messenger))
+        group.create_task(live.send_updates())
+        generating = group.create_task(
+            live_module.generate_shown(
+                live=live, show=True, question=text, history=history, search=search
+            )
+        )
+    generated = generating.result()
+    # An admin's answer-again is not retried for a lost apology: the retry would ask the
+    # model again, and the admin sees the failure on the question anyway.
+    return await delivery.finish(
+        question_id=question_id,
+        generated=generated,
+        conversation=conversation,
+        messenger=messenger,
+        live=live,
+        retry_apology=False,
+    )
+
+
+async def answer_again(
+    *,
+    question_id: int,
+    make_messenger: Callable[[messenger_module.Conversation], messenger_module.Messenger],
+    search: answer_agent.Search,
+) -> delivery.Outcome:
+    """A new answer beside the old ones (an admin asked for it), delivered in the same thread."""
+    question = await records.get(question_id=question_id)
+    history = await records.thread_history(
+        channel_id=question.channel_id, thread_ts=question.thread_ts, before=question.asked_at
+    )
+    conversation = messenger_module.Conversation(
+        team_id=question.team_id,
+        channel_id=question.channel_id,
+        thread_ts=question.thread_ts,
+        message_ts=question.message_ts,
+        asker_id=question.asker_id,
+    )
+    return await _answer_and_deliver(
+        question_id=question.id,
+        text=question.text,
+        history=history,
+        conversation=conversation,
+        messenger=make_messenger(conversation),
+        search=search,
+    )

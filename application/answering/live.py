@@ -1,0 +1,116 @@
+"""The answer people see while the model writes it: the status, then the growing message."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from django.utils import timezone
+
+from application import writes
+from application.answering import agent as answer_agent
+from application.answering import generation, storing
+from application.answering import messenger as messenger_module
+from domain.questions import records
+
+logger = logging.getLogger(__name__)
+
+STATUS_TEXT = "Finding a response…"
+
+
+async def show_status(messenger: messenger_module.Messenger) -> None:
+    try:
+        await messenger.show_status(text=STATUS_TEXT)
+    except Exception:
+        logger.exception("Could not show the status")
+
+
+class Live:
+    """The answer shown while the model writes it, and the row that remembers its message.
+
+    The model's event stream only hands text over (:meth:`offer`, which never waits);
+    :meth:`send_updates`, a task beside the model, shows the newest text, skipping any that a
+    newer one replaced while Slack was busy. A slow or rate-limited Slack (a 429 waits for
+    ``Retry-After``) therefore never counts against the model's timeout.
+    """
+
+    def __init__(
+        self,
+        *,
+        messenger: messenger_module.Messenger,
+        question_id: Callable[[], Awaitable[int]],
+        slack_channel_id: str,
+        answer_id: int | None = None,
+        ts: str = "",
+    ) -> None:
+        self._messenger = messenger
+        self._question_id = question_id
+        self._channel_id = slack_channel_id
+        self.answer_id = answer_id
+        self.ts = ts
+        self._latest = ""
+        self._changed = asyncio.Event()
+        self._closed = False
+
+    def offer(self, text: str) -> None:
+        self._latest = text
+        self._changed.set()
+
+    def close(self) -> None:
+        """The model is done: :meth:`send_updates` ends after the update in flight, if any.
+
+        Text not yet shown is dropped (the final delivery has all of it); the update in flight
+        is waited for, not cancelled, so the messenger knows what Slack shows and nothing lands
+        after the final message.
+        """
+        self._closed = True
+        self._changed.set()
+
+    async def send_updates(self) -> None:
+        shown = ""
+        while True:
+            await self._changed.wait()
+            self._changed.clear()
+            if self._closed:
+                return
+            if self._latest != shown:
+                shown = self._latest
+                await self._show(shown)
+
+    async def _show(self, text: str) -> None:
+        try:
+            await self._messenger.show_partial(text=text, on_posted=self._posted)
+        except Exception:
+            # Only the live view is lost; the finished answer is still delivered.
+            logger.exception("Could not show the partial answer")
+
+    async def _posted(self, ts: str) -> None:
+        question_id = await self._question_id()
+        self.answer_id = await writes.write(
+            storing.start_live_answer,
+            question_id=question_id,
+            slack_channel_id=self._channel_id,
+            ts=ts,
+            now=timezone.now(),
+        )
+        self.ts = ts
+
+
+async def generate_shown(
+    *,
+    live: Live,
+    show: bool,
+    question: str,
+    history: list[records.Turn],
+    search: answer_agent.Search,
+) -> generation.Generated:
+    """Generate (relaying the answer to ``live`` while it is written, if ``show``), then let
+    ``live`` stop sending updates, before anything is delivered."""
+    try:
+        return await generation.generate(
+            question=question,
+            history=history,
+            search=search,
+            on_partial=live.offer if show else None,
+        )
+    finally:
+        live.close()

@@ -1,0 +1,134 @@
+"""Answer a question: the product's main use case, for Slack events, the terminal and re-answers.
+
+The shape follows docs/architecture.md: one prefetching read up front; the slow parts (status,
+the question's record, the answer agent, which also labels the question) run concurrently in a
+``TaskGroup``, holding no connection (the backend gives it back between queries); writes
+happen in small sync functions, each run in one transaction through ``application.writes``.
+
+Exactly-once delivery to Slack: the Slack message ts is stored the moment the message exists
+(on an empty, unfinished answer while a streaming model is still writing; otherwise the
+answer is stored before it is posted), and delivery is marked at the end. A re-run (Slack
+retry reaching a new job, procrastinate retrying a failed or stalled job) looks at that state
+and only does what is left: nothing, post the stored answer, finish the message it already
+started, answer again into that message when the model had not finished, or only send the
+apology when the model had failed and Slack had not taken it.
+"""
+
+import asyncio
+import dataclasses
+import datetime as dt
+
+from application import writes
+from application.answering import agent as answer_agent
+from application.answering import delivery, storing
+from application.answering import live as live_module
+from application.answering import messenger as messenger_module
+from data import models
+from domain.questions import records
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Incoming:
+    text: str
+    via: str  # models.Question.Channel
+    asked_at: dt.datetime
+    conversation: messenger_module.Conversation
+    slack_event_id: int | None = None
+
+
+def _new_question(incoming: Incoming) -> records.NewQuestion:
+    conversation = incoming.conversation
+    return records.NewQuestion(
+        via=incoming.via,
+        text=incoming.text,
+        asked_at=incoming.asked_at,
+        slack_event_id=incoming.slack_event_id,
+        team_id=conversation.team_id,
+        channel_id=conversation.channel_id,
+        thread_ts=conversation.thread_ts,
+        message_ts=conversation.message_ts,
+        asker_id=conversation.asker_id,
+    )
+
+
+async def answer(
+    *,
+    incoming: Incoming,
+    messenger: messenger_module.Messenger,
+    search: answer_agent.Search,
+) -> delivery.Outcome:
+    """Answer a newly asked question, or finish what an earlier run of it left undone."""
+    conversation = incoming.conversation
+    existing = (
+        await records.for_slack_event(slack_event_id=incoming.slack_event_id)
+        if incoming.slack_event_id is not None
+        else None
+    )
+    history = await records.thread_history(
+        channel_id=conversation.channel_id,
+        thread_ts=conversation.thread_ts,
+        before=incoming.asked_at,
+    )
+
+    latest = existing.latest_answer if existing is not None else None
+    unfinished = latest is not None and not latest.text
+    if existing is not None and latest is not None and not unfinished:
+        if not latest.delivered:
+            await delivery.deliver(question_id=existing.id, answer=latest, messenger=messenger)
+        return delivery.Outcome(
+            question_id=existing.id,
+            status=models.Question.Status.ANSWERED,
+            answer_id=latest.id,
+            text=latest.text,
+        )
+    if existing is not None and existing.status == models.Question.Status.FAILED:
+        # An earlier run gave up on the model but could not tell the asker: only that is left.
+        ref = latest.slack_message_ts if latest is not None else ""
+        if not await delivery.apologise(
+            question_id=existing.id, messenger=messenger, existing_ref=ref
+        ):
+            raise delivery.ApologyUndelivered(f"question {existing.id}: the asker was not told")
+        if latest is not None:
+            await writes.write(storing.forget_unfinished_answer, answer_id=latest.id)
+        return delivery.Outcome(
+            question_id=existing.id,
+            status=models.Question.Status.FAILED,
+            answer_id=None,
+            text=delivery.APOLOGY,
+        )
+
+    async with asyncio.TaskGroup() as group:
+        group.create_task(live_module.show_status(messenger))
+        storing_question = group.create_task(
+            writes.write(storing.start_question, new=_new_question(incoming))
+        )
+
+        async def stored_question_id() -> int:
+            return await storing_question
+
+        # An earlier run died while its answer was streaming: answer again into that message.
+        live = live_module.Live(
+            messenger=messenger,
+            question_id=stored_question_id,
+            slack_channel_id=conversation.channel_id,
+            answer_id=latest.id if latest is not None and unfinished else None,
+            ts=latest.slack_message_ts if latest is not None and unfinished else "",
+        )
+        group.create_task(live.send_updates())
+        generating = group.create_task(
+            live_module.generate_shown(
+                live=live,
+                show=not unfinished,
+                question=incoming.text,
+                history=history,
+                search=search,
+            )
+        )
+    return await delivery.finish(
+        question_id=storing_question.result(),
+        generated=generating.result(),
+        conversation=conversation,
+        messenger=messenger,
+        live=live,
+        retry_apology=True,
+    )

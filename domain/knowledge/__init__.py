@@ -1,0 +1,1 @@
+"""The knowledge base: documents read into sections, and search over them."""

@@ -1,0 +1,1 @@
+"""Questions people ask, their answers, feedback, and the Slack events they came in."""

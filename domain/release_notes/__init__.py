@@ -1,0 +1,1 @@
+"""Release notes: commits read from git, classified, rendered and stored."""

@@ -1,0 +1,1 @@
+"""Text for Slack and the admin: long messages split, Markdown rendered safely."""
