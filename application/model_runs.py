@@ -81,7 +81,6 @@ async def run[DepsT, OutputT](
     ``event_stream_handler`` gets the model's events as they stream (a model that streams is
     then asked to); it must not wait, since it runs inside the timeout.
     """
-    model = model_named(model_name, offline_model=offline_model)
     offline = model_name == OFFLINE
     model_settings = (
         None
@@ -98,6 +97,8 @@ async def run[DepsT, OutputT](
         output: OutputT | None = None
         final = False
         try:
+            # Inside the try: a model name that cannot be resolved fails the run, not the job.
+            model = model_named(model_name, offline_model=offline_model)
             async with asyncio.timeout(settings.CHATBOT_MODEL_TIMEOUT):
                 result = await agent.run(
                     prompt,

@@ -10,7 +10,7 @@ bookkeeping, and some vague subjects ("wip") that only a model can explain.
 
 The model run uses a pydantic-ai FunctionModel that sleeps 1 s per call, so it measures our
 orchestration (batches in parallel up to the concurrency limit), not a provider. "Wall time" is
-the whole use case, ``release_notes.generate`` from the first git call to the stored notes, in
+the whole use case, ``generating.generate`` from the first git call to the stored notes, in
 a process that has started Django and imported the code; building the fake models is not
 timed. Without DATABASE_URL a throwaway PostgreSQL cluster is started for the run.
 """
@@ -181,8 +181,7 @@ async def _slow_model_run(repo: Path, concurrency: int, batch_size: int) -> Any:
     from pydantic_ai.messages import ModelResponse, ToolCallPart, UserPromptPart
     from pydantic_ai.models.function import FunctionModel
 
-    from application import release_notes
-    from application.agents import commit_classifier, highlights_writer
+    from application.release_notes import commit_classifier, generating, highlights_writer
 
     # What the model path adds: the settings below, batches and a 1 s wait per call.
 
@@ -205,7 +204,8 @@ async def _slow_model_run(repo: Path, concurrency: int, batch_size: int) -> Any:
             parts=[ToolCallPart(info.output_tools[0].name, {"paragraph": paragraph})]
         )
 
-    settings.CHATBOT_MODEL = settings.CHATBOT_CLASSIFIER_MODEL = "bench:sleep-1s"
+    # "test" names pydantic-ai's TestModel; both agents are overridden with sleeping models.
+    settings.CHATBOT_MODEL = settings.CHATBOT_CLASSIFIER_MODEL = "test"
     settings.CHATBOT_RELEASE_NOTES_CONCURRENCY = concurrency
     settings.CHATBOT_RELEASE_NOTES_BATCH_SIZE = batch_size
     # The fake models are the bench's scaffolding, not the product: the first FunctionModel
@@ -216,7 +216,7 @@ async def _slow_model_run(repo: Path, concurrency: int, batch_size: int) -> Any:
         highlights_writer.agent.override(model=writer_model),
     ):
         started = time.monotonic()
-        result = await release_notes.generate(
+        result = await generating.generate(
             repo=repo, from_ref="base", version="bench", now=timezone.now()
         )
         return result, time.monotonic() - started
@@ -225,10 +225,10 @@ async def _slow_model_run(repo: Path, concurrency: int, batch_size: int) -> Any:
 async def _offline_run(repo: Path) -> tuple[Any, float]:
     from django.utils import timezone
 
-    from application import release_notes
+    from application.release_notes import generating
 
     started = time.monotonic()
-    result = await release_notes.generate(
+    result = await generating.generate(
         repo=repo, from_ref="base", version="bench", offline=True, now=timezone.now()
     )
     return result, time.monotonic() - started
@@ -261,7 +261,7 @@ def main() -> None:
         call_command("migrate", verbosity=0)
         # Imports are not what we measure.
         import application.release_notes
-        import application.release_notes_agents  # noqa: F401
+        import application.release_notes.improving  # noqa: F401
 
         started = time.monotonic()
         command = [sys.executable, "manage.py", "release_notes", "--repo", str(repo)]

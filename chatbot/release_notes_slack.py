@@ -9,7 +9,7 @@ import re
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from application import release_notes
+from application.release_notes import generating
 from chatbot import slack_client
 from domain.text import message_splitting
 
@@ -33,7 +33,7 @@ def to_mrkdwn(markdown: str) -> str:
 
 
 class SlackPublisher:
-    """The ``release_notes.Publisher`` for Slack."""
+    """The ``generating.Publisher`` for Slack."""
 
     async def publish(self, *, channel: str, markdown: str) -> None:
         client = slack_client.web_client()
@@ -52,6 +52,6 @@ class SlackPublisher:
                 if thread_ts is None:
                     thread_ts = str(response["ts"])
         except (SlackApiError, SlackClientError) as error:
-            raise release_notes.PublishFailed(
+            raise generating.PublishFailed(
                 f"could not post to Slack channel {channel}: {error}"
             ) from error

@@ -16,8 +16,7 @@ from pydantic_ai.messages import (
 )
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
-from application import release_notes, release_notes_agents
-from application.agents import commit_classifier, highlights_writer
+from application.release_notes import commit_classifier, generating, highlights_writer, improving
 from data import models
 from tests.git_repos import Repo
 
@@ -72,16 +71,17 @@ def repo(tmp_path: Path) -> Repo:
 
 @pytest.fixture
 def model_configured(settings):
-    settings.CHATBOT_MODEL = "test:model"
-    settings.CHATBOT_CLASSIFIER_MODEL = "test:model"
+    settings.CHATBOT_MODEL = "test"
+    settings.CHATBOT_CLASSIFIER_MODEL = "test"
     settings.CHATBOT_RELEASE_NOTES_BATCH_SIZE = 2
     settings.CHATBOT_RELEASE_NOTES_CONCURRENCY = 3
     settings.CHATBOT_MODEL_RETRIES = 1
+    settings.CHATBOT_MODEL_RETRY_BACKOFF = 0.0
     return settings
 
 
-async def _generate(repo: Repo, **kwargs) -> release_notes.Result:
-    return await release_notes.generate(
+async def _generate(repo: Repo, **kwargs) -> generating.Result:
+    return await generating.generate(
         repo=repo.path, from_ref="v1", version="1.1", now=timezone.now(), **kwargs
     )
 
@@ -105,7 +105,7 @@ async def test_model_rewrites_unclear_commits_and_writes_highlights(repo: Repo):
     assert result.model_calls == 4  # three batches and the highlights
     assert result.input_tokens > 0
     row = await models.ReleaseNotes.objects.aget(pk=result.release_notes_id)
-    assert row.model == "test:model"
+    assert row.model == "test"
     assert row.model_calls == 4
     runs = [
         (run.agent, run.outcome)
@@ -163,8 +163,9 @@ async def test_invalid_model_output_falls_back_to_offline_for_that_batch_only(re
         ("commit_classifier", "OK"),
         ("highlights_writer", "INVALID_OUTPUT"),
     ]
-    # Retries are model calls too: 2 + 1 + 1 for the classifier, 2 for the writer.
-    assert result.model_calls == 6
+    # Invalid output goes back to the model twice (each agent's own retries): 3 + 1 + 1 calls
+    # for the classifier, 3 for the writer. The runner does not try such a run again.
+    assert result.model_calls == 8
 
 
 async def test_concurrency_limit_is_respected(tmp_path: Path, model_configured):
@@ -237,7 +238,7 @@ def test_unclear_entries_are_spread_evenly_over_whole_rounds():
         paths=(),
     )
 
-    batches = release_notes_agents.plan_batches(entries=[entry] * 1_275, size=25, concurrency=8)
+    batches = improving.plan_batches(entries=[entry] * 1_275, size=25, concurrency=8)
 
     # 51 batches of 25 would need 7 rounds with 5 slots idle in the last one.
     assert len(batches) == 56

@@ -14,7 +14,8 @@ from django.utils import timezone
 from rich import progress as rich_progress
 from rich.console import Console
 
-from application import release_notes
+from application.release_notes import generating
+from application.release_notes import progress as progress_module
 from chatbot import release_notes_slack, units_of_work
 from domain.release_notes import git_log
 
@@ -66,15 +67,15 @@ class Command(BaseCommand):
         try:
             result = asyncio.run(self._run(options))
         except (
-            release_notes.InvalidInput,
+            generating.InvalidInput,
             git_log.NotARepository,
             git_log.UnknownRef,
             git_log.GitError,
-            release_notes.EmptyRange,
+            generating.EmptyRange,
         ) as error:
             # A repository git cannot read (missing objects) is bad input, like a wrong path.
             raise CommandError(str(error), returncode=BAD_INPUT) from error
-        except release_notes.PublishFailed as error:
+        except generating.PublishFailed as error:
             raise CommandError(str(error)) from error
         if options["format"] == "json":
             text = json.dumps(result.data, indent=2, ensure_ascii=False) + "\n"
@@ -92,11 +93,11 @@ class Command(BaseCommand):
             style_func=lambda text: text,
         )
 
-    async def _run(self, options: dict[str, Any]) -> release_notes.Result:
+    async def _run(self, options: dict[str, Any]) -> generating.Result:
         """The use case in its own thread context, like a request in Django's ASGI handler."""
         async with units_of_work.unit_of_work(log_id="release_notes"):
             with _progress() as progress:
-                return await release_notes.generate(
+                return await generating.generate(
                     repo=Path(options["repo"]),
                     from_ref=options["from_ref"],
                     to_ref=options["to_ref"],
@@ -121,10 +122,10 @@ def _check_writable(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def _progress() -> Iterator[release_notes.Progress]:
+def _progress() -> Iterator[progress_module.Progress]:
     """A rich progress bar on a terminal, nothing otherwise (pipes, CI, tests)."""
     if not sys.stderr.isatty():
-        yield release_notes.NoProgress()
+        yield progress_module.NoProgress()
         return
     with rich_progress.Progress(
         rich_progress.TextColumn("{task.description}"),

@@ -53,6 +53,8 @@ class Classification(pydantic.BaseModel):
 
 
 agent = Agent(
+    # Output that fails validation goes back to the model this many times (model_runs).
+    retries=2,
     deps_type=ClassifierDeps,
     output_type=Classification,
     name="commit_classifier",

@@ -19,6 +19,8 @@ class Highlights(pydantic.BaseModel):
 
 
 agent = Agent(
+    # Output that fails validation goes back to the model this many times (model_runs).
+    retries=2,
     deps_type=HighlightsDeps,
     output_type=Highlights,
     name="highlights_writer",

@@ -20,12 +20,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from application import writes
+from application.release_notes import progress as progress_module
 from domain import agent_runs
 from domain.release_notes import classification as cc
 from domain.release_notes import git_log, records, rendering
 
 if TYPE_CHECKING:
-    from application import release_notes_agents
+    from application import model_runs
 
 logger = logging.getLogger(__name__)
 
@@ -44,26 +45,10 @@ class PublishFailed(Exception):
     """The notes were stored but could not be posted."""
 
 
-class Progress(Protocol):
-    """Where a long run reports how far it got (a progress bar on a terminal, or nothing)."""
-
-    def stage(self, *, name: str, total: int | None) -> None: ...
-
-    def advance(self, *, steps: int = 1) -> None: ...
-
-
 class Publisher(Protocol):
     """Posts finished notes somewhere people read them (Slack in production)."""
 
     async def publish(self, *, channel: str, markdown: str) -> None: ...
-
-
-class NoProgress:
-    def stage(self, *, name: str, total: int | None) -> None:
-        pass
-
-    def advance(self, *, steps: int = 1) -> None:
-        pass
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -93,7 +78,7 @@ async def generate(
     offline: bool = False,
     post_to: str = "",
     publisher: Publisher | None = None,
-    progress: Progress | None = None,
+    progress: progress_module.Progress | None = None,
     now: dt.datetime,
 ) -> Result:
     """Notes for ``from_ref..to_ref`` of the repository at ``repo``, stored and maybe posted.
@@ -103,7 +88,7 @@ async def generate(
     ``PublishFailed`` when posting fails after the notes were stored.
     """
     started = time.monotonic()
-    progress = progress or NoProgress()
+    progress = progress or progress_module.NoProgress()
     fields = {"version": version, "from_ref": from_ref, "to_ref": to_ref, "posted_channel": post_to}
     if problem := records.too_long(fields=fields):
         raise InvalidInput(problem)
@@ -132,9 +117,9 @@ async def generate(
     if classifier_model or writer_model:
         # pydantic-ai is imported only when a model is configured: offline runs (CI, no
         # model) do without it.
-        import application.release_notes_agents as agents
+        from application.release_notes import improving
     batches = (
-        agents.plan_batches(
+        improving.plan_batches(
             entries=classification.entries,
             size=settings.CHATBOT_RELEASE_NOTES_BATCH_SIZE,
             concurrency=settings.CHATBOT_RELEASE_NOTES_CONCURRENCY,
@@ -155,7 +140,7 @@ async def generate(
         async with asyncio.TaskGroup() as group:
             if batches:
                 improve_task = group.create_task(
-                    agents.improve_entries(
+                    improving.improve_entries(
                         classification=classification,
                         batches=batches,
                         model=classifier_model,
@@ -181,7 +166,7 @@ async def generate(
     except* git_log.GitError as errors:
         raise errors.exceptions[0] from None
 
-    runs: list[release_notes_agents.AgentOutcome] = []
+    runs: list[model_runs.ModelRun[Any]] = []
     if improve_task is not None:
         classification, batch_runs = improve_task.result()
         runs += batch_runs
@@ -223,12 +208,14 @@ async def generate(
         commit_count=total,
         counts=data["counts"],
         model_calls=sum(run.requests for run in runs),
-        input_tokens=sum(run.record.input_tokens for run in runs),
-        output_tokens=sum(run.record.output_tokens for run in runs),
+        input_tokens=sum(record.input_tokens for run in runs for record in run.records),
+        output_tokens=sum(record.output_tokens for run in runs for record in run.records),
         duration_ms=round(duration_s * 1000),
         created_at=now,
     )
-    release_notes_id = await writes.write(_save, notes=record, runs=[run.record for run in runs])
+    release_notes_id = await writes.write(
+        _save, notes=record, runs=[record for run in runs for record in run.records]
+    )
 
     posted_channel = ""
     if post_to and publisher is not None:
@@ -263,7 +250,7 @@ async def generate(
 
 
 async def _read(
-    *, repo: Path, from_sha: str, to_sha: str, progress: Progress
+    *, repo: Path, from_sha: str, to_sha: str, progress: progress_module.Progress
 ) -> list[git_log.Commit]:
     commits: list[git_log.Commit] = []
     async for commit in git_log.commits(repo=repo, from_sha=from_sha, to_sha=to_sha):
@@ -275,12 +262,16 @@ async def _read(
 
 
 async def _write_highlights(
-    *, classification: cc.Classification, model: str, version: str, progress: Progress
-) -> tuple[str, "release_notes_agents.AgentOutcome"]:
-    from application import release_notes_agents
+    *,
+    classification: cc.Classification,
+    model: str,
+    version: str,
+    progress: progress_module.Progress,
+) -> tuple[str, "model_runs.ModelRun[Any]"]:
+    from application.release_notes import improving
 
     not_vague = tuple(e for e in classification.entries if not cc.is_vague(e.description))
-    written = await release_notes_agents.write_highlights(
+    written = await improving.write_highlights(
         classification=dataclasses.replace(classification, entries=not_vague),
         model=model,
         version=version,

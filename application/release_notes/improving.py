@@ -1,44 +1,22 @@
 """The model side of release notes: the classifier in parallel batches, then the writer.
 
 Imported only when a model is configured: pydantic-ai takes seconds to import, and offline
-runs never need it. Every call is recorded; none can fail the run (see ``run_agent``).
+runs never need it. Every call goes through the one agent runner (``application.model_runs``),
+is recorded, and cannot fail the run: a batch the model could not do keeps its offline entries.
 """
 
 import asyncio
 import dataclasses
-import logging
 import math
-import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
-from pydantic_ai import exceptions as ai_exceptions
-from pydantic_ai import usage as ai_usage
 
-from application.agents import commit_classifier, highlights_writer
-from data import models
-from domain import agent_runs
+from application import model_runs
+from application.release_notes import commit_classifier, highlights_writer
+from application.release_notes import progress as progress_module
 from domain.release_notes import classification as cc
-
-if TYPE_CHECKING:
-    from application.release_notes import Progress
-
-logger = logging.getLogger(__name__)
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class AgentOutcome:
-    record: agent_runs.AgentRunRecord
-    requests: int
-
-
-def _usage_limits() -> ai_usage.UsageLimits:
-    return ai_usage.UsageLimits(
-        request_limit=settings.CHATBOT_MODEL_REQUEST_LIMIT,
-        total_tokens_limit=settings.CHATBOT_MODEL_TOKEN_LIMIT,
-    )
 
 
 def plan_batches(
@@ -66,8 +44,8 @@ async def improve_entries(
     batches: Sequence[list[cc.Entry]],
     model: str,
     repository: str,
-    progress: "Progress",
-) -> tuple[cc.Classification, list[AgentOutcome]]:
+    progress: progress_module.Progress,
+) -> tuple[cc.Classification, list[model_runs.ModelRun[Any]]]:
     """Ask the classifier about the entries in ``batches`` (see ``plan_batches``), batches in
     parallel up to the limit; each advances ``progress`` by one."""
     if not batches:
@@ -87,7 +65,7 @@ async def improve_entries(
             for batch in batches
         ]
     verdicts: dict[str, commit_classifier.Verdict] = {}
-    outcomes: list[AgentOutcome] = []
+    outcomes: list[model_runs.ModelRun[Any]] = []
     for task in tasks:
         batch_verdicts, outcome = task.result()
         verdicts.update(batch_verdicts)
@@ -111,8 +89,8 @@ async def _classify_batch(
     model: str,
     repository: str,
     limit: asyncio.Semaphore,
-    progress: "Progress",
-) -> tuple[dict[str, commit_classifier.Verdict], AgentOutcome]:
+    progress: progress_module.Progress,
+) -> tuple[dict[str, commit_classifier.Verdict], model_runs.ModelRun[Any]]:
     deps = commit_classifier.ClassifierDeps(
         repository=repository,
         commits=tuple(
@@ -127,22 +105,21 @@ async def _classify_batch(
         ),
     )
     async with limit:
-        output, outcome = await run_agent(
+        run = await model_runs.run(
             agent=commit_classifier.agent,
-            name="commit_classifier",
-            model=model,
             prompt=commit_classifier.prompt(deps=deps),
             deps=deps,
+            model_name=model,
         )
     progress.advance()
-    if output is None:
-        return {}, outcome
-    return {verdict.id: verdict for verdict in output.commits}, outcome
+    if run.output is None:
+        return {}, run
+    return {verdict.id: verdict for verdict in run.output.commits}, run
 
 
 async def write_highlights(
     *, classification: cc.Classification, model: str, version: str
-) -> tuple[str, AgentOutcome]:
+) -> tuple[str, model_runs.ModelRun[Any]]:
     deps = highlights_writer.HighlightsDeps(
         version=version,
         groups=tuple(
@@ -157,56 +134,10 @@ async def write_highlights(
             if group not in {cc.Group.TESTS, cc.Group.BUILD, cc.Group.OTHER}
         ),
     )
-    output, outcome = await run_agent(
+    run = await model_runs.run(
         agent=highlights_writer.agent,
-        name="highlights_writer",
-        model=model,
         prompt=highlights_writer.prompt(deps=deps),
         deps=deps,
+        model_name=model,
     )
-    return (" ".join(output.paragraph.split()) if output is not None else ""), outcome
-
-
-async def run_agent(
-    *, agent: Any, name: str, model: str, prompt: str, deps: Any
-) -> tuple[Any, AgentOutcome]:
-    """Run one agent call; never raise for the model's sake, record what happened."""
-    started_at = timezone.now()
-    started = time.monotonic()
-    usage = ai_usage.RunUsage()
-    output: Any = None
-    error = ""
-    try:
-        result = await agent.run(
-            prompt,
-            deps=deps,
-            model=model,
-            usage=usage,
-            usage_limits=_usage_limits(),
-            retries=settings.CHATBOT_MODEL_RETRIES,
-            timeout=settings.CHATBOT_MODEL_TIMEOUT,
-        )
-        output = result.output
-        outcome = models.AgentRun.Outcome.OK
-    except TimeoutError as exc:
-        outcome, error = models.AgentRun.Outcome.TIMEOUT, str(exc) or "timed out"
-    except ai_exceptions.UnexpectedModelBehavior as exc:
-        outcome, error = models.AgentRun.Outcome.INVALID_OUTPUT, str(exc)
-    except (ai_exceptions.AgentRunError, ai_exceptions.ModelAPIError) as exc:
-        outcome, error = models.AgentRun.Outcome.ERROR, str(exc)
-    except Exception as exc:
-        logger.exception("Release notes: agent %s failed unexpectedly", name)
-        outcome, error = models.AgentRun.Outcome.ERROR, f"{type(exc).__name__}: {exc}"
-    if output is None:
-        logger.warning("Release notes: agent %s fell back to offline: %s", name, error)
-    record = agent_runs.AgentRunRecord(
-        agent=name,
-        model=model,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        latency_ms=round((time.monotonic() - started) * 1000),
-        outcome=outcome,
-        error=error[:2000],
-        started_at=started_at,
-    )
-    return output, AgentOutcome(record=record, requests=usage.requests)
+    return (" ".join(run.output.paragraph.split()) if run.output is not None else ""), run
