@@ -129,9 +129,24 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = LOCAL_DATA_DIR / "static"
 
+# HTTPS. X-Forwarded-Proto is trusted only behind a proxy that sets it (and strips a client's):
+# otherwise any client could claim HTTPS. Served over HTTPS (secure cookies), browsers are told
+# to keep to it (HSTS), and plain HTTP is redirected, except the load balancer's health check.
+DJANGO_BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", False)
+if DJANGO_BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", not DEBUG and HOST != "127.0.0.1")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env.int(
+    "DJANGO_HSTS_SECONDS", 31_536_000 if SESSION_COOKIE_SECURE else 0, validate=validate.Range(min=0)
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+# Without the proxy header Django cannot tell HTTPS from HTTP, and would redirect forever.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", SESSION_COOKIE_SECURE and DJANGO_BEHIND_PROXY)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# HSTS preload binds every subdomain of the registrable domain once submitted to browsers: the
+# domain owner's decision, not this application's (check --deploy would ask for it).
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # Background jobs (procrastinate). A job holds a database connection only while a query or a
 # transaction runs, so a worker runs many jobs at once: they wait on models and Slack, not on
