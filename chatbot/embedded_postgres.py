@@ -171,7 +171,9 @@ class Cluster:
         self._write_passfile(password)
         (self.data_dir / "pg_hba.conf").write_text(_HBA)
         self._run("pg_ctl", "--pgdata", str(self.data_dir), "reload")
-        logger.info("Switched the PostgreSQL cluster in %s to password authentication", self.data_dir)
+        logger.info(
+            "Switched the PostgreSQL cluster in %s to password authentication", self.data_dir
+        )
 
     def _write_passfile(self, password: str) -> None:
         # libpq ignores a password file that group or others can read.

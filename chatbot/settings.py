@@ -123,7 +123,9 @@ DATABASE_STATEMENT_TIMEOUT = env.float(
 )
 if DATABASE_STATEMENT_TIMEOUT and not DATABASE_PGBOUNCER:
     _timeout = f"-c statement_timeout={max(1, round(DATABASE_STATEMENT_TIMEOUT * 1000))}"
-    _database["OPTIONS"]["options"] = f"{_database['OPTIONS'].get('options', '')} {_timeout}".strip()
+    _database["OPTIONS"]["options"] = (
+        f"{_database['OPTIONS'].get('options', '')} {_timeout}".strip()
+    )
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -153,7 +155,9 @@ if DJANGO_BEHIND_PROXY:
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", not DEBUG and HOST != "127.0.0.1")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int(
-    "DJANGO_HSTS_SECONDS", 31_536_000 if SESSION_COOKIE_SECURE else 0, validate=validate.Range(min=0)
+    "DJANGO_HSTS_SECONDS",
+    31_536_000 if SESSION_COOKIE_SECURE else 0,
+    validate=validate.Range(min=0),
 )
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 # Without the proxy header Django cannot tell HTTPS from HTTP, and would redirect forever.

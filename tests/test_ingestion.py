@@ -403,8 +403,10 @@ async def test_the_file_system_walk_runs_off_the_event_loop(tmp_path):
     listed_on_loop: list[str] = []
 
     def audit(event: str, args: tuple[object, ...]) -> None:
-        if recording and event in {"os.scandir", "os.listdir"} and str(args[0]).startswith(
-            str(tmp_path)
+        if (
+            recording
+            and event in {"os.scandir", "os.listdir"}
+            and str(args[0]).startswith(str(tmp_path))
         ):
             if threading.get_ident() == loop_thread:
                 listed_on_loop.append(str(args[0]))

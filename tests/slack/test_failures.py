@@ -228,9 +228,7 @@ async def test_a_job_is_taken_from_a_worker_silent_for_twenty_seconds(
     every 5 s, a worker silent for 20 s is dead, and the check runs every 5 s."""
     await post_signed(event_callback(mention("how do I roll back a deploy?")))
     job = await ProcrastinateJob.objects.aget(task_name="answer_slack_event")
-    await sync_to_async(_running_on_a_worker_silent_for, thread_sensitive=True)(
-        job.pk, silent_for
-    )
+    await sync_to_async(_running_on_a_worker_silent_for, thread_sensitive=True)(job.pk, silent_for)
 
     assert await tasks.retry_stalled(app=job_app) == retried
     assert job_app.worker_defaults["update_heartbeat_interval"] == 5
