@@ -206,7 +206,7 @@ async def test_a_stalled_job_is_picked_up_again_and_completes_its_message_once(f
     assert job.status == "succeeded"
 
 
-def _running_on_a_worker_silent_for(job_id: int, seconds: float) -> None:
+def _running_on_a_worker_silent_for(job_id: int, seconds: float) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO procrastinate_workers (last_heartbeat) "
@@ -218,6 +218,12 @@ def _running_on_a_worker_silent_for(job_id: int, seconds: float) -> None:
             "UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s WHERE id = %s",
             [worker_id, job_id],
         )
+    return worker_id
+
+
+def _forget_worker(worker_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_workers WHERE id = %s", [worker_id])
 
 
 @pytest.mark.parametrize(("silent_for", "retried"), [(8, 0), (21, 1)])
@@ -228,9 +234,13 @@ async def test_a_job_is_taken_from_a_worker_silent_for_twenty_seconds(
     every 5 s, a worker silent for 20 s is dead, and the check runs every 5 s."""
     await post_signed(event_callback(mention("how do I roll back a deploy?")))
     job = await ProcrastinateJob.objects.aget(task_name="answer_slack_event")
-    await sync_to_async(_running_on_a_worker_silent_for, thread_sensitive=True)(job.pk, silent_for)
+    run_on = sync_to_async(_running_on_a_worker_silent_for, thread_sensitive=True)
+    worker_id = await run_on(job.pk, silent_for)
 
-    assert await tasks.retry_stalled(app=job_app) == retried
+    try:
+        assert await tasks.retry_stalled(app=job_app) == retried
+    finally:
+        await sync_to_async(_forget_worker, thread_sensitive=True)(worker_id)
     assert job_app.worker_defaults["update_heartbeat_interval"] == 5
     [check] = [p for p in job_app.periodic_registry.periodic_tasks.values()]
     assert check.cron == "* * * * * */5"
