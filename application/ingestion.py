@@ -5,6 +5,11 @@ unchanged tree costs little more than reading it. A changed file is parsed and r
 its document and chunks are replaced in one atomic block; with ``prune``, documents whose file
 is gone are deleted. A file that cannot be read, decoded, parsed or stored is reported and
 skipped: the run goes on, and the stored version of that document (if any) stays as it was.
+
+Ingestion never leaves its root: a symbolic link whose target lies outside it is reported and
+skipped (and, with ``prune``, its document is deleted), so a link in a docs tree cannot put
+``/etc/passwd`` or another team's files into answers. All file-system work (the walk, reading,
+parsing) runs in threads, off the event loop the worker shares with every job in flight.
 """
 
 import asyncio
@@ -91,12 +96,13 @@ async def ingest(
     directory. ``base_url`` None keeps the source's stored base URL; '' removes the links.
     """
     started = time.perf_counter()
-    resolved = _resolve(paths)
     existing = await documents.find_source(name=source)
-    root = _root(resolved=resolved, given=paths, existing=existing, move=move)
+    # The walk of a large tree takes seconds: a thread, so the loop keeps serving other jobs.
+    resolved, root, files = await asyncio.to_thread(
+        _scan, paths=paths, existing=existing, move=move
+    )
     if base_url is None:
         base_url = existing.base_url if existing else ""
-    files = _collect(resolved)
     scopes = [path.relative_to(root).as_posix() for path in resolved]
     if progress:
         progress.started(total=len(files))
@@ -105,6 +111,7 @@ async def ingest(
     counts = {"added": 0, "updated": 0, "unchanged": 0, "chunks": 0}
     failures: list[Failure] = []
     unchanged_urls: dict[str, str] = {}
+    outside: set[str] = set()  # links out of the root: their documents go with --prune
     for file in files:
         relative = file.relative_to(root).as_posix()
         url = documents.url_for(base_url=base_url, path=relative)
@@ -114,6 +121,7 @@ async def ingest(
             outcome = await asyncio.to_thread(
                 _prepare,
                 file=file,
+                root=root,
                 path=relative,
                 previous_hash=previous.content_hash if previous else "",
             )
@@ -127,12 +135,14 @@ async def ingest(
                 counts["added" if created else "updated"] += 1
                 counts["chunks"] += len(outcome.chunks)
         except _Skipped as skipped:
+            if isinstance(skipped, _OutsideRoot):
+                outside.add(relative)
             failures.append(Failure(path=relative, reason=str(skipped)))
             if progress:
                 progress.failed(path=relative, reason=str(skipped))
         if progress:
             progress.advanced(path=relative)
-    on_disk = {file.relative_to(root).as_posix() for file in files}
+    on_disk = {file.relative_to(root).as_posix() for file in files} - outside
     gone = (
         sorted(path for path in stored if path not in on_disk and _within(path, scopes))
         if prune
@@ -151,6 +161,15 @@ async def ingest(
         chunks=counts["chunks"],
         seconds=time.perf_counter() - started,
     )
+
+
+def _scan(
+    *, paths: Sequence[Path], existing: documents.Source | None, move: bool
+) -> tuple[list[Path], Path, list[Path]]:
+    """The given paths resolved, the source's root, and the files to ingest (file system only)."""
+    resolved = _resolve(paths)
+    root = _root(resolved=resolved, given=paths, existing=existing, move=move)
+    return resolved, root, _collect(resolved)
 
 
 def _resolve(paths: Sequence[Path]) -> list[Path]:
@@ -210,6 +229,10 @@ class _Skipped(Exception):
     """This file is skipped; the message says why, for the person running the ingest."""
 
 
+class _OutsideRoot(_Skipped):
+    """A symbolic link (or a path through one) that leads out of the source's root."""
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class _Prepared:
     title: str
@@ -217,14 +240,21 @@ class _Prepared:
     chunks: list[chunking.ChunkDraft]
 
 
-def _prepare(*, file: Path, path: str, previous_hash: str) -> _Prepared | None:
-    """Read, hash and (when changed) parse one file; None when it is unchanged."""
+def _prepare(*, file: Path, root: Path, path: str, previous_hash: str) -> _Prepared | None:
+    """Read, hash and (when changed) parse one file; None when it is unchanged.
+
+    The link is resolved here, just before reading, and the resolved file is what is read:
+    a link changed after the walk cannot lead out of the root either.
+    """
     limit = settings.CHATBOT_DOCS_MAX_FILE_BYTES
     try:
-        size = file.stat().st_size
+        target = file.resolve(strict=True)
+        if not target.is_relative_to(root.resolve()):
+            raise _OutsideRoot("a symbolic link to a file outside the source's root")
+        size = target.stat().st_size
         if size > limit:
             raise _Skipped(f"too large ({size:,} bytes; the limit is {limit:,})")
-        data = file.read_bytes()
+        data = target.read_bytes()
     except OSError as error:
         raise _Skipped(f"unreadable ({error.strerror or error})") from error
     content_hash = hashlib.sha256(CHUNKER_VERSION.encode() + b"\0" + data).hexdigest()

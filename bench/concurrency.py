@@ -234,9 +234,9 @@ def _status(pids: list[int]) -> tuple[int, int]:
 class Sampler(threading.Thread):
     """Peaks of PostgreSQL connections, threads and RSS, sampled every SAMPLE_SECONDS."""
 
-    def __init__(self, *, socket_dir: Path, pids: list[int]) -> None:
+    def __init__(self, *, database_url: str, pids: list[int]) -> None:
         super().__init__(daemon=True, name="sampler")
-        self.socket_dir = socket_dir
+        self.database_url = database_url
         self.pids = pids
         self.stop = threading.Event()
         self.connections = 0
@@ -252,9 +252,7 @@ class Sampler(threading.Thread):
         import psycopg
 
         try:
-            with psycopg.connect(
-                f"postgresql://postgres@/chatbot?host={self.socket_dir}", autocommit=True
-            ) as conn:
+            with psycopg.connect(self.database_url, autocommit=True) as conn:
                 while not self.stop.is_set():
                     sessions = conn.execute(
                         "SELECT backend_type, state, left(regexp_replace(query, '\\s+', ' ', "
@@ -277,12 +275,21 @@ class Sampler(threading.Thread):
             self.error = f"{type(error).__name__}: {error}"
 
 
-def question_statuses(socket_dir: Path) -> dict[str, int]:
+def _database_url(data_dir: Path) -> str:
+    """The product's own cluster under ``data_dir``, with its password file."""
+    from chatbot import embedded_postgres
+
+    return embedded_postgres.Cluster(
+        data_dir=data_dir / "postgres",
+        socket_dir=data_dir / "run",
+        bin_dir=Path(),  # only the URL is needed
+    ).url(dbname="chatbot")
+
+
+def question_statuses(database_url: str) -> dict[str, int]:
     import psycopg
 
-    with psycopg.connect(
-        f"postgresql://postgres@/chatbot?host={socket_dir}", autocommit=True
-    ) as conn:
+    with psycopg.connect(database_url, autocommit=True) as conn:
         rows = conn.execute("SELECT status, count(*) FROM data_question GROUP BY status").fetchall()
     return {str(status): int(count) for status, count in rows}
 
@@ -503,7 +510,7 @@ async def measure(
 
             bodies = [_mention_body(channel=CHANNEL, number=n, run=run) for n in range(questions)]
             pids = _python_pids(pid)
-            sampler = Sampler(socket_dir=data_dir / "run", pids=pids)
+            sampler = Sampler(database_url=_database_url(data_dir), pids=pids)
             sampler.start()
             spy = _start_py_spy(pid, profile / f"profile-{run}.txt") if profile else None
             await asyncio.sleep(0.2)  # a few samples before the burst
@@ -522,7 +529,7 @@ async def measure(
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
                 spy.wait(timeout=60)
-            result.statuses = question_statuses(data_dir / "run")
+            result.statuses = question_statuses(_database_url(data_dir))
 
     result.answered = stats["answered"].get(CHANNEL, 0)
     result.apologised = stats["apologised"].get(CHANNEL, 0)
@@ -638,7 +645,7 @@ _ACTIVITIES = [
     ("  of which slack_bolt", r"^slack_bolt/"),
     ("  of which Django middleware", r"^django/(middleware|contrib/(sessions|auth|messages))/"),
     ("Jobs: procrastinate (fetching, running, finishing)", r"^procrastinate/"),
-    ("Answer job: application/answering.py", r"^application/answering\.py"),
+    ("Answer job: application/answering/", r"^application/answering/"),
     ("pydantic-ai (agent graph, streaming, messages)", r"^pydantic_ai/"),
     ("openai client", r"^openai/"),
     ("httpx2 / httpcore2 / h11 / anyio (model HTTP)", r"^(httpx|httpcore|h11|anyio)2?/"),

@@ -5,6 +5,12 @@ server to try it or to run its tests. The cluster listens on a Unix socket only,
 fights another server for a port. PostgreSQL refuses to run as root; when we are root the
 server runs as the unprivileged ``postgres`` system user, which then owns its directories.
 
+Nobody else on the machine gets in: the socket's directory is the owner's alone (0700), and the
+server asks for a password (scram-sha-256), generated at ``initdb`` and kept in the data
+directory as a libpq password file (``chatbot.pgpass``, 0600) that the product's connections
+name with ``passfile``. A cluster created before this (trust authentication) is switched over
+at its next start.
+
 Who uses a cluster is recorded with a lock file beside its socket: every :func:`running` block
 holds a shared ``flock`` on it while it runs, and the last one out stops the server, whoever
 started it. The kernel drops the lock of a process that dies however it dies, so a server
@@ -21,6 +27,7 @@ import logging
 import os
 import pwd
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -32,6 +39,13 @@ logger = logging.getLogger(__name__)
 
 SERVICE_USER = "postgres"
 SUPERUSER = "postgres"
+PASSFILE = "chatbot.pgpass"  # in the data directory
+# Only local (socket) connections exist: listen_addresses is empty.
+_HBA = (
+    "# Written by chatbot/embedded_postgres.py: socket connections only, with the password in\n"
+    f"# {PASSFILE}.\n"
+    "local all all scram-sha-256\n"
+)
 _USUAL_BIN_DIRS = (
     "/usr/lib/postgresql/*/bin",
     "/usr/pgsql-*/bin",
@@ -90,28 +104,90 @@ class Cluster:
     def log_file(self) -> Path:
         return self.socket_dir / "postgres.log"
 
+    @property
+    def passfile(self) -> Path:
+        return self.data_dir / PASSFILE
+
     def url(self, *, dbname: str) -> str:
-        return f"postgresql://{SUPERUSER}@/{dbname}?host={self.socket_dir}"
+        return f"postgresql://{SUPERUSER}@/{dbname}?host={self.socket_dir}&passfile={self.passfile}"
 
     def is_initialised(self) -> bool:
         return (self.data_dir / "PG_VERSION").exists()
 
     def initialise(self) -> None:
         self._prepare_dir(self.data_dir, mode=0o700)
-        self._run(
-            "initdb",
-            "--pgdata",
-            str(self.data_dir),
-            "--username",
-            SUPERUSER,
-            "--auth",
-            "trust",
-            "--encoding",
-            "UTF8",
-            "--locale",
-            "C.UTF-8",
-            *([] if self.durable else ["--no-sync"]),
+        self.prepare_socket_dir()
+        password = secrets.token_urlsafe(32)
+        # initdb reads the password from a file the service user can read, and wants the data
+        # directory empty: a file in the (private) socket directory for the while.
+        pwfile = self.socket_dir / ".initdb-password"
+        self._write_private(pwfile, password + "\n")
+        try:
+            self._run(
+                "initdb",
+                "--pgdata",
+                str(self.data_dir),
+                "--username",
+                SUPERUSER,
+                "--auth",
+                "scram-sha-256",
+                "--pwfile",
+                str(pwfile),
+                "--encoding",
+                "UTF8",
+                "--locale",
+                "C.UTF-8",
+                *([] if self.durable else ["--no-sync"]),
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
+        (self.data_dir / "pg_hba.conf").write_text(_HBA)
+        self._write_passfile(password)
+
+    def require_password(self) -> None:
+        """Switch a running cluster created with trust authentication to passwords, once."""
+        if self.passfile.exists():
+            return
+        import psycopg
+        from psycopg import sql
+
+        password = secrets.token_urlsafe(32)
+        try:
+            with psycopg.connect(
+                f"postgresql://{SUPERUSER}@/postgres?host={self.socket_dir}", autocommit=True
+            ) as conn:
+                conn.execute("SET password_encryption = 'scram-sha-256'")
+                conn.execute(
+                    sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                        sql.Identifier(SUPERUSER), sql.Literal(password)
+                    )
+                )
+        except psycopg.OperationalError as error:
+            raise PostgresFailed(
+                f"the cluster in {self.data_dir} asks for a password and its password file "
+                f"{self.passfile} is missing; restore it, or delete {self.data_dir} to start "
+                f"with an empty database ({str(error).strip()})"
+            ) from error
+        self._write_passfile(password)
+        (self.data_dir / "pg_hba.conf").write_text(_HBA)
+        self._run("pg_ctl", "--pgdata", str(self.data_dir), "reload")
+        logger.info(
+            "Switched the PostgreSQL cluster in %s to password authentication", self.data_dir
         )
+
+    def _write_passfile(self, password: str) -> None:
+        # libpq ignores a password file that group or others can read.
+        self._write_private(self.passfile, f"*:*:*:{SUPERUSER}:{password}\n")
+
+    def _write_private(self, path: Path, text: str) -> None:
+        """Write ``text`` readable by its owner only: the service user when we are root."""
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            os.fchmod(file.fileno(), 0o600)
+            if self._run_as:
+                entry = pwd.getpwnam(self._run_as)
+                os.fchown(file.fileno(), entry.pw_uid, entry.pw_gid)
+            file.write(text)
 
     def start(self) -> bool:
         """Start the server; return False when it was already running."""
@@ -164,7 +240,8 @@ class Cluster:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
     def prepare_socket_dir(self) -> None:
-        self._prepare_dir(self.socket_dir, mode=0o755)
+        # The owner's alone: no other local user reaches the socket (nor the log beside it).
+        self._prepare_dir(self.socket_dir, mode=0o700)
 
     def _prepare_dir(self, path: Path, *, mode: int) -> None:
         path.mkdir(parents=True, exist_ok=True)
@@ -269,6 +346,7 @@ def running(*, data_dir: Path, socket_dir: Path, durable: bool = True) -> Iterat
                     logger.info("Sharing the PostgreSQL server already running on %s", socket_dir)
             if alone:
                 fcntl.flock(users, fcntl.LOCK_SH)
+            cluster.require_password()
             yield cluster
         finally:
             with _signals_deferred():

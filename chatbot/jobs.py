@@ -30,6 +30,13 @@ logger = logging.getLogger(__name__)
 
 # The worker's own connections (fetching, finishing, heartbeats; LISTEN holds one of them).
 WORKER_POOL_SIZE = 4
+# A worker proves it is alive every HEARTBEAT_SECONDS; after STALLED_AFTER_SECONDS without
+# one, its running jobs are retried elsewhere (``chatbot.tasks.retry_stalled_jobs``, every
+# STALLED_CHECK_SECONDS). After a kill -9, jobs run again within about 25 s. A window several
+# heartbeats long, so a worker whose event loop is busy for a few seconds is not declared dead.
+HEARTBEAT_SECONDS = 5.0
+STALLED_AFTER_SECONDS = 20.0
+STALLED_CHECK_SECONDS = 5
 
 
 async def run_in_own_context(call_next: AsyncCallNext, context: JobContext, worker: Worker) -> Any:
@@ -66,6 +73,9 @@ def configure_app(app: App) -> None:
         **defaults,
         "concurrency": settings.CHATBOT_WORKER_CONCURRENCY,
         "shutdown_graceful_timeout": settings.CHATBOT_WORKER_SHUTDOWN_TIMEOUT,
+        "update_heartbeat_interval": HEARTBEAT_SECONDS,
+        # A starting worker deletes workers silent this long; their jobs then count as stalled.
+        "stalled_worker_timeout": STALLED_AFTER_SECONDS,
         # LISTEN needs a server session of its own, which PgBouncer's transaction pooling does
         # not keep: there the worker polls for new jobs (every fetch_job_polling_interval, 5 s).
         "listen_notify": not settings.DATABASE_PGBOUNCER,

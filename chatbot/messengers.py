@@ -5,9 +5,13 @@ that is refused); the answer is streamed into the thread with ``chat.startStream
 ``appendStream`` / ``stopStream`` and finishes with a Sources block and 👍/👎 buttons. Where
 streaming is refused (older workspaces, some channel types), the finished answer is posted as
 Block Kit messages instead, split to fit Slack's limits.
+
+Everything posted to Slack passes through ``domain.text.slack_mentions`` here, the one place answers
+are rendered for Slack: a document or a model cannot make the bot ping a channel or a person.
 """
 
 import contextlib
+import dataclasses
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -19,7 +23,7 @@ from slack_sdk.web.async_chat_stream import AsyncChatStream
 from slack_sdk.web.async_client import AsyncWebClient
 
 from application.answering import messenger
-from domain.text import message_splitting
+from domain.text import message_splitting, slack_mentions
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +36,8 @@ _SLACK_FAILURES = (SlackApiError, SlackClientError, aiohttp.ClientError, Timeout
 
 
 def _link_text(text: str) -> str:
-    return text.replace("|", "/").replace(">", ")").replace("<", "(").replace("&", "and")
+    text = text.replace("|", "/").replace(">", ")").replace("<", "(").replace("&", "and")
+    return slack_mentions.neutralise(text=text)
 
 
 def source_label(source: messenger.Source) -> str:
@@ -93,7 +98,8 @@ class SlackMessenger:
         self._live_refused = False
 
     async def show_partial(self, *, text: str, on_posted: Callable[[str], Awaitable[None]]) -> None:
-        if self._live_refused or len(text) > STREAM_LIMIT:
+        text = slack_mentions.neutralise_partial(text=text)
+        if self._live_refused or len(text) > STREAM_LIMIT or not text:
             return
         if self._live is None:
             stream = await self._open_stream()
@@ -141,6 +147,7 @@ class SlackMessenger:
         on_posted: Callable[[str], Awaitable[None]],
         continuation_refs: Sequence[str] = (),
     ) -> str:
+        answer = dataclasses.replace(answer, text=slack_mentions.neutralise(text=answer.text))
         try:
             if self._live is not None:
                 # This messenger already shows this answer live: finish that message.
@@ -158,6 +165,7 @@ class SlackMessenger:
             await self._clear_reaction()
 
     async def apologise(self, *, text: str, existing_ref: str = "") -> None:
+        text = slack_mentions.neutralise(text=text)
         ts = existing_ref
         if self._live is not None:
             ts, self._live = self._live.ts or existing_ref, None
@@ -180,6 +188,7 @@ class SlackMessenger:
             await self._clear_reaction()
 
     async def say(self, *, text: str) -> None:
+        text = slack_mentions.neutralise(text=text)
         try:
             await self._client.chat_postMessage(
                 channel=self._conversation.channel_id,

@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from application.release_notes import generating
 from chatbot import slack_client
-from domain.text import message_splitting
+from domain.text import message_splitting, slack_mentions
 
 MESSAGE_LIMIT = 3_900
 
@@ -28,8 +28,9 @@ def to_mrkdwn(markdown: str) -> str:
     text = _HEADING.sub(lambda m: f"*{m['title'].strip()}*", text)
     text = _BOLD.sub(lambda m: f"*{m['text']}*", text)
     text = _LINK.sub(lambda m: f"<{m['url']}|{m['label']}>", text)
-    # Slack has no backslash escapes: show the characters themselves.
-    return _ESCAPED.sub(r"\1", text)
+    # Slack has no backslash escapes: show the characters themselves. The escaping above
+    # already disarmed <!here>-style syntax; a plain "@here" in a commit must not page either.
+    return slack_mentions.neutralise(text=_ESCAPED.sub(r"\1", text))
 
 
 class SlackPublisher:

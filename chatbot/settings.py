@@ -6,6 +6,7 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from environs import Env, validate
 
+from chatbot import embedded_postgres
 from chatbot.database_backend import pool_check
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -83,7 +84,11 @@ TEMPLATES = [
 DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", 10)
 DATABASE_POOL_TIMEOUT = env.float("DATABASE_POOL_TIMEOUT", 10.0)
 DATABASE_PGBOUNCER = env.bool("DATABASE_PGBOUNCER", False)
-_default_database_url = f"postgresql://postgres@/{LOCAL_DATABASE_NAME}?host={LOCAL_SOCKET_DIR}"
+# The local cluster asks for the password kept in its data directory (chatbot/embedded_postgres.py).
+_default_database_url = (
+    f"postgresql://postgres@/{LOCAL_DATABASE_NAME}?host={LOCAL_SOCKET_DIR}"
+    f"&passfile={LOCAL_DATA_DIR / 'postgres' / embedded_postgres.PASSFILE}"
+)
 _database: dict[str, Any] = env.dj_db_url("DATABASE_URL", _default_database_url)
 _database["CONN_MAX_AGE"] = 0
 # Django's PostgreSQL backend that gives an idle connection back by itself (chatbot/
@@ -109,6 +114,18 @@ else:
         "max_idle": 60,
         "check": pool_check.check_if_stale,
     }
+# A runaway query (a bad plan, a lock queue) is cancelled after this long instead of holding a
+# connection and its request or job for ever. Work that legitimately takes longer (migrations,
+# refreshing the search indexes) lifts it for itself (domain/database.py). Behind PgBouncer
+# startup options do not pass: set it on the database role instead (README, Configuration).
+DATABASE_STATEMENT_TIMEOUT = env.float(
+    "DATABASE_STATEMENT_TIMEOUT", 30.0, validate=validate.Range(min=0)
+)
+if DATABASE_STATEMENT_TIMEOUT and not DATABASE_PGBOUNCER:
+    _timeout = f"-c statement_timeout={max(1, round(DATABASE_STATEMENT_TIMEOUT * 1000))}"
+    _database["OPTIONS"]["options"] = (
+        f"{_database['OPTIONS'].get('options', '')} {_timeout}".strip()
+    )
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -129,9 +146,26 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = LOCAL_DATA_DIR / "static"
 
+# HTTPS. X-Forwarded-Proto is trusted only behind a proxy that sets it (and strips a client's):
+# otherwise any client could claim HTTPS. Served over HTTPS (secure cookies), browsers are told
+# to keep to it (HSTS), and plain HTTP is redirected, except the load balancer's health check.
+DJANGO_BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", False)
+if DJANGO_BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", not DEBUG and HOST != "127.0.0.1")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env.int(
+    "DJANGO_HSTS_SECONDS",
+    31_536_000 if SESSION_COOKIE_SECURE else 0,
+    validate=validate.Range(min=0),
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+# Without the proxy header Django cannot tell HTTPS from HTTP, and would redirect forever.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", SESSION_COOKIE_SECURE and DJANGO_BEHIND_PROXY)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# HSTS preload binds every subdomain of the registrable domain once submitted to browsers: the
+# domain owner's decision, not this application's (check --deploy would ask for it).
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # Background jobs (procrastinate). A job holds a database connection only while a query or a
 # transaction runs, so a worker runs many jobs at once: they wait on models and Slack, not on

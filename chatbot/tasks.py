@@ -7,21 +7,22 @@ answer use case only does what an earlier run left undone, so nobody gets a mess
 
 import logging
 
-from procrastinate import JobContext, RetryStrategy
+from procrastinate import App, JobContext, RetryStrategy
 from procrastinate.contrib.django import app
-from procrastinate.manager import JobManager
+from procrastinate.jobs import Job, Status
 
 from application import greeting, ingestion, knowledge
 from application.answering import again, pipeline
 from application.answering import messenger as messenger_module
-from chatbot import messengers, slack_client, slack_payloads
+from chatbot import jobs, messengers, slack_client, slack_payloads
 from domain.questions import slack_events
 
 logger = logging.getLogger(__name__)
 
 # Database or Slack outages: try again after 2, 4, 8, 16 ... seconds, for a few minutes.
 ANSWER_RETRY = RetryStrategy(max_attempts=8, exponential_wait=2)
-STALLED_AFTER_SECONDS = 60
+# Re-ingesting is idempotent: a run cut short by a worker's death is worth one more go.
+REINGEST_RETRY = RetryStrategy(max_attempts=1, wait=30)
 
 
 def _messenger_for(conversation: messenger_module.Conversation) -> messenger_module.Messenger:
@@ -58,22 +59,56 @@ async def answer_again(question_id: int) -> None:
     )
 
 
-@app.task(name="reingest_source")
+@app.task(name="reingest_source", retry=REINGEST_RETRY)
 async def reingest_source(source_id: int) -> None:
     """Re-read a documentation source from its root (the admin's re-ingest action)."""
     await ingestion.reingest_source(source_id=source_id)
 
 
-@app.periodic(cron="* * * * *", periodic_id="retry_stalled_jobs")
+# Every few seconds (a sixth cron field), so a job whose worker died is running again soon
+# after it counts as stalled (chatbot/jobs.py). A worker that starts defers the latest tick at
+# once (procrastinate's periodic deferrer), so starting one also checks.
+@app.periodic(cron=f"* * * * * */{jobs.STALLED_CHECK_SECONDS}", periodic_id="retry_stalled_jobs")
 @app.task(name="retry_stalled_jobs", queueing_lock="retry_stalled_jobs", pass_context=True)
 async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
     """Give jobs whose worker died (no heartbeat) to another worker."""
-    await retry_stalled(manager=context.app.job_manager)
+    await retry_stalled(app=context.app)
 
 
-async def retry_stalled(*, manager: JobManager) -> int:
-    stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS)
+async def retry_stalled(*, app: App) -> int:
+    """Retry stalled jobs that have attempts left; fail the others. Returns how many retried.
+
+    A stalled run counts as an attempt, like a failed one: a job that kills its worker (memory,
+    a crash in a library) would otherwise take down one worker after another, forever.
+    """
+    manager = app.job_manager
+    stalled = list(
+        await manager.get_stalled_jobs(seconds_since_heartbeat=jobs.STALLED_AFTER_SECONDS)
+    )
+    retried = 0
     for job in stalled:
-        logger.warning("Retrying stalled job %s (%s)", job.id, job.task_name)
-        await manager.retry_job(job)
-    return len(list(stalled))
+        if _attempts_left(app=app, job=job):
+            logger.warning(
+                "Retrying stalled job %s (%s), attempt %s", job.id, job.task_name, job.attempts + 2
+            )
+            await manager.retry_job(job)
+            retried += 1
+        else:
+            logger.error(
+                "Job %s (%s) stalled on its last attempt (%s runs): marked failed",
+                job.id,
+                job.task_name,
+                job.attempts + 1,
+            )
+            await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+    return retried
+
+
+def _attempts_left(*, app: App, job: Job) -> bool:
+    """As procrastinate decides after an exception: ``max_attempts`` retries, none without
+    a retry strategy."""
+    task = app.tasks.get(job.task_name)
+    strategy = task.retry_strategy if task else None
+    if not isinstance(strategy, RetryStrategy):
+        return False
+    return strategy.max_attempts is None or job.attempts < strategy.max_attempts

@@ -1,10 +1,14 @@
-"""Reachability of the database, for health checks."""
+"""Reachability of the database, for health checks, and room for the few long statements."""
 
+import contextlib
 import math
+from collections.abc import Iterator
 
 import psycopg
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import DatabaseError, connection
+from django.db.backends.utils import CursorWrapper
 
 # A health check answers within about this many seconds, whatever the pool's own timeout
 # (DATABASE_POOL_TIMEOUT, meant for requests that can afford to wait for a connection).
@@ -36,3 +40,26 @@ def _select_one(*, timeout: float) -> None:
 async def ping() -> None:
     """Run ``SELECT 1``; raise :class:`DatabaseUnavailable` when that fails or takes too long."""
     await sync_to_async(_select_one, thread_sensitive=True)(timeout=PING_TIMEOUT)
+
+
+@contextlib.contextmanager
+def without_statement_timeout() -> Iterator[CursorWrapper]:
+    """A cursor whose statements may run as long as they need (DATABASE_STATEMENT_TIMEOUT is
+    for runaway queries, not for migrations or index refreshes).
+
+    The open cursor keeps the connection (chatbot/database_backend), and the timeout is put
+    back before it returns to the pool, so no other request inherits the lifted limit. Inside
+    a transaction, ``SET LOCAL`` ends with it, even when it fails.
+    """
+    with connection.cursor() as cursor:
+        if settings.DATABASE_PGBOUNCER:
+            # A session SET would stay on whichever server connection PgBouncer picked.
+            yield cursor
+            return
+        local = connection.in_atomic_block
+        cursor.execute(f"SET {'LOCAL ' if local else ''}statement_timeout = 0")
+        try:
+            yield cursor
+        finally:
+            if not local:
+                cursor.execute("RESET statement_timeout")

@@ -27,6 +27,7 @@ def django_db_modify_db_settings() -> Iterator[None]:
             data_dir=root / "data", socket_dir=root / "run", durable=False
         ) as cluster:
             settings.DATABASES["default"]["HOST"] = str(cluster.socket_dir)
+            settings.DATABASES["default"]["OPTIONS"]["passfile"] = str(cluster.passfile)
             yield
     finally:
         shutil.rmtree(root, ignore_errors=True)

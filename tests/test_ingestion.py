@@ -1,6 +1,8 @@
 """Ingestion is incremental and a bad file never spoils a run."""
 
 import dataclasses
+import sys
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -356,3 +358,69 @@ async def test_a_missing_path_is_refused_before_anything_is_written(tmp_path):
         await ingestion.ingest(paths=[tmp_path / "nope"], source="guide")
 
     assert not await models.DocumentationSource.objects.aexists()
+
+
+async def test_a_symlink_out_of_the_root_is_reported_and_its_target_never_stored(tmp_path):
+    root, elsewhere = tmp_path / "docs", tmp_path / "private"
+    _write(root, {"guide.md": "# Guide\n\nHello.\n", "inside.md": "# Inside\n\nShared page.\n"})
+    _write(elsewhere, {"salaries.md": "# Salaries\n\nEveryone's pay, confidential.\n"})
+    (root / "pay.md").symlink_to(elsewhere / "salaries.md")
+    (root / "alias.md").symlink_to(root / "inside.md")  # a link within the root is fine
+    (root / "linked").symlink_to(elsewhere, target_is_directory=True)
+    progress = Recorder()
+
+    report = await ingestion.ingest(paths=[root], source="guide", progress=progress)
+
+    assert [(f.path, f.reason) for f in report.failures] == [
+        ("pay.md", "a symbolic link to a file outside the source's root")
+    ]
+    assert progress.problems == ["pay.md"]
+    assert report.added == 3  # guide.md, inside.md and alias.md
+    assert not await models.Chunk.objects.filter(text__contains="confidential").aexists()
+    assert await search.search(query="salaries confidential pay", limit=5) == []
+
+
+async def test_a_document_whose_file_became_a_link_out_of_the_root_is_pruned(tmp_path):
+    _write(tmp_path / "docs", {"guide.md": "# Guide\n\nHello.\n", "pay.md": "# Pay\n\nBands.\n"})
+    _write(tmp_path / "private", {"salaries.md": "# Salaries\n\nconfidential\n"})
+    await ingestion.ingest(paths=[tmp_path / "docs"], source="guide")
+    (tmp_path / "docs" / "pay.md").unlink()
+    (tmp_path / "docs" / "pay.md").symlink_to(tmp_path / "private" / "salaries.md")
+
+    report = await ingestion.ingest(paths=[tmp_path / "docs"], source="guide", prune=True)
+
+    assert [f.path for f in report.failures] == ["pay.md"]
+    assert report.removed == 1
+    assert not await models.Document.objects.filter(path="pay.md").aexists()
+
+
+async def test_the_file_system_walk_runs_off_the_event_loop(tmp_path):
+    """A re-ingest runs on the worker's loop beside every job in flight: listing directories
+    there would stall them all for as long as the walk takes."""
+    _write(tmp_path, {f"section-{n}/page.md": f"# Page {n}\n\nText {n}.\n" for n in range(20)})
+    await ingestion.ingest(paths=[tmp_path], source="guide")
+    loop_thread = threading.get_ident()
+    listed_on_loop: list[str] = []
+
+    def audit(event: str, args: tuple[object, ...]) -> None:
+        if (
+            recording
+            and event in {"os.scandir", "os.listdir"}
+            and str(args[0]).startswith(str(tmp_path))
+        ):
+            if threading.get_ident() == loop_thread:
+                listed_on_loop.append(str(args[0]))
+            listed.append(str(args[0]))
+
+    listed: list[str] = []
+    recording = True
+    sys.addaudithook(audit)  # audit hooks cannot be removed: `recording` switches it off
+    try:
+        source = await models.DocumentationSource.objects.aget(name="guide")
+        report = await ingestion.reingest_source(source_id=source.pk)
+    finally:
+        recording = False
+
+    assert report.unchanged == 20
+    assert len(listed) >= 21  # the walk was seen: the root and every section
+    assert listed_on_loop == []

@@ -1,12 +1,15 @@
 """The local PostgreSQL of `make run`/`make manage`: never left running by a run that ends."""
 
 import os
+import pwd
 import signal
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from chatbot import embedded_postgres
@@ -130,3 +133,56 @@ def test_making_a_parent_directory_traversable_is_logged(tmp_path, caplog):
 
     assert private.stat().st_mode & 0o001
     assert f"Allowed others to traverse {private} (mode 700 -> 701)" in caplog.text
+
+
+def _connect_without_password(cluster: embedded_postgres.Cluster) -> None:
+    psycopg.connect(f"postgresql://postgres@/postgres?host={cluster.socket_dir}").close()
+
+
+def _can_connect_with_its_password_file(cluster: embedded_postgres.Cluster) -> bool:
+    with psycopg.connect(cluster.url(dbname="postgres")) as conn:
+        return conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_the_local_database_is_the_owners_alone_and_asks_for_its_password(tmp_path):
+    with embedded_postgres.running(
+        data_dir=tmp_path / "postgres", socket_dir=tmp_path / "run", durable=False
+    ) as cluster:
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            _connect_without_password(cluster)
+        assert _can_connect_with_its_password_file(cluster)
+        socket_dir = cluster.socket_dir.stat()
+        passfile = cluster.passfile.stat()
+
+    assert stat.S_IMODE(socket_dir.st_mode) == 0o700
+    assert stat.S_IMODE(passfile.st_mode) == 0o600
+    # As root the server runs as the service user, which must own (and so read) both.
+    owner = pwd.getpwnam(embedded_postgres.SERVICE_USER).pw_uid if os.geteuid() == 0 else None
+    assert socket_dir.st_uid == passfile.st_uid == (owner if owner is not None else os.geteuid())
+
+
+def test_a_cluster_created_with_trust_authentication_asks_for_a_password_from_its_next_start(
+    tmp_path, caplog
+):
+    cluster = embedded_postgres.Cluster(
+        data_dir=tmp_path / "postgres",
+        socket_dir=tmp_path / "run",
+        bin_dir=embedded_postgres.check_can_run(),
+        durable=False,
+    )
+    cluster._prepare_dir(cluster.data_dir, mode=0o700)
+    cluster._run(  # as the code before passwords created clusters
+        *("initdb", "--pgdata", str(cluster.data_dir), "--username", "postgres"),
+        *("--auth", "trust", "--no-sync"),
+    )
+    caplog.set_level("INFO", logger="chatbot.embedded_postgres")
+
+    with embedded_postgres.running(
+        data_dir=cluster.data_dir, socket_dir=cluster.socket_dir, durable=False
+    ):
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            _connect_without_password(cluster)
+        assert _can_connect_with_its_password_file(cluster)
+
+    assert "Switched the PostgreSQL cluster" in caplog.text
+    assert stat.S_IMODE(cluster.passfile.stat().st_mode) == 0o600

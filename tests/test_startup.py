@@ -66,7 +66,10 @@ def _url_of_the_test_database() -> str:
         credentials += ":" + quote(params["PASSWORD"], safe="")
     host, port = params["HOST"] or "", params["PORT"] or ""
     if host.startswith("/"):
-        return f"postgresql://{credentials}@/{params['NAME']}?host={quote(host)}"
+        url = f"postgresql://{credentials}@/{params['NAME']}?host={quote(host)}"
+        if passfile := params["OPTIONS"].get("passfile"):
+            url += f"&passfile={quote(passfile)}"  # the test run's own cluster
+        return url
     return f"postgresql://{credentials}@{host}{':' + str(port) if port else ''}/{params['NAME']}"
 
 
@@ -259,6 +262,7 @@ def _database_unreachable(*, application_name: str) -> Iterator[None]:
         port=params["PORT"] or None,
         user=params["USER"] or None,
         password=params["PASSWORD"] or None,
+        passfile=params["OPTIONS"].get("passfile"),
         dbname="postgres",
         autocommit=True,
     ) as admin:
@@ -387,7 +391,8 @@ def test_make_run_serves_and_ctrl_c_lets_running_jobs_finish_and_leaves_no_proce
             assert response.headers["Content-Type"].startswith("text/css")
         assert (data_dir / "static" / "admin" / "css" / "base.css").is_file()
         _defer(
-            f"postgresql://postgres@/chatbot?host={quote(str(data_dir / 'run'))}",
+            f"postgresql://postgres@/chatbot?host={quote(str(data_dir / 'run'))}"
+            f"&passfile={quote(str(data_dir / 'postgres' / 'chatbot.pgpass'))}",
             "tests.sleep_then_touch",
             path=str(job),
             seconds=3,

@@ -16,6 +16,7 @@ from pathlib import PurePosixPath
 from django.db import connection
 
 from data import models
+from domain import database
 from domain.knowledge import chunking
 
 
@@ -146,7 +147,8 @@ def refresh_search_statistics() -> None:
         .order_by("pk")
         .values_list("pk", "index_refresh_requested_at")
     )
-    with connection.cursor() as cursor:
+    # Minutes on a large corpus (README, Knowledge base): more than a query may usually take.
+    with database.without_statement_timeout() as cursor:
         for view in ("knowledge_postings", "knowledge_term_stats", "knowledge_word_stats"):
             cursor.execute(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {view}")
         if not connection.in_atomic_block:

@@ -246,3 +246,30 @@ async def test_the_greeting_job_holds_no_database_connection_while_slack_answers
 
     assert while_posting == await asyncio.to_thread(_django_connections_in_use)
     assert len(fake_slack.replies(thread_ts="1700000000.000700")) == 1
+
+
+MENTIONS = ("<!channel>", "<!here>", "<!everyone>", "<@U0BOSS", "<!subteam^", "<#C", "@everyone")
+
+
+async def test_mentions_in_a_streamed_model_answer_ping_nobody(fake_slack, fake_openai):
+    """A model quoting Slack syntax (from a page about incidents, say) must not page anyone:
+    not in the streamed pieces, the finished message, or its notification text."""
+    fake_openai.answer_text = (
+        "For an incident, write <!channel> (or <!here>, never <!everyone>), tell "
+        "<@U0BOSS|the boss>, page <!subteam^S0ONCALL|@oncall> and type @everyone in "
+        "<#C0INCIDENT|incidents>."
+    )
+    fake_openai.stream_piece = 5  # so mentions arrive split across pieces
+
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    await run_worker_until_idle()
+
+    [reply] = fake_slack.replies(thread_ts="1700000000.000100")
+    assert reply.streamed
+    assert not fake_slack.calls_to("chat.update")  # streamed to the end, never redone
+    joiner = "\u2060"
+    assert f"write @{joiner}channel (or @{joiner}here, never @{joiner}everyone)" in reply.text
+    assert f"tell @{joiner}the boss, page @{joiner}oncall" in reply.text
+    assert f"type @{joiner}everyone in #{joiner}incidents." in reply.text
+    sent = json.dumps([call.params for call in fake_slack.calls if call.method.startswith("chat.")])
+    assert not [syntax for syntax in MENTIONS if syntax in sent]

@@ -196,7 +196,7 @@ async def test_a_stalled_job_is_picked_up_again_and_completes_its_message_once(f
     await asyncio.gather(dying_worker, return_exceptions=True)
     await sync_to_async(_mark_doing_without_worker, thread_sensitive=True)(job.pk)
 
-    assert await tasks.retry_stalled(manager=job_app.job_manager) == 1
+    assert await tasks.retry_stalled(app=job_app) == 1
     await run_worker_until_idle()
 
     [reply] = fake_slack.replies(thread_ts=THREAD)
@@ -204,6 +204,69 @@ async def test_a_stalled_job_is_picked_up_again_and_completes_its_message_once(f
     assert len(fake_slack.calls_to("chat.startStream")) == 1
     await job.arefresh_from_db()
     assert job.status == "succeeded"
+
+
+def _running_on_a_worker_silent_for(job_id: int, seconds: float) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO procrastinate_workers (last_heartbeat) "
+            "VALUES (now() - make_interval(secs => %s)) RETURNING id",
+            [seconds],
+        )
+        [worker_id] = cursor.fetchone()
+        cursor.execute(
+            "UPDATE procrastinate_jobs SET status = 'doing', worker_id = %s WHERE id = %s",
+            [worker_id, job_id],
+        )
+    return worker_id
+
+
+def _forget_worker(worker_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_workers WHERE id = %s", [worker_id])
+
+
+@pytest.mark.parametrize(("silent_for", "retried"), [(8, 0), (21, 1)])
+async def test_a_job_is_taken_from_a_worker_silent_for_twenty_seconds(
+    fake_slack, silent_for, retried
+):
+    """After a kill -9 the answer comes within about 25 s, not 1 to 2 minutes: heartbeats
+    every 5 s, a worker silent for 20 s is dead, and the check runs every 5 s."""
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    job = await ProcrastinateJob.objects.aget(task_name="answer_slack_event")
+    run_on = sync_to_async(_running_on_a_worker_silent_for, thread_sensitive=True)
+    worker_id = await run_on(job.pk, silent_for)
+
+    try:
+        assert await tasks.retry_stalled(app=job_app) == retried
+    finally:
+        await sync_to_async(_forget_worker, thread_sensitive=True)(worker_id)
+    assert job_app.worker_defaults["update_heartbeat_interval"] == 5
+    [check] = [p for p in job_app.periodic_registry.periodic_tasks.values()]
+    assert check.cron == "* * * * * */5"
+
+
+async def test_a_job_that_keeps_killing_its_worker_is_failed_after_its_last_attempt(
+    fake_slack, caplog
+):
+    """A poison job (it takes its worker down every time) must not make the rounds forever."""
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    job = await ProcrastinateJob.objects.aget(task_name="answer_slack_event")
+    retries = 0
+    while True:
+        await sync_to_async(_mark_doing_without_worker, thread_sensitive=True)(job.pk)
+        if not await tasks.retry_stalled(app=job_app):
+            break
+        retries += 1
+        assert retries <= 20, "retried without end"
+
+    assert retries == tasks.ANSWER_RETRY.max_attempts  # as many as after exceptions
+    await job.arefresh_from_db()
+    assert job.status == "failed"
+    assert f"Job {job.pk} (answer_slack_event) stalled on its last attempt (9 runs)" in (
+        caplog.text
+    )
+    assert await tasks.retry_stalled(app=job_app) == 0  # a failed job stays failed
 
 
 async def test_a_failed_answer_again_keeps_the_earlier_answer_and_its_status(
