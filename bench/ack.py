@@ -246,7 +246,10 @@ def at_once(connections: list[Connection], requests: list[bytes]) -> list[float]
     with selectors.DefaultSelector() as selector:
         for index, connection in enumerate(connections):
             selector.register(connection.sock, selectors.EVENT_READ, index)
-        sent = [connection.send(request) for connection, request in zip(connections, requests)]
+        sent = [
+            connection.send(request)
+            for connection, request in zip(connections, requests, strict=True)
+        ]
         latencies = [0.0] * len(requests)
         waiting = len(requests)
         while waiting:

@@ -32,6 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import ThreadSensitiveContext
 from django.conf import settings
+from procrastinate.types import JSONDict
 
 from application import inbox
 from chatbot import database_busy, tasks
@@ -59,9 +60,8 @@ def executor() -> ThreadPoolExecutor:
 
 
 def _enqueue(stored_ids: list[int]) -> None:
-    tasks.answer_slack_event.batch_defer(
-        *({"slack_event_id": stored_id} for stored_id in stored_ids)
-    )
+    jobs: list[JSONDict] = [{"slack_event_id": stored_id} for stored_id in stored_ids]
+    tasks.answer_slack_event.batch_defer(*jobs)
 
 
 @dataclasses.dataclass(frozen=True)
