@@ -1,18 +1,20 @@
-"""Accept a Slack event durably: record it in the inbox and queue its job in one transaction.
+"""Accept Slack events durably: record them in the inbox and queue their jobs in one transaction.
 
 Slack retries an event it did not see acknowledged, and may deliver copies at the same moment.
-The unique ``event_id`` lets exactly one copy in; the job is deferred in the same transaction,
+The unique ``event_id`` lets exactly one copy in; the jobs are deferred in the same transaction,
 so an acknowledged event always has its job and a failed insert never leaves a stray job.
 If the database is down this raises, the endpoint answers 5xx, and Slack tries again later.
 
-Everything the acknowledgement needs from the database happens in that one transaction, on one
-connection: for a reply in a thread, whether it follows up on an answer of the bot is asked
-there too, so Slack waits for one round of database work, never two.
+Events that arrive together are accepted together (``chatbot/slack_inbox.py`` groups them):
+one insert for all of them and one defer for all their jobs, in one transaction on one
+connection. For a reply in a thread, whether it follows up on an answer of the bot is asked in
+that transaction too, so Slack waits for one round of database work, never two.
 """
 
 import dataclasses
+import datetime as dt
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.utils import timezone
@@ -30,61 +32,72 @@ class ThreadReply:
     asker_id: str
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Event:
+    """An Events API envelope worth storing. With ``follow_up_of``, it is stored only when
+    the bot has answered that person in that thread."""
+
+    event_id: str
+    team_id: str
+    event_type: str
+    payload: dict[str, Any]
+    follow_up_of: ThreadReply | None = None
+
+
 class Outcome(enum.StrEnum):
     STORED = "stored"
     REPEATED = "repeated"  # Slack's retry, or a copy delivered at the same moment
     NOT_A_FOLLOW_UP = "not a follow-up"  # people talking in a thread the bot did not answer
 
 
-def _accept(
-    *,
-    event_id: str,
-    team_id: str,
-    event_type: str,
-    payload: dict[str, Any],
-    enqueue: Callable[[int], None],
-    follow_up_of: ThreadReply | None,
-) -> Outcome:
-    if follow_up_of is not None and not records.bot_answered_in_thread(
-        channel_id=follow_up_of.channel_id,
-        thread_ts=follow_up_of.thread_ts,
-        asker_id=follow_up_of.asker_id,
-    ):
-        return Outcome.NOT_A_FOLLOW_UP
-    stored_id = slack_events.record(
-        event_id=event_id,
-        team_id=team_id,
-        event_type=event_type,
-        payload=payload,
-        now=timezone.now(),
+def _is_follow_up(reply: ThreadReply) -> bool:
+    return records.bot_answered_in_thread(
+        channel_id=reply.channel_id, thread_ts=reply.thread_ts, asker_id=reply.asker_id
     )
-    if stored_id is None:
-        return Outcome.REPEATED
-    enqueue(stored_id)
-    return Outcome.STORED
 
 
-async def accept(
-    *,
-    event_id: str,
-    team_id: str,
-    event_type: str,
-    payload: dict[str, Any],
-    enqueue: Callable[[int], None],
-    follow_up_of: ThreadReply | None = None,
-) -> Outcome:
-    """Store the event and call ``enqueue(stored_id)`` inside the same transaction.
+def _accept_all(
+    *, events: Sequence[Event], enqueue: Callable[[list[int]], None], now: dt.datetime
+) -> list[Outcome]:
+    outcomes: dict[int, Outcome] = {}
+    first_copies: dict[str, int] = {}  # event_id -> index of its first copy in ``events``
+    for index, event in enumerate(events):
+        if event.follow_up_of is not None and not _is_follow_up(event.follow_up_of):
+            outcomes[index] = Outcome.NOT_A_FOLLOW_UP
+        elif event.event_id in first_copies:
+            outcomes[index] = Outcome.REPEATED
+        else:
+            first_copies[event.event_id] = index
+    stored = slack_events.record_all(
+        events=[
+            slack_events.NewEvent(
+                event_id=events[index].event_id,
+                team_id=events[index].team_id,
+                event_type=events[index].event_type,
+                payload=events[index].payload,
+            )
+            for index in first_copies.values()
+        ],
+        now=now,
+    )
+    stored_ids = []
+    for event_id, index in first_copies.items():
+        stored_id = stored.get(event_id)
+        outcomes[index] = Outcome.REPEATED if stored_id is None else Outcome.STORED
+        if stored_id is not None:
+            stored_ids.append(stored_id)
+    if stored_ids:
+        enqueue(stored_ids)
+    return [outcomes[index] for index in range(len(events))]
+
+
+async def accept_all(
+    *, events: Sequence[Event], enqueue: Callable[[list[int]], None]
+) -> list[Outcome]:
+    """Store the events and call ``enqueue(stored_ids)`` inside the same transaction; each
+    event's outcome, in order. Of copies of one event, only the first can be STORED.
 
     ``enqueue`` must be synchronous and use Django's connection (procrastinate's Django
-    connector does) so that it joins the transaction. With ``follow_up_of``, the event is
-    stored only when the bot has answered that person in that thread.
+    connector does) so that it joins the transaction.
     """
-    return await writes.write(
-        _accept,
-        event_id=event_id,
-        team_id=team_id,
-        event_type=event_type,
-        payload=payload,
-        enqueue=enqueue,
-        follow_up_of=follow_up_of,
-    )
+    return await writes.write(_accept_all, events=events, enqueue=enqueue, now=timezone.now())

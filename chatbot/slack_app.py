@@ -23,14 +23,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 
 from application import feedback, inbox
-from chatbot import database_busy, messengers, slack_client, tasks
+from chatbot import database_busy, messengers, slack_client, slack_inbox
 from data import models
 
 logger = logging.getLogger(__name__)
-
-
-def _enqueue(stored_id: int) -> None:
-    tasks.answer_slack_event.defer(slack_event_id=stored_id)
 
 
 # A person's message with a file (a screenshot in a DM) or a thread reply also sent to the
@@ -78,7 +74,8 @@ async def accept_event(body: dict[str, Any]) -> None:
     Mentions, direct messages (the assistant pane's threads live in the app's DM), an opened
     assistant pane (greeted once, through the inbox) and follow-ups in a thread where the bot
     answered the asker are stored; everything else is acknowledged and dropped. Pure checks on
-    the payload, then at most one application call: this runs while Slack waits.
+    the payload, then at most one write, shared with the events arriving at the same moment
+    (``chatbot/slack_inbox.py``): this runs while Slack waits.
     """
     event = body.get("event")
     if not isinstance(event, dict) or not body.get("event_id"):
@@ -97,13 +94,14 @@ async def accept_event(body: dict[str, Any]) -> None:
                 return
     elif kind != "assistant_thread_started":
         return  # subscribed events we do not act on (assistant_thread_context_changed)
-    outcome = await inbox.accept(
-        event_id=str(body["event_id"]),
-        team_id=str(body.get("team_id", "")),
-        event_type=str(kind),
-        payload=body,
-        enqueue=_enqueue,
-        follow_up_of=follow_up_of,
+    outcome = await slack_inbox.accept(
+        event=inbox.Event(
+            event_id=str(body["event_id"]),
+            team_id=str(body.get("team_id", "")),
+            event_type=str(kind),
+            payload=body,
+            follow_up_of=follow_up_of,
+        )
     )
     if outcome is inbox.Outcome.REPEATED:
         logger.info("Dropped a repeated delivery of event %s", body["event_id"])

@@ -2,9 +2,9 @@
 
 Slack waits for this answer (3 s, then it retries), and a burst of events arrives at once when
 a busy channel mentions the bot, so the path of an event does the least it can: read the body,
-check the signature, parse the JSON, and call one application function,
-``inbox.accept`` (through :func:`chatbot.slack_app.accept_event`), which stores the event and
-queues its job in one transaction on one connection. Then 200.
+check the signature, parse the JSON, and hand the event to :func:`chatbot.slack_app.accept_event`,
+which stores it and queues its job in one transaction on one connection, shared with the events
+that arrive at the same moment (group commit, ``chatbot/slack_inbox.py``). Then 200.
 
 Why not a Django view, and why not bolt for events (both were here before; README.md,
 "Benchmark: the ack", has the numbers):
@@ -13,7 +13,8 @@ Why not a Django view, and why not bolt for events (both were here before; READM
   ``ThreadSensitiveContext``, ``request_started``/``request_finished`` run their receivers
   through thread hops, and ten middleware (sessions, CSRF, auth, messages ...) run for a
   signed webhook that uses none of them. Here, the database work runs on a few long-lived
-  threads (:data:`ACK_THREADS`), one hop per event, and nothing else leaves the event loop.
+  threads (``slack_inbox.ACK_THREADS``), one hop per group of events, and nothing else leaves
+  the event loop.
 - bolt's chain (ssl check, signature, authorization, self-event filter, URL verification,
   every listener's matchers, a new Web API client per request) is slower than the few
   dictionary lookups an envelope needs, and its single-team authorization calls ``auth.test``
@@ -31,17 +32,15 @@ Django untouched.
 A pool with no connection to spare within ``DATABASE_POOL_TIMEOUT`` is a 503 with
 ``Retry-After``, never a 500 (Slack retries either way; a 503 says why). The ack threads hold
 at most one pooled connection each, so a burst of events never needs more than
-:data:`ACK_THREADS` connections, whatever its size, and those are the pool's share that jobs
+``slack_inbox.ACK_THREADS`` connections, whatever its size, and those are the pool's share that jobs
 cannot take (only other HTTP requests, admin pages, compete for it): while the database is up,
 a burst of events waits its turn on these threads instead of timing out on the pool.
 """
 
-import itertools
 import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import ThreadSensitiveContext
@@ -49,27 +48,16 @@ from django.conf import settings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from chatbot import database_busy, log_context, middleware, slack_app
+from chatbot import database_busy, log_context, middleware, slack_app, slack_inbox
 
 logger = logging.getLogger(__name__)
 
 PATH = "/slack/events"
-# Threads that run the events' database work, each holding at most one pooled connection, only
-# while its transaction runs: the pool's reserve beyond the jobs' database threads (2 by
-# default), so an ack never waits for a connection that jobs hold, and a burst of any size
-# needs no more connections than that. At least one, at most four (more only add contention).
-ACK_THREADS = max(1, min(4, settings.DATABASE_POOL_MAX_SIZE - settings.CHATBOT_DATABASE_THREADS))
 
 type Scope = MutableMapping[str, Any]
 type Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 type Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 type ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-_executors = [
-    ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"slack-ack-{number}")
-    for number in range(ACK_THREADS)
-]
-_next_executor = itertools.cycle(_executors)
 
 
 class _Reply(Exception):
@@ -125,10 +113,7 @@ async def _respond(
     try:
         if scope["method"] != "POST":
             raise _Reply(405, {"error": "POST only"}, [(b"allow", b"POST")])
-        raw = await _read_body(receive)
-        # Each request in its own context, its database work on one of the ack threads.
-        async with ThreadSensitiveContext(executor=next(_next_executor)):
-            return await _handle(raw, scope, headers)
+        return await _handle(await _read_body(receive), scope, headers)
     except _Reply as reply:
         if reply.body is None:
             return reply.status, b"text/plain; charset=utf-8", b"", reply.headers
@@ -207,7 +192,9 @@ async def _dispatch_to_bolt(
         request.body.get("type") or request.body.get("command")
     ):
         raise _Reply(400, {"error": "malformed body"})
-    response = await slack_app.get_app().async_dispatch(request)
+    # In a context of its own, its database work (a vote) on one of the ack threads.
+    async with ThreadSensitiveContext(executor=slack_inbox.executor()):
+        response = await slack_app.get_app().async_dispatch(request)
     extra = [
         (name.lower().encode("latin-1"), value.encode("latin-1"))
         for name, value in response.first_headers_without_set_cookie().items()

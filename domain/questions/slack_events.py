@@ -3,6 +3,7 @@
 import dataclasses
 import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
@@ -20,26 +21,40 @@ class StoredEvent:
     processed_at: dt.datetime | None
 
 
-def record(
-    *, event_id: str, team_id: str, event_type: str, payload: dict[str, Any], now: dt.datetime
-) -> int | None:
-    """Insert the event; ``None`` when it is already there (a retry or a concurrent copy).
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class NewEvent:
+    event_id: str
+    team_id: str
+    event_type: str
+    payload: dict[str, Any]
 
-    Call inside the caller's atomic block. One statement, ``INSERT ... ON CONFLICT DO
-    NOTHING``: a duplicate leaves the caller's transaction usable without the two extra round
-    trips of a savepoint, and Slack is waiting. A concurrent copy waits on the unique index
-    until the first insert commits, then inserts nothing, so exactly one copy gets through.
+
+def record_all(*, events: Sequence[NewEvent], now: dt.datetime) -> dict[str, int]:
+    """Insert the events; the ids of those inserted, by ``event_id``. One already there (a
+    retry or a concurrent copy) is left out. ``event_id`` values must be distinct.
+
+    Call inside the caller's atomic block. One statement for all the events,
+    ``INSERT ... ON CONFLICT DO NOTHING``: a duplicate leaves the caller's transaction usable
+    without the two extra round trips of a savepoint, and Slack is waiting. A concurrent copy
+    waits on the unique index until the first insert commits, then inserts nothing, so exactly
+    one copy gets through. Rows go in ``event_id`` order, so two groups inserting some of the
+    same events wait on each other in the same order and never deadlock.
     """
+    if not events:
+        return {}
+    ordered = sorted(events, key=lambda event: event.event_id)
+    values = ", ".join(["(%s, %s, %s, %s::jsonb, %s)"] * len(ordered))
+    params: list[Any] = []
+    for event in ordered:
+        params += [event.event_id, event.team_id, event.event_type, json.dumps(event.payload), now]
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {models.SlackEvent._meta.db_table} "
-            "(event_id, team_id, event_type, payload, received_at) "
-            "VALUES (%s, %s, %s, %s::jsonb, %s) "
-            "ON CONFLICT (event_id) DO NOTHING RETURNING id",
-            [event_id, team_id, event_type, json.dumps(payload), now],
+            f"(event_id, team_id, event_type, payload, received_at) VALUES {values} "
+            "ON CONFLICT (event_id) DO NOTHING RETURNING event_id, id",
+            params,
         )
-        row = cursor.fetchone()
-    return None if row is None else int(row[0])
+        return {event_id: int(stored_id) for event_id, stored_id in cursor.fetchall()}
 
 
 async def get(*, id: int) -> StoredEvent:

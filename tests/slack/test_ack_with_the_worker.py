@@ -20,7 +20,7 @@ from procrastinate.contrib.django import app as job_app
 from procrastinate.contrib.django.models import ProcrastinateJob
 
 from application import inbox
-from chatbot import jobs, slack_app, tasks
+from chatbot import jobs, slack_inbox
 from data import models
 from tests.fakes import slack as fake_slack_module
 from tests.slack.conftest import SIGNING_SECRET, event_callback, mention
@@ -108,15 +108,16 @@ async def test_the_real_server_with_its_worker_stores_a_job_for_every_ack_and_an
 async def test_a_rolled_back_insert_leaves_no_job_while_the_worker_connector_is_installed(
     fake_slack,
 ):
-    def defer_then_fail(stored_id: int) -> None:
-        tasks.answer_slack_event.defer(slack_event_id=stored_id)
+    def defer_then_fail(stored_ids: list[int]) -> None:
+        slack_inbox._enqueue(stored_ids)
         raise RuntimeError("a step after the defer failed")
 
-    def accept(event_id: str, enqueue: Callable[[int], None]) -> Awaitable[inbox.Outcome]:
+    def accept(
+        event_id: str, enqueue: Callable[[list[int]], None]
+    ) -> Awaitable[list[inbox.Outcome]]:
         body = event_callback(mention("how do I roll back a deploy?"), event_id=event_id)
-        return inbox.accept(
-            event_id=event_id, team_id="T1", event_type="app_mention", payload=body, enqueue=enqueue
-        )
+        event = inbox.Event(event_id=event_id, team_id="T1", event_type="app_mention", payload=body)
+        return inbox.accept_all(events=[event], enqueue=enqueue)
 
     connector = jobs.WorkerConnector()
     with job_app.replace_connector(connector):
@@ -125,11 +126,11 @@ async def test_a_rolled_back_insert_leaves_no_job_while_the_worker_connector_is_
             assert job_app.connector is connector
             with pytest.raises(RuntimeError, match="after the defer"):
                 await accept("EvRolledBack", defer_then_fail)
-            stored = await accept("EvKept", slack_app._enqueue)
+            stored = await accept("EvKept", slack_inbox._enqueue)
         finally:
             await connector.close_async()
 
-    assert stored is inbox.Outcome.STORED
+    assert stored == [inbox.Outcome.STORED]
     assert not await models.SlackEvent.objects.filter(event_id="EvRolledBack").aexists()
     assert await _job_for("EvKept")
     assert await ProcrastinateJob.objects.acount() == 1

@@ -55,6 +55,16 @@ async def test_a_timestamp_older_than_five_minutes_is_rejected(fake_slack):
     assert await models.SlackEvent.objects.acount() == 0
 
 
+async def test_a_body_larger_than_the_upload_limit_is_refused(fake_slack, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000
+    body = event_callback(mention("x" * 2_000))
+
+    response = await post_signed(body)
+
+    assert response.status_code == 413
+    assert await models.SlackEvent.objects.acount() == 0
+
+
 async def test_a_malformed_body_is_a_bad_request(fake_slack):
     response = await post_signed('{"type": "event_callback", "event": ')
 
