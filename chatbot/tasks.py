@@ -11,9 +11,11 @@ from procrastinate import App, JobContext, RetryStrategy
 from procrastinate.contrib.django import app
 from procrastinate.jobs import Job, Status
 
-from application import greeting, ingestion, knowledge
+from application import greeting
 from application.answering import again, pipeline
 from application.answering import messenger as messenger_module
+from application.knowledge import ingestion
+from application.knowledge import search as knowledge_search
 from chatbot import jobs, messengers, slack_client, slack_payloads
 from domain.questions import slack_events
 
@@ -47,7 +49,7 @@ async def answer_slack_event(slack_event_id: int) -> None:
     await pipeline.answer(
         incoming=incoming,
         messenger=_messenger_for(incoming.conversation),
-        search=knowledge.search,
+        search=knowledge_search.search,
     )
 
 
@@ -55,7 +57,7 @@ async def answer_slack_event(slack_event_id: int) -> None:
 async def answer_again(question_id: int) -> None:
     """A new answer beside the old one, delivered in the question's thread (from the admin)."""
     await again.answer_again(
-        question_id=question_id, make_messenger=_messenger_for, search=knowledge.search
+        question_id=question_id, make_messenger=_messenger_for, search=knowledge_search.search
     )
 
 

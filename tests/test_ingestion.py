@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-from application import ingestion
+from application.knowledge import ingestion
 from data import models
 from domain.knowledge import chunking, documents, search
 

@@ -3,7 +3,7 @@
 import pytest
 from procrastinate.contrib.django import app as job_app
 
-from application import ingestion
+from application.knowledge import ingestion
 from data import models
 from tests.workers import run_worker_until_idle
 

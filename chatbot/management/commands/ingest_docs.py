@@ -17,7 +17,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from application import ingestion
+from application.knowledge import ingestion
 from chatbot import units_of_work
 
 
