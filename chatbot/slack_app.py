@@ -22,7 +22,8 @@ from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 
-from application import feedback, inbox
+from application import feedback
+from application.inbox import accepting
 from chatbot import database_busy, messengers, slack_client, slack_inbox
 from data import models
 
@@ -54,7 +55,7 @@ def bot_user_id(body: dict[str, Any]) -> str:
     return ""
 
 
-def _thread_reply(event: dict[str, Any], body: dict[str, Any]) -> inbox.ThreadReply | None:
+def _thread_reply(event: dict[str, Any], body: dict[str, Any]) -> accepting.ThreadReply | None:
     """A reply in someone's thread that does not mention the bot (a mention arrives as
     ``app_mention`` too, and that copy is the question)."""
     thread_ts = event.get("thread_ts")
@@ -63,7 +64,7 @@ def _thread_reply(event: dict[str, Any], body: dict[str, Any]) -> inbox.ThreadRe
     own_id = bot_user_id(body)
     if own_id and f"<@{own_id}>" in str(event.get("text", "")):
         return None
-    return inbox.ThreadReply(
+    return accepting.ThreadReply(
         channel_id=str(event.get("channel", "")), thread_ts=str(thread_ts), asker_id=event["user"]
     )
 
@@ -95,7 +96,7 @@ async def accept_event(body: dict[str, Any]) -> None:
     elif kind != "assistant_thread_started":
         return  # subscribed events we do not act on (assistant_thread_context_changed)
     outcome = await slack_inbox.accept(
-        event=inbox.Event(
+        event=accepting.Event(
             event_id=str(body["event_id"]),
             team_id=str(body.get("team_id", "")),
             event_type=str(kind),
@@ -103,7 +104,7 @@ async def accept_event(body: dict[str, Any]) -> None:
             follow_up_of=follow_up_of,
         )
     )
-    if outcome is inbox.Outcome.REPEATED:
+    if outcome is accepting.Outcome.REPEATED:
         logger.info("Dropped a repeated delivery of event %s", body["event_id"])
 
 

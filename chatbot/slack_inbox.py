@@ -34,7 +34,7 @@ from asgiref.sync import ThreadSensitiveContext
 from django.conf import settings
 from procrastinate.types import JSONDict
 
-from application import inbox
+from application.inbox import accepting
 from chatbot import database_busy, tasks
 
 logger = logging.getLogger(__name__)
@@ -66,8 +66,8 @@ def _enqueue(stored_ids: list[int]) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class _Waiting:
-    event: inbox.Event
-    outcome: asyncio.Future[inbox.Outcome]
+    event: accepting.Event
+    outcome: asyncio.Future[accepting.Outcome]
 
 
 class _Lanes:
@@ -79,7 +79,7 @@ class _Lanes:
         self.free = list(_executors)
         self.running: set[asyncio.Task[None]] = set()
 
-    async def accept(self, event: inbox.Event) -> inbox.Outcome:
+    async def accept(self, event: accepting.Event) -> accepting.Outcome:
         outcome = asyncio.get_running_loop().create_future()
         self.waiting.append(_Waiting(event, outcome))
         if self.free:
@@ -114,7 +114,7 @@ class _Lanes:
 
 async def _write(group: Sequence[_Waiting]) -> None:
     try:
-        outcomes = await inbox.accept_all(
+        outcomes = await accepting.accept_all(
             events=[waiting.event for waiting in group], enqueue=_enqueue
         )
     except Exception as error:
@@ -133,7 +133,7 @@ async def _write(group: Sequence[_Waiting]) -> None:
 def _settle(
     waiting: _Waiting,
     *,
-    outcome: inbox.Outcome | None = None,
+    outcome: accepting.Outcome | None = None,
     error: BaseException | None = None,
 ) -> None:
     if waiting.outcome.done():
@@ -149,7 +149,7 @@ def _settle(
 _lanes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Lanes] = weakref.WeakKeyDictionary()
 
 
-async def accept(*, event: inbox.Event) -> inbox.Outcome:
+async def accept(*, event: accepting.Event) -> accepting.Outcome:
     """Store the event and queue its job, in a transaction shared with the events that arrive
     at the same moment; its outcome once that transaction committed."""
     loop = asyncio.get_running_loop()

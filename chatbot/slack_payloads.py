@@ -6,7 +6,9 @@ from typing import Any
 
 from application.answering import messenger as messenger_module
 from application.answering import pipeline
+from application.inbox import handling
 from data import models
+from domain.questions import slack_events
 
 _MENTION = re.compile(r"<@[A-Z0-9]+>")
 
@@ -39,3 +41,12 @@ def incoming_from_payload(*, payload: dict[str, Any], slack_event_id: int) -> pi
             asker_id=str(event.get("user", "")),
         ),
     )
+
+
+def interpret(stored: slack_events.StoredEvent) -> handling.Request:
+    """What a stored event asks for: a new assistant thread, or a question."""
+    if stored.event_type == "assistant_thread_started":
+        return handling.NewAssistantThread(
+            conversation=assistant_thread_conversation(payload=stored.payload)
+        )
+    return incoming_from_payload(payload=stored.payload, slack_event_id=stored.id)

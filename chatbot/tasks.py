@@ -6,18 +6,18 @@ answer use case only does what an earlier run left undone, so nobody gets a mess
 """
 
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 from procrastinate import App, JobContext, RetryStrategy
 from procrastinate.contrib.django import app
 from procrastinate.jobs import Job, Status
 
-from application import greeting
-from application.answering import again, pipeline
+from application.answering import again
 from application.answering import messenger as messenger_module
+from application.inbox import handling
 from application.knowledge import ingestion
-from application.knowledge import search as knowledge_search
 from chatbot import jobs, messengers, slack_client, slack_payloads
-from domain.questions import slack_events
 
 logger = logging.getLogger(__name__)
 
@@ -38,33 +38,35 @@ def _messenger_for(conversation: messenger_module.Conversation) -> messenger_mod
 @app.task(name="answer_slack_event", retry=ANSWER_RETRY)
 async def answer_slack_event(slack_event_id: int) -> None:
     """Answer the question in a stored Slack event, in its thread (or greet a new pane)."""
-    stored = await slack_events.get(id=slack_event_id)
-    if stored.event_type == "assistant_thread_started":
-        conversation = slack_payloads.assistant_thread_conversation(payload=stored.payload)
-        await greeting.greet(stored=stored, messenger=_messenger_for(conversation))
-        return
-    incoming = slack_payloads.incoming_from_payload(
-        payload=stored.payload, slack_event_id=stored.id
-    )
-    await pipeline.answer(
-        incoming=incoming,
-        messenger=_messenger_for(incoming.conversation),
-        search=knowledge_search.search,
+    await handling.handle(
+        slack_event_id=slack_event_id,
+        interpret=slack_payloads.interpret,
+        make_messenger=_messenger_for,
     )
 
 
 @app.task(name="answer_again", retry=ANSWER_RETRY)
 async def answer_again(question_id: int) -> None:
     """A new answer beside the old one, delivered in the question's thread (from the admin)."""
-    await again.answer_again(
-        question_id=question_id, make_messenger=_messenger_for, search=knowledge_search.search
-    )
+    await again.answer_again(question_id=question_id, make_messenger=_messenger_for)
+
+
+def queue_answer_again(question_ids: Sequence[int]) -> None:
+    """Defer :func:`answer_again` for each question, in one statement."""
+    jobs: list[dict[str, Any]] = [{"question_id": pk} for pk in question_ids]
+    answer_again.batch_defer(*jobs)
 
 
 @app.task(name="reingest_source", retry=REINGEST_RETRY)
 async def reingest_source(source_id: int) -> None:
     """Re-read a documentation source from its root (the admin's re-ingest action)."""
     await ingestion.reingest_source(source_id=source_id)
+
+
+def queue_reingest(source_ids: Sequence[int]) -> None:
+    """Defer :func:`reingest_source` for each source, in one statement."""
+    jobs: list[dict[str, Any]] = [{"source_id": pk} for pk in source_ids]
+    reingest_source.batch_defer(*jobs)
 
 
 # Every few seconds (a sixth cron field), so a job whose worker died is running again soon

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from application.answering import again
 from chatbot.admin import questions as questions_admin
 from data import models
 from tests import admin_support, factories
@@ -431,7 +432,7 @@ def test_answer_again_action_queues_a_job_per_question(admin_client):
 
 
 def test_answer_again_refuses_a_runaway_selection(admin_client, monkeypatch):
-    monkeypatch.setattr(questions_admin, "ANSWER_AGAIN_LIMIT", 2)
+    monkeypatch.setattr(again, "LIMIT", 2)
     selected = [answered_question() for _ in range(3)]
 
     response = _run_action(admin_client, "answer_again", selected)

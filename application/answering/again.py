@@ -1,13 +1,34 @@
 """Answer again: a new answer beside the old ones, delivered in the same thread (the admin's)."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from application.answering import agent as answer_agent
 from application.answering import delivery
 from application.answering import live as live_module
 from application.answering import messenger as messenger_module
+from application.knowledge import search as knowledge_search
 from domain.questions import records
+
+# Each answer costs model calls and may post in Slack: "select all" over a year of questions
+# is almost certainly a slip.
+LIMIT = 100
+
+
+class TooMany(Exception):
+    """More questions than one request may answer again; nothing was queued."""
+
+
+def request(*, question_ids: Sequence[int], enqueue: Callable[[Sequence[int]], None]) -> int:
+    """Queue a new answer for each question (sync: the admin's actions are); how many.
+
+    ``enqueue`` defers the jobs (``chatbot.tasks.queue_answer_again``). Raises
+    :class:`TooMany`, queueing nothing, for more than :data:`LIMIT` questions.
+    """
+    if len(question_ids) > LIMIT:
+        raise TooMany(f"Select at most {LIMIT} questions to answer again; nothing queued.")
+    enqueue(question_ids)
+    return len(question_ids)
 
 
 async def _answer_and_deliver(
@@ -50,7 +71,6 @@ async def answer_again(
     *,
     question_id: int,
     make_messenger: Callable[[messenger_module.Conversation], messenger_module.Messenger],
-    search: answer_agent.Search,
 ) -> delivery.Outcome:
     """A new answer beside the old ones (an admin asked for it), delivered in the same thread."""
     question = await records.get(question_id=question_id)
@@ -70,5 +90,5 @@ async def answer_again(
         history=history,
         conversation=conversation,
         messenger=make_messenger(conversation),
-        search=search,
+        search=knowledge_search.search,
     )

@@ -6,16 +6,12 @@ Documents and chunks are written by ingestion only, so they are read-only here.
 from typing import Any, ClassVar
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import Count, Max, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.text import Truncator
-from procrastinate.contrib.django import app as procrastinate_app
 
 from data import models
-
-REINGEST_TASK = "reingest_source"
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -61,10 +57,10 @@ class DocumentationSourceAdmin(admin.ModelAdmin):
     def reingest(
         self, request: HttpRequest, queryset: QuerySet[models.DocumentationSource]
     ) -> None:
+        from chatbot import tasks
+
         source_ids = list(queryset.order_by("pk").values_list("pk", flat=True))
-        with transaction.atomic():
-            jobs: list[dict[str, Any]] = [{"source_id": pk} for pk in source_ids]
-            procrastinate_app.configure_task(REINGEST_TASK).batch_defer(*jobs)
+        tasks.queue_reingest(source_ids)
         self.message_user(
             request, f"Queued {len(source_ids)} source(s) for re-ingestion.", messages.SUCCESS
         )

@@ -15,7 +15,6 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models import ForeignKey, Prefetch, QuerySet, prefetch_related_objects
 from django.forms import ModelChoiceField
 from django.http import HttpRequest, HttpResponse
@@ -26,15 +25,12 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator, smart_split, unescape_string_literal
-from procrastinate.contrib.django import app as procrastinate_app
 
 from data import models
 from domain.questions import review
 from domain.text import safe_markdown
 
 REVIEW_FIELDS = ("reviewed", "reviewer", "reviewed_at", "review_note", "quality_rating")
-ANSWER_AGAIN_TASK = "answer_again"
-ANSWER_AGAIN_LIMIT = 100
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -399,24 +395,18 @@ class QuestionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Answer selected questions again", permissions=["answer_again"])
     def answer_again(self, request: HttpRequest, queryset: QuerySet[models.Question]) -> None:
-        question_ids = list(
-            queryset.order_by("pk").values_list("pk", flat=True)[: ANSWER_AGAIN_LIMIT + 1]
-        )
-        if len(question_ids) > ANSWER_AGAIN_LIMIT:
-            # Each answer costs model calls and may post in Slack; "select all" over a year
-            # of questions is almost certainly a slip.
-            self.message_user(
-                request,
-                f"Select at most {ANSWER_AGAIN_LIMIT} questions to answer again; nothing queued.",
-                messages.ERROR,
-            )
+        from application.answering import again
+        from chatbot import tasks
+
+        question_ids = list(queryset.order_by("pk").values_list("pk", flat=True)[: again.LIMIT + 1])
+        try:
+            queued = again.request(question_ids=question_ids, enqueue=tasks.queue_answer_again)
+        except again.TooMany as refusal:
+            self.message_user(request, str(refusal), messages.ERROR)
             return
-        with transaction.atomic():
-            jobs: list[dict[str, Any]] = [{"question_id": pk} for pk in question_ids]
-            procrastinate_app.configure_task(ANSWER_AGAIN_TASK).batch_defer(*jobs)
         self.message_user(
             request,
-            f"Queued {len(question_ids)} question(s) to be answered again; "
+            f"Queued {queued} question(s) to be answered again; "
             "new answers appear beside the old ones.",
             messages.SUCCESS,
         )

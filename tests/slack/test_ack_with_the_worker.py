@@ -19,7 +19,7 @@ import pytest
 from procrastinate.contrib.django import app as job_app
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from application import inbox
+from application.inbox import accepting
 from chatbot import jobs, slack_inbox
 from data import models
 from tests.fakes import slack as fake_slack_module
@@ -114,10 +114,12 @@ async def test_a_rolled_back_insert_leaves_no_job_while_the_worker_connector_is_
 
     def accept(
         event_id: str, enqueue: Callable[[list[int]], None]
-    ) -> Awaitable[list[inbox.Outcome]]:
+    ) -> Awaitable[list[accepting.Outcome]]:
         body = event_callback(mention("how do I roll back a deploy?"), event_id=event_id)
-        event = inbox.Event(event_id=event_id, team_id="T1", event_type="app_mention", payload=body)
-        return inbox.accept_all(events=[event], enqueue=enqueue)
+        event = accepting.Event(
+            event_id=event_id, team_id="T1", event_type="app_mention", payload=body
+        )
+        return accepting.accept_all(events=[event], enqueue=enqueue)
 
     connector = jobs.WorkerConnector()
     with job_app.replace_connector(connector):
@@ -130,7 +132,7 @@ async def test_a_rolled_back_insert_leaves_no_job_while_the_worker_connector_is_
         finally:
             await connector.close_async()
 
-    assert stored == [inbox.Outcome.STORED]
+    assert stored == [accepting.Outcome.STORED]
     assert not await models.SlackEvent.objects.filter(event_id="EvRolledBack").aexists()
     assert await _job_for("EvKept")
     assert await ProcrastinateJob.objects.acount() == 1

@@ -11,7 +11,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from django.db import DataError
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from application import inbox
+from application.inbox import accepting
 from chatbot import asgi, database_busy, slack_inbox
 from data import models
 from tests.fakes import slack as fake_slack_module
@@ -25,22 +25,22 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def groups(monkeypatch) -> list[list[str]]:
     """The ``event_id``s of every transaction the acks ran, in order."""
     seen: list[list[str]] = []
-    accept_all = inbox.accept_all
+    accept_all = accepting.accept_all
 
-    async def spy(*, events: Sequence[inbox.Event], **kwargs) -> list[inbox.Outcome]:
+    async def spy(*, events: Sequence[accepting.Event], **kwargs) -> list[accepting.Outcome]:
         seen.append([event.event_id for event in events])
         return await accept_all(events=events, **kwargs)
 
-    monkeypatch.setattr(inbox, "accept_all", spy)
+    monkeypatch.setattr(accepting, "accept_all", spy)
     return seen
 
 
-def _mention(event_id: str, text: str = "how do I roll back a deploy?") -> inbox.Event:
+def _mention(event_id: str, text: str = "how do I roll back a deploy?") -> accepting.Event:
     body = event_callback(mention(text), event_id=event_id)
-    return inbox.Event(event_id=event_id, team_id="T1", event_type="app_mention", payload=body)
+    return accepting.Event(event_id=event_id, team_id="T1", event_type="app_mention", payload=body)
 
 
-def _thread_reply_nobody_answered(event_id: str) -> inbox.Event:
+def _thread_reply_nobody_answered(event_id: str) -> accepting.Event:
     reply = {
         "type": "message",
         "user": ASKER,
@@ -49,12 +49,12 @@ def _thread_reply_nobody_answered(event_id: str) -> inbox.Event:
         "thread_ts": "1700000000.000299",
         "channel": "C1",
     }
-    return inbox.Event(
+    return accepting.Event(
         event_id=event_id,
         team_id="T1",
         event_type="message",
         payload=event_callback(reply, event_id=event_id),
-        follow_up_of=inbox.ThreadReply(
+        follow_up_of=accepting.ThreadReply(
             channel_id="C1", thread_ts="1700000000.000299", asker_id=ASKER
         ),
     )
@@ -81,10 +81,10 @@ async def test_events_acked_together_each_get_exactly_one_job(groups):
         *(slack_inbox.accept(event=event) for event in [*events, *copies, chatter])
     )
 
-    assert outcomes == [inbox.Outcome.STORED] * 30 + [
-        inbox.Outcome.REPEATED,
-        inbox.Outcome.REPEATED,
-        inbox.Outcome.NOT_A_FOLLOW_UP,
+    assert outcomes == [accepting.Outcome.STORED] * 30 + [
+        accepting.Outcome.REPEATED,
+        accepting.Outcome.REPEATED,
+        accepting.Outcome.NOT_A_FOLLOW_UP,
     ]
     assert await _jobs_by_event() == {event.event_id: 1 for event in events}
     assert max(len(group) for group in groups) > 1  # they did share a transaction
@@ -103,7 +103,7 @@ async def test_an_event_postgresql_refuses_fails_alone_and_its_group_is_stored(g
     )
 
     assert isinstance(outcomes[5], DataError)
-    assert outcomes[:5] + outcomes[6:] == [inbox.Outcome.STORED] * 10
+    assert outcomes[:5] + outcomes[6:] == [accepting.Outcome.STORED] * 10
     assert await _jobs_by_event() == {event.event_id: 1 for event in events}
     assert any("EvBad" in group and len(group) > 1 for group in groups)  # failed together,
     assert ["EvBad"] in groups  # then alone

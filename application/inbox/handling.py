@@ -1,0 +1,41 @@
+"""What a stored Slack event starts: the greeting for a new assistant thread, or an answer.
+
+The job that runs this is the interface: it names the stored event, reads Slack's payload into
+a request (``interpret``) and says how to reach a conversation (``make_messenger``). Which use
+case a request starts is decided here.
+"""
+
+import dataclasses
+from collections.abc import Callable
+
+from application.answering import messenger as messenger_module
+from application.answering import pipeline
+from application.inbox import greeting
+from application.knowledge import search as knowledge_search
+from domain.questions import slack_events
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class NewAssistantThread:
+    """Someone opened the bot in Slack's assistant pane."""
+
+    conversation: messenger_module.Conversation
+
+
+type Request = pipeline.Incoming | NewAssistantThread
+
+
+async def handle(
+    *,
+    slack_event_id: int,
+    interpret: Callable[[slack_events.StoredEvent], Request],
+    make_messenger: Callable[[messenger_module.Conversation], messenger_module.Messenger],
+) -> None:
+    """Greet the new thread, or answer the question, of the stored event ``slack_event_id``."""
+    stored = await slack_events.get(id=slack_event_id)
+    request = interpret(stored)
+    messenger = make_messenger(request.conversation)
+    if isinstance(request, NewAssistantThread):
+        await greeting.greet(stored=stored, messenger=messenger)
+        return
+    await pipeline.answer(incoming=request, messenger=messenger, search=knowledge_search.search)
