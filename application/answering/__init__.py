@@ -7,5 +7,6 @@
 - ``delivery``: the finished answer delivered exactly once, or the apology;
 - ``storing``: the pipeline's writes, each one transaction;
 - ``agent``, ``offline_model``: the answer agent and the model that needs no provider;
+- ``passages``: the knowledge base as the agent sees it, search results it can cite;
 - ``messenger``: what the pipeline needs from Slack (or the terminal), as a protocol.
 """

@@ -4,10 +4,9 @@ import asyncio
 from collections.abc import Callable, Sequence
 
 from application.answering import agent as answer_agent
-from application.answering import delivery
+from application.answering import delivery, passages
 from application.answering import live as live_module
 from application.answering import messenger as messenger_module
-from application.knowledge import search as knowledge_search
 from domain.questions import records
 
 # Each answer costs model calls and may post in Slack: "select all" over a year of questions
@@ -90,5 +89,5 @@ async def answer_again(
         history=history,
         conversation=conversation,
         messenger=make_messenger(conversation),
-        search=knowledge_search.search,
+        search=passages.search,
     )

@@ -9,9 +9,8 @@ import dataclasses
 from collections.abc import Callable
 
 from application.answering import messenger as messenger_module
-from application.answering import pipeline
+from application.answering import passages, pipeline
 from application.inbox import greeting
-from application.knowledge import search as knowledge_search
 from domain.questions import slack_events
 
 
@@ -38,4 +37,4 @@ async def handle(
     if isinstance(request, NewAssistantThread):
         await greeting.greet(stored=stored, messenger=messenger)
         return
-    await pipeline.answer(incoming=request, messenger=messenger, search=knowledge_search.search)
+    await pipeline.answer(incoming=request, messenger=messenger, search=passages.search)

@@ -1,5 +1,7 @@
-"""The knowledge base: documentation sources read into sections, and search for the agent.
+"""The knowledge base: documentation sources read into documents and sections.
 
-- ``ingestion``: read a source (a folder) into documents and sections, and re-read it;
-- ``search``: the answer agent's view of search, passages it can cite.
+- ``ingestion``: read a source (a folder) into documents and sections, and re-read it.
+
+Search itself is a query (``domain.knowledge.search``); the answer agent's view of it is
+``application.answering.passages``.
 """

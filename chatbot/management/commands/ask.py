@@ -8,9 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from application.answering import delivery, pipeline
+from application.answering import delivery, passages, pipeline
 from application.answering import messenger as messenger_module
-from application.knowledge import search as knowledge_search
 from chatbot import messengers, units_of_work
 from data import models
 
@@ -35,7 +34,7 @@ class Command(BaseCommand):
 
         async def ask() -> delivery.Outcome:
             return await pipeline.answer(
-                incoming=incoming, messenger=messenger, search=knowledge_search.search
+                incoming=incoming, messenger=messenger, search=passages.search
             )
 
         outcome = units_of_work.run(ask, log_id="ask")
