@@ -3,6 +3,10 @@
 Each job runs in its own ThreadSensitiveContext with connections closed around it
 (``chatbot.jobs``). Jobs are safe to run again: a failed or stalled job is retried, and the
 answer use case only does what an earlier run left undone, so nobody gets a message twice.
+
+The use cases are imported inside the jobs, where they are used: procrastinate imports this
+module whenever Django starts (``manage.py help`` included), and the answer pipeline brings
+pydantic-ai and slack_sdk, which take seconds to import.
 """
 
 import logging
@@ -13,11 +17,8 @@ from procrastinate import App, JobContext, RetryStrategy
 from procrastinate.contrib.django import app
 from procrastinate.jobs import Job, Status
 
-from application.answering import again
 from application.answering import messenger as messenger_module
-from application.inbox import handling
-from application.knowledge import ingestion
-from chatbot import jobs, messengers, slack_client, slack_payloads
+from chatbot import jobs
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ REINGEST_RETRY = RetryStrategy(max_attempts=1, wait=30)
 
 
 def _messenger_for(conversation: messenger_module.Conversation) -> messenger_module.Messenger:
+    from chatbot import messengers, slack_client
+
     if not conversation.channel_id:
         return messengers.SilentMessenger()
     return messengers.SlackMessenger(
@@ -38,6 +41,9 @@ def _messenger_for(conversation: messenger_module.Conversation) -> messenger_mod
 @app.task(name="answer_slack_event", retry=ANSWER_RETRY)
 async def answer_slack_event(slack_event_id: int) -> None:
     """Answer the question in a stored Slack event, in its thread (or greet a new pane)."""
+    from application.inbox import handling
+    from chatbot import slack_payloads
+
     await handling.handle(
         slack_event_id=slack_event_id,
         interpret=slack_payloads.interpret,
@@ -48,6 +54,8 @@ async def answer_slack_event(slack_event_id: int) -> None:
 @app.task(name="answer_again", retry=ANSWER_RETRY)
 async def answer_again(question_id: int) -> None:
     """A new answer beside the old one, delivered in the question's thread (from the admin)."""
+    from application.answering import again
+
     await again.answer_again(question_id=question_id, make_messenger=_messenger_for)
 
 
@@ -60,6 +68,8 @@ def queue_answer_again(question_ids: Sequence[int]) -> None:
 @app.task(name="reingest_source", retry=REINGEST_RETRY)
 async def reingest_source(source_id: int) -> None:
     """Re-read a documentation source from its root (the admin's re-ingest action)."""
+    from application.knowledge import ingestion
+
     await ingestion.reingest_source(source_id=source_id)
 
 
