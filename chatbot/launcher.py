@@ -75,12 +75,13 @@ def ingest_guide() -> None:
 
 def main(manage_args: list[str]) -> int:
     """Serve, or with arguments run that management command against the same database."""
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import CommandError
 
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         return _main(manage_args)
-    except CommandError as error:
+    except (CommandError, ImproperlyConfigured) as error:
         sys.stderr.write(f"chatbot: {error}\n")
         return 1
     except _Stopped:

@@ -109,7 +109,11 @@ def test_production_refuses_to_start_without_a_real_secret_key(secret_key):
     )
 
     assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY must be a random string" in result.stderr
+    # One line that says what to set, never a traceback.
+    assert result.stderr.strip().splitlines() == [
+        "chatbot: DJANGO_SECRET_KEY must be a random string of at least 50 characters "
+        "(or set DJANGO_DEBUG=true for local development)."
+    ]
 
 
 def _json_from_django_in_subprocess(expression: str, **env: str) -> dict:
