@@ -21,8 +21,13 @@ def request_id(incoming: str) -> str:
     return incoming if _VALID_ID.match(incoming) else log_context.new_id()
 
 
-def log_access(*, method: str, path: str, status: int, started: float) -> None:
-    logger.info("%s %s %s %.1fms", method, path, status, (time.perf_counter() - started) * 1000)
+def log_access(*, method: str, path: str, status: int, started: float, problem: str = "") -> None:
+    """The request's one line; a refused one (``problem``: why) at WARNING."""
+    elapsed = (time.perf_counter() - started) * 1000
+    if problem:
+        logger.warning("%s %s %s %.1fms refused: %s", method, path, status, elapsed, problem)
+    else:
+        logger.info("%s %s %s %.1fms", method, path, status, elapsed)
 
 
 @sync_and_async_middleware

@@ -216,6 +216,10 @@ SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", "")
 SLACK_APP_TOKEN = env.str("SLACK_APP_TOKEN", "")
 SLACK_API_URL = env.str("SLACK_API_URL", "https://slack.com/api/")
 SLACK_RETRY_LIMIT = env.int("SLACK_RETRY_LIMIT", 3)
+# Slack's own payloads are a few KiB; a larger body is refused with 413 before it is read on.
+SLACK_MAX_BODY_BYTES = env.int(
+    "SLACK_MAX_BODY_BYTES", 1_048_576, validate=validate.Range(min=1_024)
+)
 
 # Models (pydantic-ai model strings, e.g. "openai:gpt-5-mini"; "offline" needs no provider).
 CHATBOT_MODEL = env.str("CHATBOT_MODEL", "offline")

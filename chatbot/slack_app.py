@@ -1,9 +1,9 @@
-"""Which Slack events become questions, and the slack-bolt app for the feedback buttons.
+"""Which Slack events become questions, what button presses record, and the bolt app.
 
-:func:`accept_event` decides what an Events API envelope asks of the bot. Over HTTP it is
-called straight from ``chatbot/slack_http.py`` (events never go through bolt there); over
-Socket Mode bolt calls it. Bolt handles interactivity (the 👍/👎 buttons) and commands, with
-``process_before_response=True``: a listener finishes before Slack gets its response, and
+:func:`accept_event` decides what an Events API envelope asks of the bot, and
+:func:`accept_actions` what a press of a button does. Over HTTP they are called straight from
+``chatbot/slack_http.py`` (nothing goes through bolt there); over Socket Mode bolt calls them,
+with ``process_before_response=True``: a listener finishes before Slack gets its response, and
 the response is sent only once the vote or event is safely stored. If the write fails, Slack
 gets a 5xx and retries instead of the event being lost.
 
@@ -114,27 +114,53 @@ async def on_event(ack: AsyncAck, body: dict[str, Any]) -> None:
     await ack()
 
 
-async def on_other_action(ack: AsyncAck) -> None:
-    """A button we do not know (e.g. from a future version) is acknowledged, or Slack shows the
-    person an error next to it."""
-    await ack()
+def is_block_actions(payload: dict[str, Any]) -> bool:
+    """Whether an interactivity payload is button presses in the shape the bot reads: a user
+    with an id and a list of actions, each with an ``action_id`` (Slack always sends these;
+    a request that does not is malformed)."""
+    user, actions = payload.get("user"), payload.get("actions")
+    return (
+        payload.get("type") == "block_actions"
+        and isinstance(user, dict)
+        and isinstance(user.get("id"), str)
+        and isinstance(actions, list)
+        and bool(actions)
+        and all(
+            isinstance(action, dict) and isinstance(action.get("action_id"), str)
+            for action in actions
+        )
+    )
 
 
-async def on_feedback(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
-    vote = (
-        models.Feedback.Vote.UP
-        if action["action_id"] == messengers.FEEDBACK_UP
-        else models.Feedback.Vote.DOWN
-    )
-    try:
-        answer_id = int(action.get("value", ""))
-    except ValueError:
-        answer_id = 0
-    stored = await feedback.record_vote(
-        answer_id=answer_id, slack_user_id=body.get("user", {}).get("id", ""), vote=vote
-    )
-    if not stored:
-        logger.warning("Feedback for unknown answer %r ignored", action.get("value"))
+async def accept_actions(payload: dict[str, Any]) -> None:
+    """Button presses (``block_actions``, checked by :func:`is_block_actions`): 👍/👎 store a
+    vote; a button we do not know (e.g. from a future version) is acknowledged and dropped.
+
+    Over HTTP called straight from ``chatbot/slack_http.py``; over Socket Mode bolt calls it.
+    """
+    for action in payload["actions"]:
+        if action["action_id"] not in (messengers.FEEDBACK_UP, messengers.FEEDBACK_DOWN):
+            continue
+        vote = (
+            models.Feedback.Vote.UP
+            if action["action_id"] == messengers.FEEDBACK_UP
+            else models.Feedback.Vote.DOWN
+        )
+        try:
+            answer_id = int(str(action.get("value", "")))
+        except ValueError:
+            answer_id = 0
+        stored = await feedback.record_vote(
+            answer_id=answer_id, slack_user_id=payload["user"]["id"], vote=vote
+        )
+        if not stored:
+            logger.warning("Feedback for unknown answer %r ignored", action.get("value"))
+
+
+async def on_actions(ack: AsyncAck, body: dict[str, Any]) -> None:
+    """Button presses that arrive through bolt (Socket Mode)."""
+    if is_block_actions(body):
+        await accept_actions(body)
     await ack()
 
 
@@ -179,8 +205,7 @@ def _build(signing_secret: str, token: str, api_url: str) -> AsyncApp:
         logger=logging.getLogger("chatbot.slack_bolt"),
     )
     app.error(_on_error)
-    app.action(re.compile(f"^({messengers.FEEDBACK_UP}|{messengers.FEEDBACK_DOWN})$"))(on_feedback)
-    app.action(re.compile(".*"))(on_other_action)
+    app.action(re.compile(".*"))(on_actions)
     app.event(re.compile(".*"))(on_event)
     return app
 

@@ -17,11 +17,20 @@ Why not a Django view, and why not bolt for events (both were here before; READM
   the event loop.
 - bolt's chain (ssl check, signature, authorization, self-event filter, URL verification,
   every listener's matchers, a new Web API client per request) is slower than the few
-  dictionary lookups an envelope needs, and its single-team authorization calls ``auth.test``
-  on the path (on every request while Slack's API is unreachable: a 500 after about 5 s).
-  Events API envelopes carry the bot's user id in ``authorizations``, which is all the
-  routing needs. Bolt still handles what it is good at: interactivity (the feedback buttons)
-  and commands, with an ``authorize`` that makes no network call either.
+  dictionary lookups an envelope needs, its single-team authorization calls ``auth.test``
+  on the path (on every request while Slack's API is unreachable: a 500 after about 5 s),
+  and its parser crashes (a 500) on signed bodies of the wrong shape (a list, ``null``,
+  ``{"type": "block_actions", "event": null}``). Events API envelopes carry the bot's user id
+  in ``authorizations``, which is all the routing needs, and a button press is a user id and
+  a list of actions. Bolt still serves Socket Mode, through the same two functions
+  (:func:`chatbot.slack_app.accept_event`, :func:`chatbot.slack_app.accept_actions`).
+
+Bad requests are refused before any work, each with one log line (never with its body):
+a bad or missing signature or timestamp is a 401; a body that is not UTF-8, not JSON or a
+form, not an object, or an envelope without the fields its type needs is a 400; a body over
+``SLACK_MAX_BODY_BYTES`` (1 MiB) is a 413. Anything signed and well formed that the bot does
+not act on (other envelope types, other interactivity, slash commands) is a 200 and dropped:
+Slack retries a 404 and in the end turns event delivery off for the app.
 
 What this route skips from Django, on purpose: its middleware (no session, cookie or CSRF
 token is involved; the request is authenticated by its signature) and the ``Host`` check
@@ -40,12 +49,12 @@ a burst of events waits its turn on these threads instead of timing out on the p
 import json
 import logging
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from asgiref.sync import ThreadSensitiveContext
 from django.conf import settings
-from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 from chatbot import database_busy, log_context, middleware, slack_app, slack_inbox
@@ -87,9 +96,9 @@ async def _serve(scope: Scope, receive: Receive, send: Send) -> None:
     started = time.perf_counter()
     headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
     token = log_context.current_id.set(middleware.request_id(headers.get("x-request-id", "")))
-    status = 500
+    status, problem = 500, ""
     try:
-        status, content_type, body, extra = await _respond(scope, receive, headers)
+        status, problem, content_type, body, extra = await _respond(scope, receive, headers)
         await send(
             {
                 "type": "http.response.start",
@@ -103,32 +112,41 @@ async def _serve(scope: Scope, receive: Receive, send: Send) -> None:
         )
         await send({"type": "http.response.body", "body": body})
     finally:
-        middleware.log_access(method=scope["method"], path=PATH, status=status, started=started)
+        # One line per request; a refused one says why (never with its body, which may hold
+        # anything a sender put there).
+        middleware.log_access(
+            method=scope["method"], path=PATH, status=status, started=started, problem=problem
+        )
         log_context.current_id.reset(token)
 
 
 async def _respond(
     scope: Scope, receive: Receive, headers: dict[str, str]
-) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]:
+) -> tuple[int, str, bytes, bytes, list[tuple[bytes, bytes]]]:
+    """Status, why it was refused (empty when not), content type, body, extra headers."""
     try:
         if scope["method"] != "POST":
             raise _Reply(405, {"error": "POST only"}, [(b"allow", b"POST")])
-        return await _handle(await _read_body(receive), scope, headers)
+        await _handle(await _read_body(receive), headers)
+        raise _Reply(200)
     except _Reply as reply:
+        problem = str((reply.body or {}).get("error", "")) if reply.status >= 400 else ""
         if reply.body is None:
-            return reply.status, b"text/plain; charset=utf-8", b"", reply.headers
-        return reply.status, b"application/json", json.dumps(reply.body).encode(), reply.headers
+            return reply.status, problem, b"text/plain; charset=utf-8", b"", reply.headers
+        content = json.dumps(reply.body).encode()
+        return reply.status, problem, b"application/json", content, reply.headers
     except Exception as error:
         if database_busy.is_pool_timeout(error):
             logger.warning("No database connection (pool busy or database down): %s", error)
             retry = [(b"retry-after", database_busy.RETRY_AFTER_SECONDS.encode())]
-            return 503, b"application/json", json.dumps(database_busy.BUSY_BODY).encode(), retry
+            busy = json.dumps(database_busy.BUSY_BODY).encode()
+            return 503, "", b"application/json", busy, retry
         logger.exception("Slack request failed")
-        return 500, b"application/json", b'{"error": "internal error"}', []
+        return 500, "", b"application/json", b'{"error": "internal error"}', []
 
 
 async def _read_body(receive: Receive) -> bytes:
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 2_621_440
+    limit = settings.SLACK_MAX_BODY_BYTES
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -138,15 +156,41 @@ async def _read_body(receive: Receive) -> bytes:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            raise _Reply(413, {"error": "body too large"})
+            raise _Reply(413, {"error": f"body larger than {limit} bytes"})
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
 
 
-async def _handle(
-    raw: bytes, scope: Scope, headers: dict[str, str]
-) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]:
+def _object(text: str) -> dict[str, Any]:
+    """A JSON object, or a 400."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise _Reply(400, {"error": "body is not JSON"}) from None
+    if not isinstance(value, dict):
+        raise _Reply(400, {"error": "body is not a JSON object"})
+    return value
+
+
+def _parse(body: str) -> tuple[str, dict[str, Any]]:
+    """What Slack posted: ``("envelope", ...)`` (Events API, JSON) or ``("interaction", ...)``
+    (a form with a JSON ``payload``) or ``("command", form)``; anything else is a 400."""
+    if body.lstrip().startswith(("{", "[")):
+        return "envelope", _object(body)
+    try:
+        form = dict(urllib.parse.parse_qsl(body, keep_blank_values=True, strict_parsing=True))
+    except ValueError:
+        raise _Reply(400, {"error": "body is neither JSON nor a form"}) from None
+    if "payload" in form:
+        return "interaction", _object(form["payload"])
+    if form.get("command"):
+        return "command", form
+    raise _Reply(400, {"error": "body is neither an envelope, an interaction nor a command"})
+
+
+async def _handle(raw: bytes, headers: dict[str, str]) -> None:
+    """Check and act on a request; ends by raising :class:`_Reply`."""
     problem = slack_app.configuration_problem()
     if problem:
         raise _Reply(503, {"error": problem})
@@ -157,49 +201,40 @@ async def _handle(
     # Signed and no older than five minutes, before anything else looks at the body.
     try:
         signed = SignatureVerifier(settings.SLACK_SIGNING_SECRET).is_valid_request(body, headers)
-    except ValueError:  # a timestamp that is not a number
+    except (ValueError, OverflowError):  # a timestamp that is not a whole number
         signed = False
     if not signed:
         raise _Reply(401, {"error": "invalid signature or stale timestamp"})
-    if body.startswith("{"):
-        try:
-            envelope = json.loads(body)
-        except ValueError:
-            raise _Reply(400, {"error": "malformed body"}) from None
-        kind = envelope.get("type") if isinstance(envelope, dict) else None
-        if kind == "event_callback":
-            await slack_app.accept_event(envelope)
-            raise _Reply(200)
-        if kind == "url_verification":
-            raise _Reply(200, {"challenge": envelope.get("challenge", "")})
-    return await _dispatch_to_bolt(body, scope, headers)
-
-
-async def _dispatch_to_bolt(
-    body: str, scope: Scope, headers: dict[str, str]
-) -> tuple[int, bytes, bytes, list[tuple[bytes, bytes]]]:
-    """Interactivity (buttons), commands and anything else Slack posts: bolt's listeners."""
-    bolt_headers: dict[str, str | Sequence[str]] = dict(headers)
-    try:
-        request = AsyncBoltRequest(
-            body=body,
-            query=scope.get("query_string", b"").decode("latin-1"),
-            headers=bolt_headers,
-        )
-    except (ValueError, json.JSONDecodeError):
-        raise _Reply(400, {"error": "malformed body"}) from None
-    if not isinstance(request.body, dict) or not (
-        request.body.get("type") or request.body.get("command")
-    ):
-        raise _Reply(400, {"error": "malformed body"})
+    kind, parsed = _parse(body)
+    if kind == "command":
+        _ignore(f"command {parsed['command'][:50]!r}")
+    kind_of = parsed.get("type")
+    if not isinstance(kind_of, str):
+        raise _Reply(400, {"error": "no type"})
+    if kind == "envelope":
+        if kind_of == "event_callback":
+            if not isinstance(parsed.get("event"), dict) or not isinstance(
+                parsed.get("event_id"), str
+            ):
+                raise _Reply(400, {"error": "event_callback without an event or event_id"})
+            await slack_app.accept_event(parsed)
+            return
+        if kind_of == "url_verification":
+            if not isinstance(parsed.get("challenge"), str):
+                raise _Reply(400, {"error": "url_verification without a challenge"})
+            raise _Reply(200, {"challenge": parsed["challenge"]})
+        _ignore(f"envelope {kind_of[:50]!r}")
+    if kind_of != "block_actions":
+        _ignore(f"interaction {kind_of[:50]!r}")
+    if not slack_app.is_block_actions(parsed):
+        raise _Reply(400, {"error": "block_actions without a user or actions"})
     # In a context of its own, its database work (a vote) on one of the ack threads.
     async with ThreadSensitiveContext(executor=slack_inbox.executor()):
-        response = await slack_app.get_app().async_dispatch(request)
-    extra = [
-        (name.lower().encode("latin-1"), value.encode("latin-1"))
-        for name, value in response.first_headers_without_set_cookie().items()
-        if name.lower() != "content-type"
-    ]
-    content_type = response.first_headers().get("content-type", "text/plain;charset=utf-8")
-    body_bytes = response.body.encode() if isinstance(response.body, str) else response.body
-    return response.status, content_type.encode("latin-1"), body_bytes, extra
+        await slack_app.accept_actions(parsed)
+
+
+def _ignore(what: str) -> NoReturn:
+    """Signed and well formed, but nothing the bot acts on: a 200, or Slack retries it and in
+    the end turns event delivery off for the app."""
+    logger.info("Ignored a Slack request: %s", what)
+    raise _Reply(200)

@@ -56,7 +56,7 @@ async def test_a_timestamp_older_than_five_minutes_is_rejected(fake_slack):
 
 
 async def test_a_body_larger_than_the_upload_limit_is_refused(fake_slack, settings):
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000
+    settings.SLACK_MAX_BODY_BYTES = 1_000
     body = event_callback(mention("x" * 2_000))
 
     response = await post_signed(body)
