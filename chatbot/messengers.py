@@ -23,6 +23,7 @@ from slack_sdk.web.async_chat_stream import AsyncChatStream
 from slack_sdk.web.async_client import AsyncWebClient
 
 from application.answering import messenger
+from chatbot import slack_blocks
 from domain.text import message_splitting, slack_mentions
 
 logger = logging.getLogger(__name__)
@@ -30,60 +31,7 @@ logger = logging.getLogger(__name__)
 MARKDOWN_BLOCK_LIMIT = 11_000  # Slack allows 12,000 characters of markdown blocks per message
 STREAM_LIMIT = 11_000
 STREAM_PIECE = 400
-FEEDBACK_UP = "feedback_up"
-FEEDBACK_DOWN = "feedback_down"
 _SLACK_FAILURES = (SlackApiError, SlackClientError, aiohttp.ClientError, TimeoutError)
-
-
-def _link_text(text: str) -> str:
-    text = text.replace("|", "/").replace(">", ")").replace("<", "(").replace("&", "and")
-    return slack_mentions.neutralise(text=text)
-
-
-def source_label(source: messenger.Source) -> str:
-    """The title and the innermost heading ("Deploying: Rollbacks"), or the title alone."""
-    section = source.heading.split(" > ")[-1].strip()
-    return f"{source.title}: {section}" if section and section != source.title else source.title
-
-
-def source_and_feedback_blocks(answer: messenger.OutgoingAnswer) -> list[dict[str, Any]]:
-    """The blocks under every answer: its sources, then 👍/👎 carrying the answer's id."""
-    blocks: list[dict[str, Any]] = []
-    if answer.sources:
-        lines = []
-        for number, source in enumerate(answer.sources, start=1):
-            label = _link_text(source_label(source))
-            lines.append(
-                f"{number}. <{source.url}|{label}>" if source.url else f"{number}. {label}"
-            )
-        blocks.append(
-            {
-                "type": "section",
-                "block_id": "sources",
-                "text": {"type": "mrkdwn", "text": "*Sources*\n" + "\n".join(lines)[:2900]},
-            }
-        )
-    blocks.append(
-        {
-            "type": "actions",
-            "block_id": "feedback",
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": FEEDBACK_UP,
-                    "text": {"type": "plain_text", "text": "👍", "emoji": True},
-                    "value": str(answer.answer_id),
-                },
-                {
-                    "type": "button",
-                    "action_id": FEEDBACK_DOWN,
-                    "text": {"type": "plain_text", "text": "👎", "emoji": True},
-                    "value": str(answer.answer_id),
-                },
-            ],
-        }
-    )
-    return blocks
 
 
 class SlackMessenger:
@@ -164,6 +112,30 @@ class SlackMessenger:
         finally:
             await self._clear_reaction()
 
+    async def find_posted(self, *, question_id: int, answer_id: int) -> list[str]:
+        """The thread's replies with their metadata (``conversations.replies``, every page)."""
+        conversation = self._conversation
+        if not conversation.thread_ts:
+            return []
+        messages: list[dict[str, Any]] = []
+        cursor = None
+        try:
+            while True:
+                response = await self._client.conversations_replies(
+                    channel=conversation.channel_id,
+                    ts=conversation.thread_ts,
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+                messages += response.get("messages") or []
+                cursor = (response.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+        except _SLACK_FAILURES as error:
+            raise messenger.DeliveryFailed(_describe(error)) from error
+        return slack_blocks.parts_of(messages, answer_id=answer_id)
+
     async def apologise(self, *, text: str, existing_ref: str = "") -> None:
         text = slack_mentions.neutralise(text=text)
         ts = existing_ref
@@ -221,7 +193,10 @@ class SlackMessenger:
             try:
                 for start in range(0, len(rest), STREAM_PIECE):
                     await stream.append(markdown_text=rest[start : start + STREAM_PIECE])
-                await stream.stop(blocks=source_and_feedback_blocks(answer))
+                await stream.stop(
+                    blocks=slack_blocks.under_the_answer(answer),
+                    metadata=slack_blocks.metadata(answer),
+                )
                 return stream.ts
             except SlackApiError as error:
                 logger.warning("Live answer broke off (%s); updating", error.response["error"])
@@ -250,7 +225,10 @@ class SlackMessenger:
         try:
             for piece in pieces[1:]:
                 await stream.append(markdown_text=piece)
-            await stream.stop(blocks=source_and_feedback_blocks(answer))
+            await stream.stop(
+                blocks=slack_blocks.under_the_answer(answer),
+                metadata=slack_blocks.metadata(answer),
+            )
         except SlackApiError as error:
             # The stream expired or broke half-way: put the whole answer into that message.
             logger.warning("Streaming failed after start (%s); updating", error.response["error"])
@@ -272,10 +250,15 @@ class SlackMessenger:
         for index, piece in enumerate(pieces):
             blocks: list[dict[str, Any]] = [{"type": "markdown", "text": piece}]
             if index == len(pieces) - 1:
-                blocks += source_and_feedback_blocks(answer)
+                blocks += slack_blocks.under_the_answer(answer)
+            metadata = slack_blocks.metadata(answer, part=index)
             if index < len(refs):
                 await self._client.chat_update(
-                    channel=self._conversation.channel_id, ts=refs[index], text=piece, blocks=blocks
+                    channel=self._conversation.channel_id,
+                    ts=refs[index],
+                    text=piece,
+                    blocks=blocks,
+                    metadata=metadata,
                 )
                 sent.append(refs[index])
                 continue
@@ -284,6 +267,7 @@ class SlackMessenger:
                 thread_ts=self._conversation.thread_ts,
                 text=piece,
                 blocks=blocks,
+                metadata=metadata,
             )
             sent.append(str(response["ts"]))
             await self._report(sent[-1], on_posted)
@@ -334,7 +318,9 @@ class SlackMessenger:
 
 def _describe(error: BaseException) -> str:
     if isinstance(error, SlackApiError):
-        return f"Slack API error: {error.response.get('error')}"
+        data = error.response.data
+        code = data.get("error") if isinstance(data, dict) else f"HTTP {error.response.status_code}"
+        return f"Slack API error: {code}"
     return f"{type(error).__name__}: {error}"
 
 
@@ -370,10 +356,13 @@ class TerminalMessenger:
         if answer.sources:
             lines.append("Sources:")
             for number, source in enumerate(answer.sources, start=1):
-                label = source_label(source)
+                label = slack_blocks.source_label(source)
                 lines.append(f"  [{number}] {label}" + (f" <{source.url}>" if source.url else ""))
         self._stdout.write("\n".join(lines).rstrip() + "\n")
         return ""
+
+    async def find_posted(self, *, question_id: int, answer_id: int) -> list[str]:
+        return []
 
     async def apologise(self, *, text: str, existing_ref: str = "") -> None:
         self._stdout.write(f"{text}\n")
@@ -400,6 +389,9 @@ class SilentMessenger:
         continuation_refs: Sequence[str] = (),
     ) -> str:
         return ""
+
+    async def find_posted(self, *, question_id: int, answer_id: int) -> list[str]:
+        return []
 
     async def apologise(self, *, text: str, existing_ref: str = "") -> None:
         return None

@@ -24,7 +24,7 @@ from slack_bolt.authorization import AuthorizeResult
 
 from application import feedback
 from application.inbox import accepting
-from chatbot import database_busy, messengers, slack_client, slack_inbox
+from chatbot import database_busy, slack_blocks, slack_client, slack_inbox
 from data import models
 
 logger = logging.getLogger(__name__)
@@ -139,11 +139,11 @@ async def accept_actions(payload: dict[str, Any]) -> None:
     Over HTTP called straight from ``chatbot/slack_http.py``; over Socket Mode bolt calls it.
     """
     for action in payload["actions"]:
-        if action["action_id"] not in (messengers.FEEDBACK_UP, messengers.FEEDBACK_DOWN):
+        if action["action_id"] not in (slack_blocks.FEEDBACK_UP, slack_blocks.FEEDBACK_DOWN):
             continue
         vote = (
             models.Feedback.Vote.UP
-            if action["action_id"] == messengers.FEEDBACK_UP
+            if action["action_id"] == slack_blocks.FEEDBACK_UP
             else models.Feedback.Vote.DOWN
         )
         try:

@@ -52,17 +52,33 @@ async def answer_slack_event(slack_event_id: int) -> None:
 
 
 @app.task(name="answer_again", retry=ANSWER_RETRY)
-async def answer_again(question_id: int) -> None:
+async def answer_again(question_id: int, requested_at: str | None = None) -> None:
     """A new answer beside the old one, delivered in the question's thread (from the admin)."""
+    import datetime as dt
+
     from application.answering import again
 
-    await again.answer_again(question_id=question_id, make_messenger=_messenger_for)
+    await again.answer_again(
+        question_id=question_id,
+        requested_at=dt.datetime.fromisoformat(requested_at) if requested_at else None,
+        make_messenger=_messenger_for,
+    )
 
 
 def queue_answer_again(question_ids: Sequence[int]) -> None:
-    """Defer :func:`answer_again` for each question, in one statement."""
-    jobs: list[dict[str, Any]] = [{"question_id": pk} for pk in question_ids]
-    answer_again.batch_defer(*jobs)
+    """Defer :func:`answer_again` for each question, stamped with the time of the request.
+
+    The jobs of one question run one after another (a procrastinate ``lock``), and a job
+    finds an answer given since its request already there: so a double click, or a POST the
+    browser sent twice, gives one new answer.
+    """
+    from django.utils import timezone
+
+    requested_at = timezone.now().isoformat()
+    for pk in question_ids:
+        answer_again.configure(lock=f"question-{pk}").defer(
+            question_id=pk, requested_at=requested_at
+        )
 
 
 @app.task(name="reingest_source", retry=REINGEST_RETRY)

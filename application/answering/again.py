@@ -1,6 +1,8 @@
 """Answer again: a new answer beside the old ones, delivered in the same thread (the admin's)."""
 
 import asyncio
+import datetime as dt
+import logging
 from collections.abc import Callable, Sequence
 
 from application.answering import agent as answer_agent
@@ -8,6 +10,8 @@ from application.answering import delivery, passages
 from application.answering import live as live_module
 from application.answering import messenger as messenger_module
 from domain.questions import records
+
+logger = logging.getLogger(__name__)
 
 # Each answer costs model calls and may post in Slack: "select all" over a year of questions
 # is almost certainly a slip.
@@ -70,8 +74,18 @@ async def answer_again(
     *,
     question_id: int,
     make_messenger: Callable[[messenger_module.Conversation], messenger_module.Messenger],
-) -> delivery.Outcome:
-    """A new answer beside the old ones (an admin asked for it), delivered in the same thread."""
+    requested_at: dt.datetime | None = None,
+) -> delivery.Outcome | None:
+    """A new answer beside the old ones (an admin asked for it), delivered in the same thread.
+
+    None, doing nothing, when the question got an answer since ``requested_at``: that answer
+    is the one this request asked for (a second click, a resent POST).
+    """
+    if requested_at is not None and await records.answered_since(
+        question_id=question_id, since=requested_at
+    ):
+        logger.info("Question %s was answered again since %s; not again", question_id, requested_at)
+        return None
     question = await records.get(question_id=question_id)
     history = await records.thread_history(
         channel_id=question.channel_id, thread_ts=question.thread_ts, before=question.asked_at

@@ -46,8 +46,15 @@ async def deliver(
     question_id: int,
     answer: records.AnswerState,
     messenger: messenger_module.Messenger,
+    rerun: bool = False,
 ) -> str:
+    """Deliver a stored answer; ``rerun``: an earlier run may have posted it already.
+
+    A re-run with no message on record asks Slack first (the messages carry the answer's id),
+    so a database write lost after posting never makes a second copy.
+    """
     outgoing = messenger_module.OutgoingAnswer(
+        question_id=question_id,
         answer_id=answer.id,
         text=answer.text,
         covered=answer.covered,
@@ -60,11 +67,21 @@ async def deliver(
     async def on_posted(ts: str) -> None:
         await writes.write(storing.record_message_ts, answer_id=answer.id, ts=ts)
 
+    existing_ref, continuation_refs = answer.slack_message_ts, answer.continuation_ts
     try:
+        if rerun and not existing_ref:
+            posted = await messenger.find_posted(question_id=question_id, answer_id=answer.id)
+            if posted:
+                logger.warning(
+                    "Answer %s was already in Slack (%s) though not on record; completing it",
+                    answer.id,
+                    posted[0],
+                )
+                existing_ref, continuation_refs = posted[0], posted[1:]
         ts = await messenger.deliver(
             answer=outgoing,
-            existing_ref=answer.slack_message_ts,
-            continuation_refs=answer.continuation_ts,
+            existing_ref=existing_ref,
+            continuation_refs=continuation_refs,
             on_posted=on_posted,
         )
     except messenger_module.DeliveryFailed as failure:

@@ -33,6 +33,7 @@ class Source:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class OutgoingAnswer:
+    question_id: int
     answer_id: int
     text: str
     covered: bool
@@ -66,6 +67,16 @@ class Messenger(Protocol):
         completed in place instead of posting a new one, and so are ``continuation_refs``, the
         later messages that run had posted. Nothing is posted twice and nothing is cut off.
         Raises :class:`DeliveryFailed`.
+        """
+        ...
+
+    async def find_posted(self, *, question_id: int, answer_id: int) -> list[str]:
+        """The messages of this answer already in the conversation, first one first, or [].
+
+        For a re-run that has no reference on record: the run before it may have posted them
+        and lost the database write that remembered them. Messages carry the answer's id
+        (Slack: message metadata), so they are found whatever the database lost.
+        Raises :class:`DeliveryFailed` (then nothing may be posted yet).
         """
         ...
 

@@ -74,7 +74,9 @@ async def answer(
     unfinished = latest is not None and not latest.text
     if existing is not None and latest is not None and not unfinished:
         if not latest.delivered:
-            await delivery.deliver(question_id=existing.id, answer=latest, messenger=messenger)
+            await delivery.deliver(
+                question_id=existing.id, answer=latest, messenger=messenger, rerun=True
+            )
         return delivery.Outcome(
             question_id=existing.id,
             status=models.Question.Status.ANSWERED,

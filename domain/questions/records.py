@@ -156,6 +156,13 @@ async def thread_history(*, channel_id: str, thread_ts: str, before: dt.datetime
     return turns
 
 
+async def answered_since(*, question_id: int, since: dt.datetime) -> bool:
+    """Whether the question has an answer (finished or being written) from ``since`` on."""
+    return await models.Answer.objects.filter(
+        question_id=question_id, created_at__gte=since
+    ).aexists()
+
+
 def bot_answered_in_thread(*, channel_id: str, thread_ts: str, asker_id: str) -> bool:
     """Whether the bot answered this person in this thread (their next message follows up).
 

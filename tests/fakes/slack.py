@@ -38,6 +38,7 @@ class Message:
     blocks: list[dict[str, Any]]
     streamed: bool
     stopped: bool = False
+    metadata: dict[str, Any] | None = None  # Slack message metadata: event_type, event_payload
 
 
 class FakeSlack:
@@ -64,6 +65,7 @@ class FakeSlack:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
+        app.router.add_get("/api/{method}", self._handle)  # slack_sdk reads some with GET
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -182,6 +184,7 @@ class FakeSlack:
                 blocks=list(params.get("blocks") or []),
                 streamed=False,
                 stopped=True,
+                metadata=params.get("metadata") or None,
             )
             posted = {"text": params.get("text")}
             return {"ok": True, "channel": channel, "ts": ts, "message": posted}
@@ -202,6 +205,8 @@ class FakeSlack:
                 return {"ok": False, "error": "message_not_found"}
             if method != "chat.update" and (message.stopped or not message.streamed):
                 return {"ok": False, "error": "message_not_in_streaming_state"}
+            if method != "chat.appendStream" and params.get("metadata"):
+                message.metadata = params["metadata"]
             if method == "chat.update":
                 message.text = str(params.get("text", ""))
                 message.blocks = list(params.get("blocks") or [])
@@ -212,7 +217,44 @@ class FakeSlack:
                 message.blocks = list(params.get("blocks") or [])
                 message.stopped = True
             return {"ok": True, "channel": channel, "ts": message.ts}
+        if method == "conversations.replies":
+            return self._thread(channel, params)
         return {"ok": True}
+
+    def _thread(self, channel: str, params: dict[str, Any]) -> dict[str, Any]:
+        """``conversations.replies``: the thread's messages, oldest first, a page at a time
+        (``limit``, ``cursor``); metadata only with ``include_all_metadata``, as Slack does."""
+        root = str(params.get("ts", ""))
+        thread = sorted(
+            (
+                m
+                for m in self.messages.values()
+                if m.channel == channel and root in (m.ts, m.thread_ts)
+            ),
+            key=lambda m: m.ts,
+        )
+        start = int(params.get("cursor") or 0)
+        limit = int(params.get("limit") or 1000)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        page = []
+        for message in thread[start : start + limit]:
+            shown: dict[str, Any] = {
+                "type": "message",
+                "ts": message.ts,
+                "thread_ts": message.thread_ts or message.ts,
+                "text": message.text,
+                "bot_id": BOT_ID,
+            }
+            if with_metadata and message.metadata:
+                shown["metadata"] = message.metadata
+            page.append(shown)
+        more = start + limit < len(thread)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
 
 def signed_headers(*, body: str, secret: str, timestamp: int | None = None) -> dict[str, str]:

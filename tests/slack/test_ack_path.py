@@ -15,7 +15,7 @@ from django.db import OperationalError, connection, transaction
 from django.test import RequestFactory
 from procrastinate.contrib.django.models import ProcrastinateJob
 
-from chatbot import database_busy, messengers, slack_app
+from chatbot import database_busy, slack_app, slack_blocks
 from data import models
 from tests.fakes import slack as fake_slack_module
 from tests.slack.conftest import ASKER, event_callback, mention, post_signed
@@ -132,7 +132,7 @@ def _press_feedback_button() -> str:
         "type": "block_actions",
         "user": {"id": ASKER},
         "team": {"id": fake_slack_module.TEAM_ID},
-        "actions": [{"action_id": messengers.FEEDBACK_UP, "value": "1", "type": "button"}],
+        "actions": [{"action_id": slack_blocks.FEEDBACK_UP, "value": "1", "type": "button"}],
     }
     return urlencode({"payload": json.dumps(payload)})
 

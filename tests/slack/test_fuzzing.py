@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chatbot import messengers
+from chatbot import slack_blocks
 from tests.slack.conftest import SIGNING_SECRET, post_events
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -81,7 +81,7 @@ _action = st.fixed_dictionaries(
     {},
     optional={
         "action_id": _maybe(
-            st.sampled_from([messengers.FEEDBACK_UP, messengers.FEEDBACK_DOWN, "other"])
+            st.sampled_from([slack_blocks.FEEDBACK_UP, slack_blocks.FEEDBACK_DOWN, "other"])
         ),
         "value": _ids,
         "type": _json,
@@ -129,7 +129,7 @@ _presses = st.builds(
     st.lists(
         st.builds(
             lambda action_id, value: {"action_id": action_id, "value": value},
-            st.sampled_from([messengers.FEEDBACK_UP, messengers.FEEDBACK_DOWN, "other"]),
+            st.sampled_from([slack_blocks.FEEDBACK_UP, slack_blocks.FEEDBACK_DOWN, "other"]),
             _json,
         ),
         min_size=1,
@@ -199,7 +199,7 @@ def test_fuzzing_covered_every_kind_of_answer():
     """The run above reached each outcome (so it was not, say, 401 for everything)."""
     if not STATUSES:
         pytest.skip("the fuzz test did not run in this session")
-    print(f"\nfuzzed requests by status: {dict(sorted(STATUSES.items()))}")
+    print(f"\nfuzzed requests by status: {dict(sorted(STATUSES.items()))}")  # noqa: T201
     assert sum(STATUSES.values()) >= EXAMPLES
     assert {200, 400, 401} <= set(STATUSES)
     assert not [status for status in STATUSES if status >= 500]

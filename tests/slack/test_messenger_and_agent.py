@@ -19,6 +19,7 @@ CONVERSATION = messenger.Conversation(
 
 def _answer(text: str) -> messenger.OutgoingAnswer:
     return messenger.OutgoingAnswer(
+        question_id=3,
         answer_id=7,
         text=text,
         covered=True,
