@@ -417,8 +417,9 @@ def _jobs() -> list[tuple[str, dict]]:
             (task, json.loads(args) if isinstance(args, str) else args)
             for task, args in cursor.fetchall()
         ]
-    for _, args in jobs:
-        assert args.pop("requested_at", "")[:4].isdigit()
+    for task, args in jobs:
+        if task == "answer_again":
+            assert args.pop("requested_at")[:4].isdigit()
     return jobs
 
 
