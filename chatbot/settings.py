@@ -232,6 +232,22 @@ CHATBOT_MODEL_TOKEN_LIMIT = env.int("CHATBOT_MODEL_TOKEN_LIMIT", 60_000)
 CHATBOT_MODEL_RETRY_BACKOFF = env.float("CHATBOT_MODEL_RETRY_BACKOFF", 1.0)
 
 # Knowledge base: files larger than this are reported and skipped by `manage.py ingest_docs`.
+# Fairness (application/answering/admission.py): per person, questions in the last minute and
+# questions being answered at once (0: no limit); and how much of a thread's earlier exchange
+# goes to the model with a follow-up (newest first).
+CHATBOT_QUESTIONS_PER_MINUTE = env.int(
+    "CHATBOT_QUESTIONS_PER_MINUTE", 10, validate=validate.Range(min=0)
+)
+CHATBOT_QUESTIONS_IN_FLIGHT = env.int(
+    "CHATBOT_QUESTIONS_IN_FLIGHT", 3, validate=validate.Range(min=0)
+)
+CHATBOT_HISTORY_MAX_TURNS = env.int("CHATBOT_HISTORY_MAX_TURNS", 10, validate=validate.Range(min=0))
+CHATBOT_HISTORY_MAX_CHARS = env.int(
+    "CHATBOT_HISTORY_MAX_CHARS", 20_000, validate=validate.Range(min=0)
+)
+# People from other organisations in Slack Connect channels get no answer from internal
+# documents unless this is true.
+CHATBOT_ANSWER_EXTERNAL_USERS = env.bool("CHATBOT_ANSWER_EXTERNAL_USERS", False)
 CHATBOT_DOCS_MAX_FILE_BYTES = env.int("CHATBOT_DOCS_MAX_FILE_BYTES", 2_000_000)
 # Where the user guide (docs/) is published, so answers citing it link there; empty: no links.
 CHATBOT_GUIDE_BASE_URL = env.str("CHATBOT_GUIDE_BASE_URL", "")

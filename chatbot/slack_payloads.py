@@ -29,6 +29,7 @@ def incoming_from_payload(*, payload: dict[str, Any], slack_event_id: int) -> pi
     event = payload["event"]
     ts = str(event.get("ts", ""))
     return pipeline.Incoming(
+        external=is_external(payload=payload),
         text=_MENTION.sub("", event.get("text", "")).strip() or event.get("text", ""),
         via=models.Question.Channel.SLACK,
         asked_at=dt.datetime.fromtimestamp(float(ts or payload.get("event_time", 0)), tz=dt.UTC),
@@ -41,6 +42,22 @@ def incoming_from_payload(*, payload: dict[str, Any], slack_event_id: int) -> pi
             asker_id=str(event.get("user", "")),
         ),
     )
+
+
+def is_external(*, payload: dict[str, Any]) -> bool:
+    """Whether the asker belongs to another organisation: in a Slack Connect channel
+    (``is_ext_shared_channel``), a person whose team (``user_team``, else ``team``) is not the
+    one the app is installed in. Unknown counts as external: the answers quote internal
+    documents."""
+    if payload.get("is_ext_shared_channel") is not True:
+        return False
+    event = payload["event"]
+    their_team = event.get("user_team") or event.get("team")
+    authorizations = payload.get("authorizations")
+    home = payload.get("team_id")
+    if isinstance(authorizations, list) and authorizations and isinstance(authorizations[0], dict):
+        home = authorizations[0].get("team_id") or home
+    return not their_team or their_team != home
 
 
 def interpret(stored: slack_events.StoredEvent) -> handling.Request:

@@ -5,6 +5,8 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 
+from django.conf import settings
+
 from application.answering import agent as answer_agent
 from application.answering import delivery, passages
 from application.answering import live as live_module
@@ -88,7 +90,11 @@ async def answer_again(
         return None
     question = await records.get(question_id=question_id)
     history = await records.thread_history(
-        channel_id=question.channel_id, thread_ts=question.thread_ts, before=question.asked_at
+        channel_id=question.channel_id,
+        thread_ts=question.thread_ts,
+        before=question.asked_at,
+        max_turns=settings.CHATBOT_HISTORY_MAX_TURNS,
+        max_chars=settings.CHATBOT_HISTORY_MAX_CHARS,
     )
     conversation = messenger_module.Conversation(
         team_id=question.team_id,

@@ -18,9 +18,11 @@ import asyncio
 import dataclasses
 import datetime as dt
 
+from django.conf import settings
+
 from application import writes
+from application.answering import admission, delivery, storing
 from application.answering import agent as answer_agent
-from application.answering import delivery, storing
 from application.answering import live as live_module
 from application.answering import messenger as messenger_module
 from data import models
@@ -34,6 +36,7 @@ class Incoming:
     asked_at: dt.datetime
     conversation: messenger_module.Conversation
     slack_event_id: int | None = None
+    external: bool = False  # from another organisation (a Slack Connect channel)
 
 
 def _new_question(incoming: Incoming) -> records.NewQuestion:
@@ -64,10 +67,27 @@ async def answer(
         if incoming.slack_event_id is not None
         else None
     )
+    if incoming.slack_event_id is not None:
+        refusal = admission.refusal_of(existing) if existing is not None else None
+        if existing is None:
+            verdict = await writes.write(
+                admission.admit, new=_new_question(incoming), external=incoming.external
+            )
+            existing_id, refusal = verdict.question_id, verdict.refusal
+        else:
+            existing_id = existing.id
+        if refusal is not None:
+            # Raises DeliveryFailed: the job's retry tells them (the question stays refused).
+            await messenger.say(text=refusal.message)
+            return delivery.Outcome(
+                question_id=existing_id, status=refusal.status, answer_id=None, text=refusal.message
+            )
     history = await records.thread_history(
         channel_id=conversation.channel_id,
         thread_ts=conversation.thread_ts,
         before=incoming.asked_at,
+        max_turns=settings.CHATBOT_HISTORY_MAX_TURNS,
+        max_chars=settings.CHATBOT_HISTORY_MAX_CHARS,
     )
 
     latest = existing.latest_answer if existing is not None else None

@@ -36,6 +36,9 @@ class Question(models.Model):
         ANSWERED = "ANSWERED"
         UNDELIVERED = "UNDELIVERED"
         FAILED = "FAILED"
+        # Not answered, and the asker was told why (the error says which limit).
+        LIMITED = "LIMITED", "Over a limit"
+        EXTERNAL = "EXTERNAL", "External user"
 
     class Category(models.TextChoices):
         HOW_TO = "HOW_TO", "How-to"

@@ -9,6 +9,7 @@ functions here never open their own transaction: the caller wraps them in one
 import dataclasses
 import datetime as dt
 
+from django.db import connection
 from django.db.models import Prefetch
 
 from data import models
@@ -135,25 +136,39 @@ async def get(*, question_id: int) -> QuestionState:
     return _to_state(question)
 
 
-async def thread_history(*, channel_id: str, thread_ts: str, before: dt.datetime) -> list[Turn]:
-    """Earlier answered questions of the thread, oldest first, each with its latest answer."""
-    if not channel_id or not thread_ts:
+async def thread_history(
+    *, channel_id: str, thread_ts: str, before: dt.datetime, max_turns: int, max_chars: int
+) -> list[Turn]:
+    """Earlier answered questions of the thread, oldest first, each with its latest answer:
+    the newest ``max_turns`` of them, fewer when they hold more than ``max_chars`` characters
+    (a long thread must not make every follow-up slower and dearer, or overflow the model)."""
+    if not channel_id or not thread_ts or max_turns <= 0:
         return []
-    turns = []
+    newest_first: list[Turn] = []
     queryset = (
         models.Question.objects.filter(
-            channel_id=channel_id, thread_ts=thread_ts, asked_at__lt=before
+            channel_id=channel_id,
+            thread_ts=thread_ts,
+            asked_at__lt=before,
+            answers__text__gt="",
         )
+        .distinct()
         .prefetch_related(
             Prefetch("answers", queryset=models.Answer.objects.order_by("-created_at", "-id"))
         )
-        .order_by("asked_at", "id")
+        .order_by("-asked_at", "-id")[:max_turns]
     )
+    left = max_chars
     async for question in queryset:
-        answers = [answer for answer in question.answers.all() if answer.text]
-        if answers:
-            turns.append(Turn(question=question.text, answer=answers[0].text))
-    return turns
+        answer = next(answer.text for answer in question.answers.all() if answer.text)
+        if len(question.text) + len(answer) > left:
+            if not newest_first:  # the latest exchange alone is too long: its start
+                cut = question.text[:left]
+                newest_first.append(Turn(question=cut, answer=answer[: left - len(cut)]))
+            break
+        left -= len(question.text) + len(answer)
+        newest_first.append(Turn(question=question.text, answer=answer))
+    return newest_first[::-1]
 
 
 async def answered_since(*, question_id: int, since: dt.datetime) -> bool:
@@ -202,6 +217,43 @@ def start(*, new: NewQuestion) -> int:
 
 def set_status(*, question_id: int, status: str) -> None:
     models.Question.objects.filter(pk=question_id).update(status=status)
+
+
+def lock_asker(*, asker_id: str) -> None:
+    """Serialise the admission of one person's questions until the transaction ends, so two
+    arriving together are counted one after the other."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"asker:{asker_id}"])
+
+
+def count_asked(*, asker_id: str, since: dt.datetime, excluding: int) -> int:
+    """The person's questions asked since then (the limited ones too: asking again and again
+    does not get through sooner)."""
+    return (
+        models.Question.objects.filter(asker_id=asker_id, asked_at__gte=since)
+        .exclude(pk=excluding)
+        .exclude(status=models.Question.Status.EXTERNAL)
+        .count()
+    )
+
+
+def count_in_flight(*, asker_id: str, since: dt.datetime, excluding: int) -> int:
+    """The person's questions being answered (asked since then: one whose job died long ago
+    does not count for ever)."""
+    return (
+        models.Question.objects.filter(
+            asker_id=asker_id,
+            asked_at__gte=since,
+            status__in=[models.Question.Status.RECEIVED, models.Question.Status.PROCESSING],
+        )
+        .exclude(pk=excluding)
+        .count()
+    )
+
+
+def refuse(*, question_id: int, status: str, reason: str) -> None:
+    """Not answered (LIMITED, EXTERNAL), with the reason for the admin."""
+    models.Question.objects.filter(pk=question_id).update(status=status, error=reason)
 
 
 def start_live_answer(

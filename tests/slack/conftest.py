@@ -148,10 +148,12 @@ def event_callback(event: dict[str, Any], *, event_id: str = "Ev001") -> dict[st
     }
 
 
-def mention(text: str, *, ts: str = "1700000000.000100", thread_ts: str | None = None) -> dict:
+def mention(
+    text: str, *, ts: str = "1700000000.000100", thread_ts: str | None = None, user: str = ASKER
+) -> dict:
     event = {
         "type": "app_mention",
-        "user": ASKER,
+        "user": user,
         "text": f"<@{fake_slack_module.BOT_USER_ID}> {text}",
         "ts": ts,
         "channel": CHANNEL,

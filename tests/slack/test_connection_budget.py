@@ -48,7 +48,9 @@ async def test_questions_waiting_on_a_slow_model_share_a_few_connections(fake_sl
     for number in range(QUESTIONS):
         ts = f"1700000000.{number:06d}"
         body = event_callback(
-            mention(f"how do I roll back a deploy? ({number})", ts=ts), event_id=f"Ev{number}"
+            # As many people as questions: one person's questions are limited (admission.py).
+            mention(f"how do I roll back a deploy? ({number})", ts=ts, user=f"U{number:05d}"),
+            event_id=f"Ev{number}",
         )
         assert (await post_signed(body)).status_code == 200
 
@@ -95,7 +97,11 @@ async def test_jobs_waiting_on_a_slow_model_hold_no_connection(fake_slack, fake_
     questions = 5
     for number in range(questions):
         body = event_callback(
-            mention(f"how do I roll back? ({number})", ts=f"1700000001.{number:06d}"),
+            mention(
+                f"how do I roll back? ({number})",
+                ts=f"1700000001.{number:06d}",
+                user=f"U{number:05d}",
+            ),
             event_id=f"EvWait{number}",
         )
         assert (await post_signed(body)).status_code == 200

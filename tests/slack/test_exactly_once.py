@@ -39,10 +39,10 @@ def _new_pool(*, timeout: float) -> float:
     return before
 
 
-async def _database_reachable(*, reachable: bool, timeout: float = 1.0) -> float:
+async def _database_reachable(*, reachable: bool, pool_timeout: float = 1.0) -> float:
     """An outage (the database refuses connections, none left in the pool) or its end."""
     await asyncio.to_thread(_allow_connections, allowed=reachable)
-    return await sync_to_async(_new_pool, thread_sensitive=True)(timeout=timeout)
+    return await sync_to_async(_new_pool, thread_sensitive=True)(timeout=pool_timeout)
 
 
 @pytest.mark.parametrize("method", ["chat.startStream", "chat.postMessage"])
@@ -65,7 +65,7 @@ async def test_an_answer_posted_just_before_the_database_went_away_is_not_posted
         with pytest.raises(Exception):  # noqa: B017, PT011 (whatever the outage raised)
             await run
     finally:
-        await _database_reachable(reachable=True, timeout=timeout)
+        await _database_reachable(reachable=True, pool_timeout=timeout)
     answer = await models.Answer.objects.aget()
     assert answer.slack_message_ts == ""
     assert answer.delivered_at is None
@@ -94,7 +94,7 @@ async def test_a_retry_that_cannot_ask_slack_posts_nothing_and_tries_again_later
     fake_slack.refuse.pop("chat.postMessage")
     fake_slack.server_errors["conversations.replies"] = 100
 
-    with pytest.raises(Exception, match="conversations|500|internal"):
+    with pytest.raises(Exception, match=r"conversations|500|internal"):
         await tasks.answer_slack_event.func(slack_event_id=event.pk)
 
     assert fake_slack.replies(thread_ts=THREAD) == []
