@@ -9,6 +9,7 @@ module whenever Django starts (``manage.py help`` included), and the answer pipe
 pydantic-ai and slack_sdk, which take seconds to import.
 """
 
+import json
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -38,17 +39,45 @@ def _messenger_for(conversation: messenger_module.Conversation) -> messenger_mod
     )
 
 
-@app.task(name="answer_slack_event", retry=ANSWER_RETRY)
-async def answer_slack_event(slack_event_id: int) -> None:
-    """Answer the question in a stored Slack event, in its thread (or greet a new pane)."""
+@app.task(name="answer_slack_event", retry=ANSWER_RETRY, pass_context=True)
+async def answer_slack_event(context: JobContext | None = None, *, slack_event_id: int) -> None:
+    """Answer the question in a stored Slack event, in its thread (or greet a new pane).
+
+    After the last attempt the asker is told and the question is FAILED with the error
+    (``context`` is the worker's; called without one, as a plain function, it just raises).
+    """
     from application.inbox import handling
     from chatbot import slack_payloads
 
-    await handling.handle(
-        slack_event_id=slack_event_id,
-        interpret=slack_payloads.interpret,
-        make_messenger=_messenger_for,
-    )
+    try:
+        await handling.handle(
+            slack_event_id=slack_event_id,
+            interpret=slack_payloads.interpret,
+            make_messenger=_messenger_for,
+        )
+    except Exception as error:
+        if context is not None and not _attempts_left(app=context.app, job=context.job):
+            await _give_up(
+                slack_event_id=slack_event_id,
+                error=f"gave up after {context.job.attempts + 1} attempts: {error!r}",
+            )
+        raise
+
+
+async def _give_up(*, slack_event_id: int, error: str) -> None:
+    """After the last attempt: the question FAILED with the error, and the asker told."""
+    from application.inbox import handling
+    from chatbot import slack_payloads
+
+    try:
+        await handling.give_up(
+            slack_event_id=slack_event_id,
+            interpret=slack_payloads.interpret,
+            make_messenger=_messenger_for,
+            error=error,
+        )
+    except Exception:
+        logger.exception("Could not record giving up on Slack event %s", slack_event_id)
 
 
 @app.task(name="answer_again", retry=ANSWER_RETRY)
@@ -131,6 +160,14 @@ async def retry_stalled(*, app: App) -> int:
                 job.attempts + 1,
             )
             await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+            if job.task_name == answer_slack_event.name:
+                # The stalled-jobs query hands the arguments over as JSON text.
+                kwargs = job.task_kwargs
+                kwargs = json.loads(kwargs) if isinstance(kwargs, str) else kwargs
+                await _give_up(
+                    slack_event_id=int(kwargs["slack_event_id"]),
+                    error=f"gave up: its worker died on all {job.attempts + 1} attempts",
+                )
     return retried
 
 

@@ -116,11 +116,15 @@ def answer_state(
 
 
 async def apologise(
-    *, question_id: int, messenger: messenger_module.Messenger, existing_ref: str
+    *,
+    question_id: int,
+    messenger: messenger_module.Messenger,
+    existing_ref: str,
+    text: str = APOLOGY,
 ) -> bool:
     """Tell the asker the model failed, in the half-written answer's message if there is one."""
     try:
-        await messenger.apologise(text=APOLOGY, existing_ref=existing_ref)
+        await messenger.apologise(text=text, existing_ref=existing_ref)
     except Exception:
         logger.exception("Could not deliver the apology for question %s", question_id)
         return False

@@ -154,3 +154,37 @@ async def answer(
         live=live,
         retry_apology=True,
     )
+
+
+GAVE_UP = (
+    "Sorry, I couldn't answer this question: something kept failing on my side and I've "
+    "stopped trying. The team can see what went wrong; please ask again later."
+)
+
+
+async def give_up(*, incoming: Incoming, messenger: messenger_module.Messenger, error: str) -> None:
+    """The job's last attempt failed: the question is FAILED with the error (for the admin),
+    and the asker is told, unless they already have their answer or were told why not."""
+    existing = (
+        await records.for_slack_event(slack_event_id=incoming.slack_event_id)
+        if incoming.slack_event_id is not None
+        else None
+    )
+    if existing is not None and existing.status in (
+        models.Question.Status.ANSWERED,
+        models.Question.Status.LIMITED,
+        models.Question.Status.EXTERNAL,
+    ):
+        return
+    question_id = (
+        existing.id
+        if existing is not None
+        else await writes.write(storing.start_question, new=_new_question(incoming))
+    )
+    await writes.write(storing.record_given_up, question_id=question_id, error=error)
+    latest = existing.latest_answer if existing is not None else None
+    # A half-written answer's message becomes the apology, as after a model failure.
+    ref = latest.slack_message_ts if latest is not None and not latest.delivered else ""
+    await delivery.apologise(
+        question_id=question_id, messenger=messenger, existing_ref=ref, text=GAVE_UP
+    )

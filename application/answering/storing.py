@@ -79,3 +79,7 @@ def record_delivery(*, question_id: int, answer_id: int, ts: str, now: dt.dateti
 
 def record_undelivered(*, question_id: int, error: str) -> None:
     records.mark_undelivered(question_id=question_id, error=error)
+
+
+def record_given_up(*, question_id: int, error: str) -> None:
+    records.give_up(question_id=question_id, error=error)

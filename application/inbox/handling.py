@@ -38,3 +38,20 @@ async def handle(
         await greeting.greet(stored=stored, messenger=messenger)
         return
     await pipeline.answer(incoming=request, messenger=messenger, search=passages.search)
+
+
+async def give_up(
+    *,
+    slack_event_id: int,
+    interpret: Callable[[slack_events.StoredEvent], Request],
+    make_messenger: Callable[[messenger_module.Conversation], messenger_module.Messenger],
+    error: str,
+) -> None:
+    """The event's job failed its last attempt: record that, and tell the asker honestly."""
+    stored = await slack_events.get(id=slack_event_id)
+    request = interpret(stored)
+    if isinstance(request, NewAssistantThread):
+        return  # only a greeting was lost
+    await pipeline.give_up(
+        incoming=request, messenger=make_messenger(request.conversation), error=error
+    )

@@ -396,3 +396,10 @@ def mark_failed(
         question.update(error=error)
     else:
         question.update(status=models.Question.Status.FAILED, error=error)
+
+
+def give_up(*, question_id: int, error: str) -> None:
+    """FAILED with the error: the job that answers it gave up after its last attempt."""
+    models.Question.objects.filter(pk=question_id).update(
+        status=models.Question.Status.FAILED, error=error
+    )

@@ -412,3 +412,46 @@ async def test_a_model_that_breaks_off_mid_answer_leaves_only_the_apology_in_the
     question = await models.Question.objects.aget()
     assert question.status == models.Question.Status.FAILED
     assert await models.Answer.objects.acount() == 0
+
+
+def _on_last_attempt(job_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE procrastinate_jobs SET attempts = %s WHERE id = %s",
+            [tasks.ANSWER_RETRY.max_attempts, job_id],
+        )
+
+
+async def test_after_the_last_attempt_the_asker_is_told_and_the_question_shows_the_error(
+    fake_slack,
+):
+    fake_slack.refuse["chat.startStream"] = "not_allowed"
+    fake_slack.server_errors["chat.postMessage"] = 4  # the answer's post and its 3 retries
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    job = await ProcrastinateJob.objects.aget(task_name="answer_slack_event")
+    await sync_to_async(_on_last_attempt, thread_sensitive=True)(job.pk)
+
+    await run_worker_until_idle()
+
+    [reply] = fake_slack.replies(thread_ts=THREAD)
+    assert reply.text.startswith("Sorry, I couldn't answer this question")
+    question = await models.Question.objects.aget()
+    assert question.status == models.Question.Status.FAILED
+    assert "gave up after 9 attempts" in question.error
+    await job.arefresh_from_db()
+    assert job.status == "failed"
+
+
+async def test_a_job_that_stalls_on_its_last_attempt_tells_the_asker(fake_slack):
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    job = await ProcrastinateJob.objects.aget(task_name="answer_slack_event")
+    await sync_to_async(_on_last_attempt, thread_sensitive=True)(job.pk)
+    await sync_to_async(_mark_doing_without_worker, thread_sensitive=True)(job.pk)
+
+    assert await tasks.retry_stalled(app=job_app) == 0
+
+    [reply] = fake_slack.replies(thread_ts=THREAD)
+    assert reply.text.startswith("Sorry, I couldn't answer this question")
+    question = await models.Question.objects.aget()
+    assert question.status == models.Question.Status.FAILED
+    assert "its worker died on all 9 attempts" in question.error
