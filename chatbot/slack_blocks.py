@@ -89,7 +89,7 @@ def parts_of(messages: list[dict[str, Any]], *, answer_id: int) -> list[str]:
         if isinstance(part, int) and part not in parts:
             parts[part] = str(message.get("ts", ""))
     # Only an unbroken run from the first message: what follows a gap is posted again.
-    found = []
+    found: list[str] = []
     while len(found) in parts:
         found.append(parts[len(found)])
     return found

@@ -40,28 +40,33 @@ def _messenger_for(conversation: messenger_module.Conversation) -> messenger_mod
 
 
 @app.task(name="answer_slack_event", retry=ANSWER_RETRY, pass_context=True)
-async def answer_slack_event(context: JobContext | None = None, *, slack_event_id: int) -> None:
+async def answer_slack_event(context: JobContext, slack_event_id: int) -> None:
     """Answer the question in a stored Slack event, in its thread (or greet a new pane).
 
-    After the last attempt the asker is told and the question is FAILED with the error
-    (``context`` is the worker's; called without one, as a plain function, it just raises).
+    After the last attempt the asker is told and the question is FAILED with the error.
     """
-    from application.inbox import handling
-    from chatbot import slack_payloads
-
     try:
-        await handling.handle(
-            slack_event_id=slack_event_id,
-            interpret=slack_payloads.interpret,
-            make_messenger=_messenger_for,
-        )
+        await answer_event(slack_event_id=slack_event_id)
     except Exception as error:
-        if context is not None and not _attempts_left(app=context.app, job=context.job):
+        assert context.job is not None
+        if not _attempts_left(app=context.app, job=context.job):
             await _give_up(
                 slack_event_id=slack_event_id,
                 error=f"gave up after {context.job.attempts + 1} attempts: {error!r}",
             )
         raise
+
+
+async def answer_event(*, slack_event_id: int) -> None:
+    """One run of :func:`answer_slack_event`, without the worker's bookkeeping."""
+    from application.inbox import handling
+    from chatbot import slack_payloads
+
+    await handling.handle(
+        slack_event_id=slack_event_id,
+        interpret=slack_payloads.interpret,
+        make_messenger=_messenger_for,
+    )
 
 
 async def _give_up(*, slack_event_id: int, error: str) -> None:
@@ -165,7 +170,7 @@ async def retry_stalled(*, app: App) -> int:
                 kwargs = job.task_kwargs
                 kwargs = json.loads(kwargs) if isinstance(kwargs, str) else kwargs
                 await _give_up(
-                    slack_event_id=int(kwargs["slack_event_id"]),
+                    slack_event_id=int(str(kwargs["slack_event_id"])),
                     error=f"gave up: its worker died on all {job.attempts + 1} attempts",
                 )
     return retried

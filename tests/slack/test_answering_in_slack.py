@@ -219,7 +219,7 @@ async def test_opening_the_assistant_pane_greets_the_person_once(fake_slack):
     await run_worker_until_idle()
     # procrastinate retrying the job (say it failed just after posting) does not greet again
     stored = await models.SlackEvent.objects.aget()
-    await tasks.answer_slack_event.func(slack_event_id=stored.pk)
+    await tasks.answer_event(slack_event_id=stored.pk)
 
     [greeting] = fake_slack.replies(thread_ts="1700000000.000700")
     assert greeting.channel == "D1"

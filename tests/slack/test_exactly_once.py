@@ -54,7 +54,7 @@ async def test_an_answer_posted_just_before_the_database_went_away_is_not_posted
     await post_signed(event_callback(mention("how do I roll back a deploy?")))
     event = await models.SlackEvent.objects.aget()
     fake_slack.hold[method] = asyncio.Event()
-    run = asyncio.create_task(tasks.answer_slack_event.func(slack_event_id=event.pk))
+    run = asyncio.create_task(tasks.answer_event(slack_event_id=event.pk))
     try:
         # The answer is stored and on its way to Slack; then the database goes away, so
         # neither the message's ts nor the delivery is recorded.
@@ -71,7 +71,7 @@ async def test_an_answer_posted_just_before_the_database_went_away_is_not_posted
     assert answer.delivered_at is None
 
     # The database is back and the job's retry runs.
-    await tasks.answer_slack_event.func(slack_event_id=event.pk)
+    await tasks.answer_event(slack_event_id=event.pk)
 
     [reply] = fake_slack.replies(thread_ts=THREAD)
     assert "make rollback" in reply.text
@@ -95,7 +95,7 @@ async def test_a_retry_that_cannot_ask_slack_posts_nothing_and_tries_again_later
     fake_slack.server_errors["conversations.replies"] = 100
 
     with pytest.raises(Exception, match=r"conversations|500|internal"):
-        await tasks.answer_slack_event.func(slack_event_id=event.pk)
+        await tasks.answer_event(slack_event_id=event.pk)
 
     assert fake_slack.replies(thread_ts=THREAD) == []
     question = await models.Question.objects.aget()

@@ -138,8 +138,8 @@ async def test_an_undelivered_answer_is_stored_and_delivered_once_later(fake_sla
     # Slack is back; the job's retry runs (here directly rather than after its backoff).
     fake_slack.refuse.clear()
     event = await models.SlackEvent.objects.aget()
-    await tasks.answer_slack_event.func(slack_event_id=event.pk)
-    await tasks.answer_slack_event.func(slack_event_id=event.pk)
+    await tasks.answer_event(slack_event_id=event.pk)
+    await tasks.answer_event(slack_event_id=event.pk)
 
     assert len(fake_slack.replies(thread_ts=THREAD)) == 1
     await answer.arefresh_from_db()
@@ -155,7 +155,7 @@ async def test_a_job_killed_while_streaming_is_finished_by_the_retry_without_a_s
     await post_signed(event_callback(mention("how do I roll back a deploy?")))
     event = await models.SlackEvent.objects.aget()
 
-    first_run = asyncio.create_task(tasks.answer_slack_event.func(slack_event_id=event.pk))
+    first_run = asyncio.create_task(tasks.answer_event(slack_event_id=event.pk))
     reached = fake_slack.reached.setdefault("chat.stopStream", asyncio.Event())
     await asyncio.wait_for(reached.wait(), timeout=30)
     first_run.cancel()  # the worker dies half-way through the stream
@@ -163,7 +163,7 @@ async def test_a_job_killed_while_streaming_is_finished_by_the_retry_without_a_s
     with pytest.raises(asyncio.CancelledError):
         await first_run
 
-    await tasks.answer_slack_event.func(slack_event_id=event.pk)
+    await tasks.answer_event(slack_event_id=event.pk)
 
     [reply] = fake_slack.replies(thread_ts=THREAD)
     assert "make rollback" in reply.text
@@ -188,7 +188,7 @@ async def test_a_stalled_job_is_picked_up_again_and_completes_its_message_once(f
     event = await models.SlackEvent.objects.aget()
     job = await ProcrastinateJob.objects.aget(task_name="answer_slack_event")
 
-    dying_worker = asyncio.create_task(tasks.answer_slack_event.func(slack_event_id=event.pk))
+    dying_worker = asyncio.create_task(tasks.answer_event(slack_event_id=event.pk))
     reached = fake_slack.reached.setdefault("chat.stopStream", asyncio.Event())
     await asyncio.wait_for(reached.wait(), timeout=30)
     dying_worker.cancel()
@@ -295,7 +295,7 @@ async def test_a_job_killed_while_the_model_was_still_writing_is_answered_into_t
     await post_signed(event_callback(mention("how do I roll back a deploy?")))
     event = await models.SlackEvent.objects.aget()
 
-    first_run = asyncio.create_task(tasks.answer_slack_event.func(slack_event_id=event.pk))
+    first_run = asyncio.create_task(tasks.answer_event(slack_event_id=event.pk))
     reached = fake_slack.reached.setdefault("chat.appendStream", asyncio.Event())
     await asyncio.wait_for(reached.wait(), timeout=30)
     first_run.cancel()
@@ -305,7 +305,7 @@ async def test_a_job_killed_while_the_model_was_still_writing_is_answered_into_t
     assert unfinished.text == ""
     assert unfinished.slack_message_ts
 
-    await tasks.answer_slack_event.func(slack_event_id=event.pk)
+    await tasks.answer_event(slack_event_id=event.pk)
 
     [reply] = fake_slack.replies(thread_ts=THREAD)
     assert reply.ts == unfinished.slack_message_ts
@@ -318,7 +318,7 @@ async def test_a_job_killed_while_the_model_was_still_writing_is_answered_into_t
 
 async def _kill_the_job_while_it_is_writing(fake_slack, event_id: int) -> models.Answer:
     fake_slack.hold["chat.appendStream"] = asyncio.Event()
-    first_run = asyncio.create_task(tasks.answer_slack_event.func(slack_event_id=event_id))
+    first_run = asyncio.create_task(tasks.answer_event(slack_event_id=event_id))
     reached = fake_slack.reached.setdefault("chat.appendStream", asyncio.Event())
     await asyncio.wait_for(reached.wait(), timeout=30)
     first_run.cancel()  # the worker dies while the answer is half-written
@@ -334,7 +334,7 @@ async def test_a_resumed_answer_whose_model_then_fails_becomes_the_apology(fake_
     half_written = await _kill_the_job_while_it_is_writing(fake_slack, event.pk)
     fake_openai.failures = 100
 
-    await tasks.answer_slack_event.func(slack_event_id=event.pk)
+    await tasks.answer_event(slack_event_id=event.pk)
 
     [reply] = fake_slack.replies(thread_ts=THREAD)
     assert reply.ts == half_written.slack_message_ts
@@ -366,7 +366,7 @@ async def test_an_apology_slack_did_not_take_is_sent_by_the_job_s_retry_without_
     fake_slack.refuse.clear()
     model_requests = len(fake_openai.requests)
     event = await models.SlackEvent.objects.aget()
-    await tasks.answer_slack_event.func(slack_event_id=event.pk)
+    await tasks.answer_event(slack_event_id=event.pk)
 
     [reply] = fake_slack.replies(thread_ts=THREAD)
     assert reply.text.startswith("Sorry, I couldn't come up with an answer")
@@ -385,9 +385,9 @@ async def test_a_half_written_answer_becomes_the_apology_even_when_slack_first_r
     fake_slack.refuse["chat.update"] = "fatal_error"
 
     with pytest.raises(delivery.ApologyUndelivered):  # the job fails; procrastinate retries
-        await tasks.answer_slack_event.func(slack_event_id=event.pk)
+        await tasks.answer_event(slack_event_id=event.pk)
     fake_slack.refuse.clear()
-    await tasks.answer_slack_event.func(slack_event_id=event.pk)
+    await tasks.answer_event(slack_event_id=event.pk)
 
     [reply] = fake_slack.replies(thread_ts=THREAD)
     assert reply.ts == half_written.slack_message_ts

@@ -47,7 +47,7 @@ async def test_a_long_answer_slack_cut_off_half_way_is_completed_by_the_retry_wi
     # Slack is back; the job's retry runs (here directly rather than after its backoff).
     fake_slack.refuse.clear()
     event = await models.SlackEvent.objects.aget()
-    await tasks.answer_slack_event.func(slack_event_id=event.pk)
+    await tasks.answer_event(slack_event_id=event.pk)
 
     replies = fake_slack.replies(thread_ts=THREAD)
     assert len(replies) == 3
