@@ -170,7 +170,20 @@ def _object(text: str) -> dict[str, Any]:
         raise _Reply(400, {"error": "body is not JSON"}) from None
     if not isinstance(value, dict):
         raise _Reply(400, {"error": "body is not a JSON object"})
+    if _has_nul(value):
+        # PostgreSQL's text and jsonb cannot hold it, and Slack never sends it.
+        raise _Reply(400, {"error": "body contains a NUL character"})
     return value
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def _parse(body: str) -> tuple[str, dict[str, Any]]:
