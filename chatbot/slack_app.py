@@ -35,6 +35,35 @@ logger = logging.getLogger(__name__)
 _QUESTION_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 
 
+# Fields of an event the bot reads as text: Slack sends strings (or leaves them out).
+_TEXT_FIELDS = (
+    "type",
+    "user",
+    "text",
+    "ts",
+    "thread_ts",
+    "channel",
+    "channel_type",
+    "subtype",
+    "team",
+    "user_team",
+    "bot_id",
+)
+
+
+def is_well_formed(body: dict[str, Any]) -> bool:
+    """Whether an ``event_callback`` envelope has the shape the bot reads: an event id (as
+    the inbox's column holds it) and an event whose text fields are text."""
+    event, event_id = body.get("event"), body.get("event_id")
+    return (
+        isinstance(event_id, str)
+        and 0 < len(event_id) <= 100
+        and isinstance(event, dict)
+        and all(event.get(field) is None or isinstance(event[field], str) for field in _TEXT_FIELDS)
+        and isinstance(event.get("assistant_thread", {}), dict)
+    )
+
+
 def _from_a_person(event: dict[str, Any]) -> bool:
     """Bot posts (ours included) and housekeeping subtypes are not questions."""
     return (

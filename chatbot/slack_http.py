@@ -48,6 +48,7 @@ a burst of events waits its turn on these threads instead of timing out on the p
 
 import json
 import logging
+import math
 import time
 import urllib.parse
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
@@ -165,7 +166,8 @@ async def _read_body(receive: Receive) -> bytes:
 def _object(text: str) -> dict[str, Any]:
     """A JSON object, or a 400."""
     try:
-        value = json.loads(text)
+        # NaN and infinities are not JSON, and PostgreSQL's jsonb refuses them.
+        value = json.loads(text, parse_constant=_not_a_number, parse_float=_finite)
     except ValueError:
         raise _Reply(400, {"error": "body is not JSON"}) from None
     if not isinstance(value, dict):
@@ -174,6 +176,17 @@ def _object(text: str) -> dict[str, Any]:
         # PostgreSQL's text and jsonb cannot hold it, and Slack never sends it.
         raise _Reply(400, {"error": "body contains a NUL character"})
     return value
+
+
+def _not_a_number(text: str) -> float:
+    raise ValueError(text)
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(text)
+    return number
 
 
 def _has_nul(value: object) -> bool:
@@ -226,10 +239,8 @@ async def _handle(raw: bytes, headers: dict[str, str]) -> None:
         raise _Reply(400, {"error": "no type"})
     if kind == "envelope":
         if kind_of == "event_callback":
-            if not isinstance(parsed.get("event"), dict) or not isinstance(
-                parsed.get("event_id"), str
-            ):
-                raise _Reply(400, {"error": "event_callback without an event or event_id"})
+            if not slack_app.is_well_formed(parsed):
+                raise _Reply(400, {"error": "event_callback without a well-formed event"})
             await slack_app.accept_event(parsed)
             return
         if kind_of == "url_verification":

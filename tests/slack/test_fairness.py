@@ -4,6 +4,7 @@ A person over a limit, or from another organisation in a Slack Connect channel, 
 in the thread; the question is kept with its status and reason for the admin.
 """
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -53,15 +54,19 @@ async def test_a_person_over_the_questions_per_minute_is_told_to_wait_and_others
 async def test_a_person_with_questions_in_flight_is_told_to_wait_for_them(fake_slack, settings):
     settings.CHATBOT_QUESTIONS_PER_MINUTE = 0
     settings.CHATBOT_QUESTIONS_IN_FLIGHT = 2
+    fake_slack.hold["chat.startStream"] = asyncio.Event()  # answers stay in flight
     for number in range(1, 5):
         await post_signed(_question(number))
-    await run_worker_until_idle(concurrency=10)
+    worker = asyncio.create_task(run_worker_until_idle(concurrency=10))
+    limited = models.Question.objects.filter(status=models.Question.Status.LIMITED)
+    async with asyncio.timeout(30):
+        while await limited.acount() < 2 or len(fake_slack.calls_to("chat.postMessage")) < 2:
+            await asyncio.sleep(0.05)  # noqa: ASYNC110 (polling the database)
+    fake_slack.hold.pop("chat.startStream").set()
+    await worker
 
-    limited = [
-        q async for q in models.Question.objects.filter(status=models.Question.Status.LIMITED)
-    ]
-    assert len(limited) == 2
-    for question in limited:
+    assert await limited.acount() == 2
+    async for question in limited:
         assert "CHATBOT_QUESTIONS_IN_FLIGHT" in question.error
         [reply] = fake_slack.replies(thread_ts=question.thread_ts)
         assert "still working on 2 of your questions" in reply.text
