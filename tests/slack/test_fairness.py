@@ -60,8 +60,8 @@ async def test_a_person_with_questions_in_flight_is_told_to_wait_for_them(fake_s
     worker = asyncio.create_task(run_worker_until_idle(concurrency=10))
     limited = models.Question.objects.filter(status=models.Question.Status.LIMITED)
     async with asyncio.timeout(30):
-        while await limited.acount() < 2 or len(fake_slack.calls_to("chat.postMessage")) < 2:
-            await asyncio.sleep(0.05)  # noqa: ASYNC110 (polling the database)
+        while await limited.acount() < 2 or len(fake_slack.calls_to("chat.postMessage")) < 2:  # noqa: ASYNC110 (polls the database)
+            await asyncio.sleep(0.05)
     fake_slack.hold.pop("chat.startStream").set()
     await worker
 
