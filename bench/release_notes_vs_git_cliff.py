@@ -117,8 +117,8 @@ def main() -> None:
         ours = [*manage, "release_notes", "--repo", str(repo), "--from", args.from_ref]
         ours += ["--to", args.to_ref, "--version", args.to_ref, "--offline"]
         ours += ["--output", str(out / "ours.md")]
-        # git-cliff 2.14 fails with a bare "No such file or directory" when --repository names
-        # a clone without a checkout; run in the repository instead, as users do.
+        # git-cliff 2.14.2 given --repository fails here with a bare "No such file or
+        # directory" (seen with this clone without a checkout); run in the repository instead.
         theirs = [git_cliff, "--config", str(CONFIG), f"{args.from_ref}..{args.to_ref}"]
         theirs += ["--output", str(out / "git-cliff.md")]
 
