@@ -22,8 +22,12 @@ uv:
 		|| { echo "Could not install uv: Python 3.13 (with its venv module) must be installed, see README.md" >&2; exit 1; }; \
 	fi
 
+# uv writes the dependencies' .pyc files at install (pyproject.toml, compile-bytecode), and
+# compileall writes ours (only the changed files): where PYTHONDONTWRITEBYTECODE is set,
+# Python would otherwise compile every module from source at each start.
 sync: uv
 	@$(UV) sync --frozen
+	@$(VENV)/bin/python -m compileall -q chatbot application domain data >/dev/null
 
 # The venv's Python is exec'd directly (not through `uv run`), so it is the only process between
 # make and the product: Ctrl-C reaches it once, and SIGTERM to make's child reaches it directly.

@@ -3,14 +3,15 @@
 Slack renders its own mrkdwn, not Markdown, and advises keeping a message's text under 4,000
 characters. The first piece goes to the channel and the rest into its thread, so a long
 release does not flood the channel.
+
+slack_sdk (and aiohttp under it) is imported only when posting: ``manage.py release_notes``
+imports this module on every run, and most runs post nothing (docs/architecture.md, Python
+and Django style).
 """
 
 import re
 
-from slack_sdk.errors import SlackApiError, SlackClientError
-
 from application.release_notes import generating
-from chatbot import slack_client
 from domain.text import message_splitting, slack_mentions
 
 MESSAGE_LIMIT = 3_900
@@ -37,6 +38,10 @@ class SlackPublisher:
     """The ``generating.Publisher`` for Slack."""
 
     async def publish(self, *, channel: str, markdown: str) -> None:
+        from slack_sdk.errors import SlackApiError, SlackClientError
+
+        from chatbot import slack_client
+
         client = slack_client.web_client()
         pieces = message_splitting.split(text=to_mrkdwn(markdown), limit=MESSAGE_LIMIT)
         thread_ts: str | None = None

@@ -71,9 +71,25 @@ class QuestionFactory(AsyncFactory):
     text = factory.Sequence(lambda n: f"How do I request access to system {n}?")
     category = "HOW_TO"
     status = "ANSWERED"
+    # Consistent with the schema's constraints (docs/architecture.md, "Invariants in the schema").
+    error = factory.LazyAttribute(
+        lambda question: (
+            "TimeoutError: the model did not answer"
+            if question.status in ("FAILED", "UNDELIVERED")
+            else ""
+        )
+    )
     asked_at = factory.LazyFunction(timezone.now)
-    answered_at = factory.LazyAttribute(lambda question: question.asked_at)
-    latency_ms = 1200
+    answered_at = factory.LazyAttribute(
+        lambda question: question.asked_at if question.status == "ANSWERED" else None
+    )
+    latency_ms = factory.LazyAttribute(
+        lambda question: None if question.answered_at is None else 1200
+    )
+    reviewed = False
+    reviewed_at = factory.LazyAttribute(
+        lambda question: question.asked_at if question.reviewed else None
+    )
 
 
 class AnswerFactory(AsyncFactory):

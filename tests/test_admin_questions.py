@@ -132,7 +132,9 @@ def test_saving_a_review_keeps_what_a_job_wrote_meanwhile(reviewer_client, monke
 
     def job_writes_meanwhile(self, request, form, change):
         """After admin loaded the row and before it saves it, a job marks the question."""
-        models.Question.objects.filter(pk=question.pk).update(status="FAILED")
+        models.Question.objects.filter(pk=question.pk).update(
+            status="FAILED", error="TimeoutError: the model did not answer"
+        )
         return real_save_form(self, request, form, change)
 
     monkeypatch.setattr(questions_admin.QuestionAdmin, "save_form", job_writes_meanwhile)

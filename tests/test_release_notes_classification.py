@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from domain.release_notes import classification as cc
-from domain.release_notes import git_log, rendering
+from domain.release_notes import classifying, git_log, rendering
 from tests.git_repos import Repo
 
 BOB = ("Bob Newcomer", "bob@example.com")
@@ -20,7 +20,7 @@ async def _notes(repo: Repo, from_ref: str, *, version: str = "2.0.0") -> render
     from_sha = await git_log.resolve(repo=repo.path, ref=from_ref)
     to_sha = await git_log.resolve(repo=repo.path, ref="HEAD")
     commits = [c async for c in git_log.commits(repo=repo.path, from_sha=from_sha, to_sha=to_sha)]
-    classification = cc.classify(commits=commits, tip=to_sha)
+    classification = classifying.classify(commits=commits, tip=to_sha)
     earlier = await git_log.earlier_contributors(
         repo=repo.path, before_sha=from_sha, among=classification.contributor_keys()
     )
@@ -478,7 +478,7 @@ def test_backports_of_commits_outside_the_range_are_each_listed():
         )
         parent = (sha,)
 
-    classification = cc.classify(commits=reversed(commits), tip=commits[-1].sha)
+    classification = classifying.classify(commits=reversed(commits), tip=commits[-1].sha)
 
     assert classification.count(cc.Disposition.LISTED) == 500
 

@@ -434,3 +434,53 @@ def test_release_notes_batching_settings_must_be_at_least_one(name):
     assert result.returncode != 0
     assert f'"{name}" invalid' in result.stderr
     assert "greater than or equal to 1" in result.stderr
+
+
+# Imported only by the runs that use them (docs/architecture.md, Python and Django style):
+# pydantic-ai when a model is configured, slack_sdk and aiohttp when talking to Slack,
+# markdown-it when an admin page renders, rich for a progress bar on a terminal.
+ONLY_SOME_RUNS_NEED = {"pydantic_ai", "slack_sdk", "slack_bolt", "aiohttp", "markdown_it", "rich"}
+
+
+def _top_level_packages_imported(*args: str, env: dict[str, str]) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = [line for line in result.stderr.splitlines() if line.startswith("import time:")]
+    return {line.rsplit("|", 1)[1].strip().split(".")[0] for line in lines}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("command", ["help", "check"])
+def test_commands_start_without_the_modules_only_some_runs_need(command):
+    env = _env(DJANGO_DEBUG="true", DATABASE_URL=_url_of_the_test_database())
+
+    imported = _top_level_packages_imported(command, env=env)
+
+    assert "django" in imported
+    assert imported & ONLY_SOME_RUNS_NEED == set()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_offline_release_notes_start_without_the_modules_only_some_runs_need(tmp_path):
+    from tests.git_repos import Repo
+
+    repo = Repo(tmp_path / "repo")
+    repo.commit("Initial commit")
+    repo.tag("v1")
+    repo.commit("feat: add CSV export")
+    env = _env(DJANGO_DEBUG="true", DATABASE_URL=_url_of_the_test_database())
+
+    imported = _top_level_packages_imported(
+        "release_notes", "--repo", str(repo.path), "--from", "v1", "--offline",
+        "--output", str(tmp_path / "notes.md"), env=env,
+    )  # fmt: skip
+
+    assert "CSV export" in (tmp_path / "notes.md").read_text()
+    assert imported & ONLY_SOME_RUNS_NEED == set()

@@ -23,7 +23,7 @@ from application import writes
 from application.release_notes import progress as progress_module
 from domain import agent_runs
 from domain.release_notes import classification as cc
-from domain.release_notes import git_log, records, rendering
+from domain.release_notes import classifying, git_log, grouping, records, rendering
 
 if TYPE_CHECKING:
     from application import model_runs
@@ -110,7 +110,7 @@ async def generate(
     except* git_log.GitError as errors:
         # A task group wraps what fails inside it; callers handle a GitError, not a group.
         raise errors.exceptions[0] from None
-    classification = await asyncio.to_thread(cc.classify, commits=commits, tip=to_sha)
+    classification = await asyncio.to_thread(classifying.classify, commits=commits, tip=to_sha)
     del commits  # the entries keep what the notes need
 
     classifier_model, writer_model = _models(offline=offline)
@@ -270,7 +270,7 @@ async def _write_highlights(
 ) -> tuple[str, "model_runs.ModelRun[Any]"]:
     from application.release_notes import improving
 
-    not_vague = tuple(e for e in classification.entries if not cc.is_vague(e.description))
+    not_vague = tuple(e for e in classification.entries if not grouping.is_vague(e.description))
     written = await improving.write_highlights(
         classification=dataclasses.replace(classification, entries=not_vague),
         model=model,

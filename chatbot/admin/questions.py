@@ -16,7 +16,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.auth import get_user_model
 from django.db.models import ForeignKey, Prefetch, QuerySet, prefetch_related_objects
-from django.forms import ModelChoiceField
+from django.forms import ModelChoiceField, ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -127,8 +127,24 @@ class AgentRunInline(admin.TabularInline):
         return False
 
 
+class QuestionReviewForm(ModelForm):
+    """Completes the review before the form checks the model's constraints, which it does
+    before ``save_model`` runs: ticked means reviewed now unless a time is given, unticked
+    clears the reviewer and the time (docs/architecture.md, "Invariants in the schema")."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or self.cleaned_data
+        if cleaned.get("reviewed"):
+            cleaned["reviewed_at"] = cleaned.get("reviewed_at") or timezone.now()
+        else:
+            cleaned["reviewer"] = None
+            cleaned["reviewed_at"] = None
+        return cleaned
+
+
 @admin.register(models.Question)
 class QuestionAdmin(admin.ModelAdmin):
+    form = QuestionReviewForm
     list_display = (
         "asked",
         "asker_and_channel",
@@ -256,14 +272,8 @@ class QuestionAdmin(admin.ModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: models.Question, form: Any, change: bool
     ) -> None:
-        if obj.reviewed:
-            if obj.reviewer_id is None:
-                obj.reviewer = request.user  # type: ignore[assignment]
-            if obj.reviewed_at is None:
-                obj.reviewed_at = timezone.now()
-        else:
-            obj.reviewer = None
-            obj.reviewed_at = None
+        if obj.reviewed and obj.reviewer_id is None:
+            obj.reviewer = request.user  # type: ignore[assignment]
         # Only the review fields: a job may be writing the status or answer meanwhile.
         obj.save(update_fields=REVIEW_FIELDS)
 

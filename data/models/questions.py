@@ -1,5 +1,7 @@
 """Questions asked in Slack (or the terminal), their answers, citations, agent runs, feedback."""
 
+from typing import TypeAlias
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
@@ -29,28 +31,60 @@ class SlackEvent(models.Model):
         return self.event_id
 
 
+# The choices live outside their models because a model's Meta cannot see its class body, and
+# the constraints need their values. Use them as Question.Status and so on: each model names
+# its choices with a TypeAlias, since `type X = ...` makes an alias object without the members.
+
+
+class _QuestionStatus(models.TextChoices):
+    RECEIVED = "RECEIVED"
+    PROCESSING = "PROCESSING"
+    ANSWERED = "ANSWERED"
+    UNDELIVERED = "UNDELIVERED"
+    FAILED = "FAILED"
+    # Not answered, and the asker was told why (the error says which limit).
+    LIMITED = "LIMITED", "Over a limit"
+    EXTERNAL = "EXTERNAL", "External user"
+
+
+class _QuestionCategory(models.TextChoices):
+    HOW_TO = "HOW_TO", "How-to"
+    TROUBLESHOOTING = "TROUBLESHOOTING"
+    CONCEPT = "CONCEPT"
+    POLICY = "POLICY"
+    ACCESS = "ACCESS"
+    OTHER = "OTHER"
+
+
+class _QuestionChannel(models.TextChoices):
+    SLACK = "SLACK"
+    TERMINAL = "TERMINAL"
+
+
+class _AgentRunOutcome(models.TextChoices):
+    OK = "OK"
+    ERROR = "ERROR"
+    TIMEOUT = "TIMEOUT"
+    INVALID_OUTPUT = "INVALID_OUTPUT"
+    FALLBACK = "FALLBACK"
+
+
+class _FeedbackVote(models.TextChoices):
+    UP = "UP", "👍"
+    DOWN = "DOWN", "👎"
+
+
+_FAILED_RUN_OUTCOMES = [
+    _AgentRunOutcome.ERROR,
+    _AgentRunOutcome.TIMEOUT,
+    _AgentRunOutcome.INVALID_OUTPUT,
+]
+
+
 class Question(models.Model):
-    class Status(models.TextChoices):
-        RECEIVED = "RECEIVED"
-        PROCESSING = "PROCESSING"
-        ANSWERED = "ANSWERED"
-        UNDELIVERED = "UNDELIVERED"
-        FAILED = "FAILED"
-        # Not answered, and the asker was told why (the error says which limit).
-        LIMITED = "LIMITED", "Over a limit"
-        EXTERNAL = "EXTERNAL", "External user"
-
-    class Category(models.TextChoices):
-        HOW_TO = "HOW_TO", "How-to"
-        TROUBLESHOOTING = "TROUBLESHOOTING"
-        CONCEPT = "CONCEPT"
-        POLICY = "POLICY"
-        ACCESS = "ACCESS"
-        OTHER = "OTHER"
-
-    class Channel(models.TextChoices):
-        SLACK = "SLACK"
-        TERMINAL = "TERMINAL"
+    Status: TypeAlias = _QuestionStatus  # noqa: UP040
+    Category: TypeAlias = _QuestionCategory  # noqa: UP040
+    Channel: TypeAlias = _QuestionChannel  # noqa: UP040
 
     slack_event = models.OneToOneField(
         SlackEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="question"
@@ -95,11 +129,64 @@ class Question(models.Model):
             # Admin search: Django's icontains is UPPER(text) LIKE, which this index serves.
             GinIndex(OpClass(Upper("text"), name="gin_trgm_ops"), name="question_text_search_trgm"),
         ]
+        # docs/architecture.md, "Invariants in the schema".
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(quality_rating__isnull=True)
                 | models.Q(quality_rating__gte=1, quality_rating__lte=5),
                 name="question_quality_rating_1_to_5",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=_QuestionStatus.values),
+                name="question_status_valid",
+                violation_error_message="Unknown question status.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(via__in=_QuestionChannel.values),
+                name="question_via_valid",
+                violation_error_message="Unknown channel.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(category="") | models.Q(category__in=_QuestionCategory.values),
+                name="question_category_valid",
+                violation_error_message="Unknown question category.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(slack_event__isnull=True) | models.Q(via=_QuestionChannel.SLACK),
+                name="question_slack_event_via_slack",
+                violation_error_message="Only a question asked in Slack comes from a Slack event.",
+            ),
+            # Delivery writes both at once; the overview's latency figures read them together.
+            models.CheckConstraint(
+                condition=models.Q(answered_at__isnull=True, latency_ms__isnull=True)
+                | models.Q(answered_at__isnull=False, latency_ms__isnull=False),
+                name="question_answered_at_with_latency",
+                violation_error_message="Answered at and latency are set together.",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=_QuestionStatus.ANSWERED)
+                | models.Q(answered_at__isnull=False),
+                name="question_answered_has_answered_at",
+                violation_error_message="An answered question has its answer time.",
+            ),
+            # What went wrong is the first thing a reviewer of a failed question needs.
+            models.CheckConstraint(
+                condition=~models.Q(
+                    status__in=[_QuestionStatus.FAILED, _QuestionStatus.UNDELIVERED]
+                )
+                | ~models.Q(error=""),
+                name="question_failure_has_error",
+                violation_error_message="A failed or undelivered question says what went wrong.",
+            ),
+            # The reviewer may be gone (a deleted user), but never outlives the tick.
+            models.CheckConstraint(
+                condition=models.Q(reviewed=True, reviewed_at__isnull=False)
+                | models.Q(reviewed=False, reviewer__isnull=True, reviewed_at__isnull=True),
+                name="question_review_recorded",
+                violation_error_message=(
+                    "A reviewed question has its review time; an unreviewed one has no reviewer "
+                    "or review time."
+                ),
             ),
         ]
         # Answering again calls the model and posts in the asker's thread: more than a review.
@@ -134,6 +221,24 @@ class Answer(models.Model):
             # Admin search: Django's icontains is UPPER(text) LIKE, which this index serves.
             GinIndex(OpClass(Upper("text"), name="gin_trgm_ops"), name="answer_text_search_trgm"),
         ]
+        # docs/architecture.md, "Invariants in the schema". A re-run edits the stored messages
+        # instead of posting again, so a message must never go unrecorded.
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(slack_continuation_ts__len=0) | ~models.Q(slack_message_ts=""),
+                name="answer_continuations_follow_first_message",
+                violation_error_message=(
+                    "An answer continues in more messages only after its first one."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(delivered_at__isnull=True)
+                | models.Q(slack_channel_id="")
+                | ~models.Q(slack_message_ts=""),
+                name="answer_delivered_in_slack_has_message",
+                violation_error_message="An answer delivered in Slack has its message's ts.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Answer {self.pk} to question {self.question_id}"
@@ -154,6 +259,12 @@ class Citation(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["answer", "position"], name="citation_unique_position"),
+            # Shown as [1], [2], ... under the answer.
+            models.CheckConstraint(
+                condition=models.Q(position__gte=1),
+                name="citation_position_from_1",
+                violation_error_message="Citations are numbered from 1.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -163,12 +274,7 @@ class Citation(models.Model):
 class AgentRun(models.Model):
     """One call of an agent: which model, what it cost, how long it took, how it ended."""
 
-    class Outcome(models.TextChoices):
-        OK = "OK"
-        ERROR = "ERROR"
-        TIMEOUT = "TIMEOUT"
-        INVALID_OUTPUT = "INVALID_OUTPUT"
-        FALLBACK = "FALLBACK"
+    Outcome: TypeAlias = _AgentRunOutcome  # noqa: UP040
 
     question = models.ForeignKey(
         Question, null=True, blank=True, on_delete=models.CASCADE, related_name="agent_runs"
@@ -191,6 +297,32 @@ class AgentRun(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["started_at", "id"], name="agent_run_started_at_idx")]
+        # docs/architecture.md, "Invariants in the schema".
+        constraints = [
+            # A run with no owner would escape both cascades and count towards no one's cost.
+            models.CheckConstraint(
+                condition=models.Q(question__isnull=False, release_notes__isnull=True)
+                | models.Q(question__isnull=True, release_notes__isnull=False),
+                name="agent_run_one_owner",
+                violation_error_message=(
+                    "An agent run belongs to exactly one question or one release notes."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=_AgentRunOutcome.values),
+                name="agent_run_outcome_valid",
+                violation_error_message="Unknown agent run outcome.",
+            ),
+            # FALLBACK is never written (application/model_runs.py): no rule for its error.
+            models.CheckConstraint(
+                condition=(~models.Q(outcome=_AgentRunOutcome.OK) | models.Q(error=""))
+                & (~models.Q(outcome__in=_FAILED_RUN_OUTCOMES) | ~models.Q(error="")),
+                name="agent_run_error_matches_outcome",
+                violation_error_message=(
+                    "A run that ended OK has no error; one that failed says what went wrong."
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.agent} run {self.pk} ({self.outcome})"
@@ -199,9 +331,7 @@ class AgentRun(models.Model):
 class Feedback(models.Model):
     """A 👍/👎 on an answer; one vote per person per answer, and voting again changes it."""
 
-    class Vote(models.TextChoices):
-        UP = "UP", "👍"
-        DOWN = "DOWN", "👎"
+    Vote: TypeAlias = _FeedbackVote  # noqa: UP040
 
     answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="feedback")
     slack_user_id = models.CharField(max_length=50)
@@ -213,6 +343,11 @@ class Feedback(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["answer", "slack_user_id"], name="feedback_one_vote_per_user"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(vote__in=_FeedbackVote.values),
+                name="feedback_vote_valid",
+                violation_error_message="A vote is up or down.",
             ),
         ]
 

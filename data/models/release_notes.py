@@ -28,6 +28,17 @@ class ReleaseNotes(models.Model):
     class Meta:
         verbose_name_plural = "release notes"
         indexes = [models.Index(fields=["created_at", "id"], name="release_notes_created_idx")]
+        # docs/architecture.md, "Invariants in the schema". Posting records both at once.
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(posted_at__isnull=True, posted_channel="")
+                | (models.Q(posted_at__isnull=False) & ~models.Q(posted_channel="")),
+                name="release_notes_posted_with_channel",
+                violation_error_message=(
+                    "Posted release notes name their channel; unposted ones have neither."
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Release notes {self.version or self.to_ref} ({self.from_ref}..{self.to_ref})"

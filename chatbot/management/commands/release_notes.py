@@ -1,4 +1,8 @@
-"""``manage.py release_notes``: release notes for a git range, printed, stored, maybe posted."""
+"""``manage.py release_notes``: release notes for a git range, printed, stored, maybe posted.
+
+rich (the progress bar) is imported only on a terminal, slack_sdk only when posting
+(``chatbot.release_notes_slack``): a run from a script or CI starts without either.
+"""
 
 import asyncio
 import contextlib
@@ -7,17 +11,18 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
-from rich import progress as rich_progress
-from rich.console import Console
 
 from application.release_notes import generating
 from application.release_notes import progress as progress_module
 from chatbot import release_notes_slack, units_of_work
 from domain.release_notes import git_log
+
+if TYPE_CHECKING:
+    from rich import progress as rich_progress
 
 BAD_INPUT = 2
 
@@ -25,7 +30,7 @@ BAD_INPUT = 2
 class _TerminalProgress:
     """A progress bar on stderr, one task per stage."""
 
-    def __init__(self, bar: rich_progress.Progress) -> None:
+    def __init__(self, bar: "rich_progress.Progress") -> None:
         self._bar = bar
         self._task: rich_progress.TaskID | None = None
 
@@ -127,6 +132,9 @@ def _progress() -> Iterator[progress_module.Progress]:
     if not sys.stderr.isatty():
         yield progress_module.NoProgress()
         return
+    from rich import progress as rich_progress
+    from rich.console import Console
+
     with rich_progress.Progress(
         rich_progress.TextColumn("{task.description}"),
         rich_progress.BarColumn(),
