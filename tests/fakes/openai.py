@@ -71,7 +71,10 @@ class FakeOpenAI:
             )
         completion = self._complete(body)
         if body.get("stream"):
-            return await self._stream(request, completion)
+            try:
+                return await self._stream(request, completion)
+            except ConnectionResetError:  # the client went away (a killed product)
+                return web.Response(status=499)
         return web.json_response(completion)
 
     async def _stream(self, request: web.Request, completion: dict[str, Any]) -> web.StreamResponse:

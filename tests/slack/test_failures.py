@@ -226,12 +226,12 @@ def _forget_worker(worker_id: int) -> None:
         cursor.execute("DELETE FROM procrastinate_workers WHERE id = %s", [worker_id])
 
 
-@pytest.mark.parametrize(("silent_for", "retried"), [(8, 0), (21, 1)])
-async def test_a_job_is_taken_from_a_worker_silent_for_twenty_seconds(
+@pytest.mark.parametrize(("silent_for", "retried"), [(8, 0), (16, 1)])
+async def test_a_job_is_taken_from_a_worker_silent_for_fifteen_seconds(
     fake_slack, silent_for, retried
 ):
-    """After a kill -9 the answer comes within about 25 s, not 1 to 2 minutes: heartbeats
-    every 5 s, a worker silent for 20 s is dead, and the check runs every 5 s."""
+    """After a kill -9 the answer comes within about 20 s, not 1 to 2 minutes: heartbeats
+    every 3 s, a worker silent for 15 s is dead, and the check runs every 3 s."""
     await post_signed(event_callback(mention("how do I roll back a deploy?")))
     job = await ProcrastinateJob.objects.aget(task_name="answer_slack_event")
     run_on = sync_to_async(_running_on_a_worker_silent_for, thread_sensitive=True)
@@ -241,9 +241,9 @@ async def test_a_job_is_taken_from_a_worker_silent_for_twenty_seconds(
         assert await tasks.retry_stalled(app=job_app) == retried
     finally:
         await sync_to_async(_forget_worker, thread_sensitive=True)(worker_id)
-    assert job_app.worker_defaults["update_heartbeat_interval"] == 5
+    assert job_app.worker_defaults["update_heartbeat_interval"] == 3
     [check] = [p for p in job_app.periodic_registry.periodic_tasks.values()]
-    assert check.cron == "* * * * * */5"
+    assert check.cron == "* * * * * */3"
 
 
 async def test_a_job_that_keeps_killing_its_worker_is_failed_after_its_last_attempt(
