@@ -34,6 +34,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +110,9 @@ class Cluster:
         return self.data_dir / PASSFILE
 
     def url(self, *, dbname: str) -> str:
-        return f"postgresql://{SUPERUSER}@/{dbname}?host={self.socket_dir}&passfile={self.passfile}"
+        # Percent-encoded: a data directory's path may hold spaces.
+        host, passfile = quote(str(self.socket_dir)), quote(str(self.passfile))
+        return f"postgresql://{SUPERUSER}@/{dbname}?host={host}&passfile={passfile}"
 
     def is_initialised(self) -> bool:
         return (self.data_dir / "PG_VERSION").exists()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from chatbot import embedded_postgres
 
@@ -186,3 +187,13 @@ def test_a_cluster_created_with_trust_authentication_asks_for_a_password_from_it
 
     assert "Switched the PostgreSQL cluster" in caplog.text
     assert stat.S_IMODE(cluster.passfile.stat().st_mode) == 0o600
+
+
+def test_a_data_directory_with_spaces_gives_a_url_psycopg_reads(tmp_path):
+    root = tmp_path / "my data"
+    cluster = embedded_postgres.Cluster(
+        data_dir=root / "postgres", socket_dir=root / "run", bin_dir=tmp_path
+    )
+    params = conninfo_to_dict(cluster.url(dbname="chatbot"))
+    assert params["host"] == str(root / "run")
+    assert params["passfile"] == str(root / "postgres" / embedded_postgres.PASSFILE)

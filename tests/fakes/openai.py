@@ -35,6 +35,12 @@ class FakeOpenAI:
         self.broken_streams = 0  # how many streamed answers break off half-way
         self.max_in_flight = 0
         self.answer_text = ""  # when set, every answer is this text instead of a quote
+        # Faults served in turn, one per request ("" for none): "timeout" (answers after
+        # ``fault_seconds``), "500", "429" (with Retry-After) or "invalid" (a body not JSON).
+        self.fault_cycle: list[str] = []
+        self.fault_seconds = 2.0
+        self.faults_served: list[str] = []
+        self._requests_seen = 0
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -63,6 +69,22 @@ class FakeOpenAI:
                 await asyncio.sleep(self.delay)
         finally:
             self.in_flight -= 1
+        fault = ""
+        if self.fault_cycle:
+            fault = self.fault_cycle[self._requests_seen % len(self.fault_cycle)]
+            self._requests_seen += 1
+            if fault:
+                self.faults_served.append(fault)
+        if fault == "timeout":
+            await asyncio.sleep(self.fault_seconds)
+        elif fault in ("500", "429"):
+            return web.json_response(
+                {"error": {"message": "the fake model failed", "type": "server_error"}},
+                status=int(fault),
+                headers={"Retry-After": "0"},
+            )
+        elif fault == "invalid":
+            return web.Response(text="{this is not json", content_type="application/json")
         if self.failures:
             self.failures -= 1
             return web.json_response(

@@ -455,3 +455,39 @@ async def test_a_job_that_stalls_on_its_last_attempt_tells_the_asker(fake_slack)
     question = await models.Question.objects.aget()
     assert question.status == models.Question.Status.FAILED
     assert "its worker died on all 9 attempts" in question.error
+
+
+async def test_a_model_failing_three_calls_in_ten_ends_every_question_answered_or_apologised_once(
+    fake_slack, fake_openai, settings
+):
+    """Timeouts, 500s, 429s and invalid bodies, mixed: each question ends with one message in
+    its thread, the answer or the apology, and a status that says which."""
+    settings.CHATBOT_QUESTIONS_PER_MINUTE = 0
+    settings.CHATBOT_QUESTIONS_IN_FLIGHT = 0
+    settings.CHATBOT_MODEL_TIMEOUT = 0.5
+    fake_openai.fault_seconds = 1.5
+    fake_openai.stream_pause = 0.0
+    fake_openai.fault_cycle = ["", "timeout", "", "500", "", "", "429", "", "invalid", ""] * 2
+    fake_openai.fault_cycle[13] = "500"
+    fake_openai.fault_cycle[17] = "timeout"
+    threads = [f"1700000000.{n:06d}" for n in range(200, 210)]
+    for ts in threads:
+        await post_signed(
+            event_callback(mention("how do I roll back a deploy?", ts=ts), event_id=ts)
+        )
+    await run_worker_until_idle()
+
+    assert set(fake_openai.faults_served) == {"timeout", "500", "429", "invalid"}
+    questions = {q.thread_ts: q async for q in models.Question.objects.all()}
+    assert sorted(questions) == threads
+    for ts in threads:
+        [reply] = fake_slack.replies(thread_ts=ts)
+        question = questions[ts]
+        if question.status == models.Question.Status.ANSWERED:
+            assert "make rollback" in reply.text
+            assert await models.Answer.objects.filter(question=question).acount() == 1
+        else:
+            assert question.status == models.Question.Status.FAILED
+            assert reply.text.startswith("Sorry, I couldn't come up with an answer")
+    answered = [q for q in questions.values() if q.status == models.Question.Status.ANSWERED]
+    assert len(answered) >= 7  # three retries each: a 30 % fault rate rarely fails a question
