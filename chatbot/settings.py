@@ -162,7 +162,7 @@ SECURE_HSTS_SECONDS = env.int(
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 # Without the proxy header Django cannot tell HTTPS from HTTP, and would redirect forever.
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SSL_REDIRECT", SESSION_COOKIE_SECURE and DJANGO_BEHIND_PROXY)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 # HSTS preload binds every subdomain of the registrable domain once submitted to browsers: the
 # domain owner's decision, not this application's (check --deploy would ask for it).
 SILENCED_SYSTEM_CHECKS = ["security.W021"]

@@ -1,6 +1,7 @@
 """Reachability of the database, for health checks, and room for the few long statements."""
 
 import contextlib
+import dataclasses
 import math
 from collections.abc import Iterator
 
@@ -40,6 +41,52 @@ def _select_one(*, timeout: float) -> None:
 async def ping() -> None:
     """Run ``SELECT 1``; raise :class:`DatabaseUnavailable` when that fails or takes too long."""
     await sync_to_async(_select_one, thread_sensitive=True)(timeout=PING_TIMEOUT)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Readiness:
+    pending_migrations: int
+    worker_silent_for: float | None  # seconds since the latest worker heartbeat; None: no worker
+
+
+# Migrations are not unapplied under a running server: once all are in, the graph (tens of ms
+# to build) need not be read again by this process.
+_migrations_seen_applied = False
+
+
+def _readiness() -> Readiness:
+    global _migrations_seen_applied
+    from django.db.migrations.executor import MigrationExecutor
+
+    try:
+        pending = 0
+        if not _migrations_seen_applied:
+            executor = MigrationExecutor(connection)
+            pending = len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+            _migrations_seen_applied = pending == 0
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT EXTRACT(EPOCH FROM clock_timestamp() - max(last_heartbeat))"
+                " FROM procrastinate_workers"
+            )
+            row = cursor.fetchone()
+    except (psycopg.Error, DatabaseError) as error:
+        raise DatabaseUnavailable(str(error).strip() or type(error).__name__) from error
+    silent_for = row[0] if row else None
+    return Readiness(
+        pending_migrations=pending,
+        worker_silent_for=None if silent_for is None else float(silent_for),
+    )
+
+
+async def readiness() -> Readiness:
+    """Pending migrations and the job workers' latest heartbeat (any worker, any machine).
+
+    Raises :class:`DatabaseUnavailable` like :func:`ping`, which runs first so that an
+    unreachable database is reported within its short timeout.
+    """
+    await ping()
+    return await sync_to_async(_readiness, thread_sensitive=True)()
 
 
 @contextlib.contextmanager

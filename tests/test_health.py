@@ -1,5 +1,9 @@
 import pytest
+from asgiref.sync import sync_to_async
+from django.db import connection
 from django.test import AsyncClient
+
+from domain import database
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,3 +40,57 @@ async def test_admin_requires_login():
 
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def _worker_beat(seconds_ago: float) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO procrastinate_workers (last_heartbeat)"
+            " VALUES (now() - make_interval(secs => %s))",
+            [seconds_ago],
+        )
+
+
+async def test_readyz_needs_a_worker_that_beat_recently():
+    beat = sync_to_async(_worker_beat, thread_sensitive=True)
+
+    none = await AsyncClient().get("/readyz")
+    await beat(600)
+    silent = await AsyncClient().get("/readyz")
+    await beat(1)
+    ready = await AsyncClient().get("/readyz")
+
+    assert (none.status_code, none.json()["worker"]) == (503, "none seen")
+    assert (silent.status_code, silent.json()["worker"]) == (503, "silent for 600s")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ok", "database": "ok", "migrations": "ok", "worker": "ok"}
+
+
+def _forget_last_migration() -> tuple[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM django_migrations WHERE id = (SELECT max(id) FROM django_migrations)"
+            " RETURNING app, name"
+        )
+        return cursor.fetchone()
+
+
+def _record_migration(app: str, name: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO django_migrations (app, name, applied) VALUES (%s, %s, now())",
+            [app, name],
+        )
+
+
+async def test_readyz_reports_pending_migrations(monkeypatch):
+    monkeypatch.setattr(database, "_migrations_seen_applied", False)
+    await sync_to_async(_worker_beat, thread_sensitive=True)(0)
+    app, name = await sync_to_async(_forget_last_migration, thread_sensitive=True)()
+    try:
+        response = await AsyncClient().get("/readyz")
+    finally:
+        await sync_to_async(_record_migration, thread_sensitive=True)(app, name)
+
+    assert response.status_code == 503
+    assert response.json()["migrations"] == "1 pending"

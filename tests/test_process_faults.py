@@ -101,6 +101,7 @@ async def test_postgres_restarted_with_questions_in_flight_answers_each_exactly_
     async with httpx.AsyncClient(timeout=30) as client:
         product.start()
         await product.wait_ready(client)
+        ready_before = (await client.get(f"{product.base}/readyz")).status_code
         assert await product.ask(client, count=QUESTIONS, run="pg") == [200] * QUESTIONS
         await process_faults.wait_in_flight(model, count=QUESTIONS // 2)
 
@@ -108,14 +109,17 @@ async def test_postgres_restarted_with_questions_in_flight_answers_each_exactly_
         # to see what the product says meanwhile.
         await asyncio.to_thread(database.stop)
         during = [(await client.get(f"{product.base}/healthz")).status_code for _ in range(3)]
+        ready_during = (await client.get(f"{product.base}/readyz")).status_code
         await asyncio.sleep(3)
         await asyncio.to_thread(database.start)
         model.delay = 0.2
         result = await process_faults.wait_answered(slack, threads, seconds=120)
         after = (await client.get(f"{product.base}/healthz")).status_code
+        ready_after = (await client.get(f"{product.base}/readyz")).status_code
 
     assert set(during) == {503}
     assert after == 200
+    assert (ready_before, ready_during, ready_after) == (200, 503, 200)
     assert result.lost == [], product.output()[-3000:]
     assert result.doubled == []
     assert process_faults.question_statuses(product.env) == {"ANSWERED": QUESTIONS}
