@@ -116,6 +116,25 @@ def test_production_refuses_to_start_without_a_real_secret_key(secret_key):
     ]
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("DATABASE_URL", "not a url"), ("PORT", "eighty"), ("DJANGO_SECURE_COOKIES", "maybe")],
+)
+def test_a_setting_that_cannot_be_read_gives_one_line_naming_it(name, value):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=_env(DJANGO_DEBUG="true", **{name: value}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode != 0
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f'chatbot: Environment variable "{name}" invalid')
+
+
 def _json_from_django_in_subprocess(expression: str, **env: str) -> dict:
     """What ``expression`` gives in a fresh process configured by ``env`` (settings are read
     once, at import)."""
