@@ -1,5 +1,6 @@
 """Django settings, read from the environment (see the configuration table in README.md)."""
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 LOCAL_DATABASE_NAME = "chatbot"
 
 env = Env()
+# A `.env` file beside manage.py (or the file CHATBOT_ENV_FILE names) fills in what the
+# environment leaves unset; `.env.example` lists every setting with its default.
+env.read_env(os.environ.get("CHATBOT_ENV_FILE", str(BASE_DIR / ".env")), recurse=False)
 
 # Where `make run` keeps its local PostgreSQL cluster, socket and generated secret key.
 LOCAL_DATA_DIR = env.path("CHATBOT_DATA_DIR", BASE_DIR / ".data")

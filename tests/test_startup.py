@@ -3,6 +3,7 @@
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -503,3 +504,31 @@ def test_offline_release_notes_start_without_the_modules_only_some_runs_need(tmp
 
     assert "CSV export" in (tmp_path / "notes.md").read_text()
     assert imported & ONLY_SOME_RUNS_NEED == set()
+
+
+def _names_in_the_readme_table() -> set[str]:
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Configuration") : text.index("## Architecture")]
+    rows = [line.split("|")[1] for line in section.splitlines() if line.startswith("| `")]
+    return {name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row)}
+
+
+def test_env_example_lists_every_setting_the_readme_and_the_settings_name():
+    example = set(re.findall(r"^# ([A-Z][A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    read = set(
+        re.findall(r'env\.\w+\(\s*"([A-Z][A-Z0-9_]+)"', (ROOT / "chatbot/settings.py").read_text())
+    )
+
+    assert example == _names_in_the_readme_table()
+    assert read <= example, f"missing from .env.example and the README: {read - example}"
+
+
+def test_a_env_file_fills_in_what_the_environment_leaves_unset(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("PORT=8123\nHOST=0.0.0.0\n")
+
+    found = _json_from_django_in_subprocess(
+        "{'port': settings.PORT, 'host': settings.HOST}", CHATBOT_ENV_FILE=str(env_file), HOST="::1"
+    )
+
+    assert found == {"port": 8123, "host": "::1"}
