@@ -50,7 +50,7 @@ def _serve(manage_args: list[str]) -> None:
         return
     django.setup()
     call_command("migrate", interactive=False, verbosity=1)
-    # The admin's CSS and JavaScript, into STATIC_ROOT, where WhiteNoise serves them from.
+    # The admin's CSS and JavaScript, into STATIC_ROOT, where ServeStatic serves them from.
     call_command("collectstatic", interactive=False, verbosity=0)
     ingest_guide()
     call_command("serve")

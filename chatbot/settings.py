@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "servestatic",  # its system checks
     "django.contrib.postgres",
     "procrastinate.contrib.django",
     "data",
@@ -55,8 +56,9 @@ MIDDLEWARE = [
     # A pool with no connection to spare: 503 with Retry-After instead of a 500.
     "chatbot.database_busy.DatabaseBusyMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    # WhiteNoise (async-capable), before everything that static files do not need.
-    "chatbot.static_files.StaticFilesMiddleware",
+    # ServeStatic's async middleware, before everything that static files do not need: a path
+    # that is not a static file costs a dict lookup, and no request is handed to a thread.
+    "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -146,9 +148,12 @@ USE_I18N = True
 USE_TZ = True
 
 # The admin's CSS and JavaScript: `collectstatic` (run by `make run`) copies them here, and
-# WhiteNoise serves them from here (chatbot/static_files.py), with DEBUG on or off.
+# ServeStatic serves them from here, with DEBUG on or off (its finders, which DEBUG would turn
+# on, are not needed: `make run` collects first).
 STATIC_URL = "static/"
 STATIC_ROOT = LOCAL_DATA_DIR / "static"
+SERVESTATIC_USE_FINDERS = False
+SERVESTATIC_USE_STATIC_ROOT = True
 
 # HTTPS. X-Forwarded-Proto is trusted only behind a proxy that sets it (and strips a client's):
 # otherwise any client could claim HTTPS. Served over HTTPS (secure cookies), browsers are told

@@ -15,7 +15,7 @@ def collected_static(tmp_path, settings) -> None:
 
 
 def _client() -> httpx.AsyncClient:
-    # A new ASGI application, so WhiteNoise reads the STATIC_ROOT of this test.
+    # A new ASGI application, so ServeStatic reads the STATIC_ROOT of this test.
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=get_asgi_application()),  # type: ignore[arg-type]
         base_url="http://127.0.0.1",
