@@ -81,7 +81,9 @@ class QuestionFactory(AsyncFactory):
     )
     asked_at = factory.LazyFunction(timezone.now)
     answered_at = factory.LazyAttribute(
-        lambda question: question.asked_at if question.status == "ANSWERED" else None
+        lambda question: (
+            question.asked_at if question.status in ("ANSWERED", "NOT_COVERED") else None
+        )
     )
     latency_ms = factory.LazyAttribute(
         lambda question: None if question.answered_at is None else 1200

@@ -45,20 +45,22 @@ def test_overview_counts_today_and_the_last_seven_days():
         asked_at=NOW - dt.timedelta(days=3), status="FAILED", category="POLICY", latency_ms=None
     )
     _question(asked_at=NOW - dt.timedelta(days=3), category="")
+    _question(asked_at=NOW - dt.timedelta(days=4), status="NOT_COVERED")
     _question(asked_at=NOW - dt.timedelta(days=8), votes=("DOWN",))  # outside the window
     _question(asked_at=NOW + dt.timedelta(minutes=1))  # after "now"
 
     overview = review.overview(now=NOW)
 
     assert overview.today == 2
-    assert overview.last_7_days == 5
+    assert overview.last_7_days == 6
     assert overview.answered == 4
-    assert overview.answered_share == pytest.approx(0.8)
+    assert overview.not_covered == 1
+    assert overview.answered_share == pytest.approx(4 / 6)
     assert overview.with_down_vote == 1
     assert overview.down_vote_share == pytest.approx(0.25)
-    assert overview.p50_latency_ms == pytest.approx(1500)  # 1000, 1000 | 2000, 3000
+    assert overview.p50_latency_ms == pytest.approx(1000)  # 1000, 1000, 1000, 2000, 3000
     assert [(row.category, row.label, row.count) for row in overview.top_categories] == [
-        ("HOW_TO", "How-to", 2),
+        ("HOW_TO", "How-to", 3),
         ("POLICY", "Policy", 2),
         ("", "Not classified", 1),
     ]
@@ -82,6 +84,8 @@ def test_admin_index_shows_the_overview_to_reviewers(reviewer_client):
     assert 'class="qa-overview"' in page
     assert "of answers got a 👎" in page
     assert f"{reverse('admin:data_question_changelist')}?feedback=down" in page
+    assert "not covered by the docs" in page
+    assert f"{reverse('admin:data_question_changelist')}?status__exact=NOT_COVERED" in page
 
 
 def test_admin_index_hides_the_overview_from_staff_who_cannot_see_questions():

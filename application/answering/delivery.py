@@ -179,7 +179,7 @@ async def finish(
     )
     return Outcome(
         question_id=question_id,
-        status=models.Question.Status.ANSWERED,
+        status=records.delivered_status(covered=generated.output.covered),
         answer_id=answer_id,
         text=generated.output.answer,
     )

@@ -99,7 +99,7 @@ async def answer(
             )
         return delivery.Outcome(
             question_id=existing.id,
-            status=models.Question.Status.ANSWERED,
+            status=records.delivered_status(covered=latest.covered),
             answer_id=latest.id,
             text=latest.text,
         )
@@ -172,6 +172,7 @@ async def give_up(*, incoming: Incoming, messenger: messenger_module.Messenger, 
     )
     if existing is not None and existing.status in (
         models.Question.Status.ANSWERED,
+        models.Question.Status.NOT_COVERED,
         models.Question.Status.LIMITED,
         models.Question.Status.EXTERNAL,
     ):

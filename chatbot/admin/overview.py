@@ -29,6 +29,7 @@ def context(*, request: HttpRequest) -> dict[str, Any]:
         "today_url": _period_url(changelist, start=today, end=today + dt.timedelta(days=1)),
         "last_7_days_url": _period_url(changelist, start=now - review.OVERVIEW_WINDOW, end=now),
         "down_voted_url": f"{changelist}?feedback=down",
+        "not_covered_url": f"{changelist}?status__exact=NOT_COVERED",
         "unreviewed_url": f"{changelist}?reviewed__exact=0",
         "p50_latency_s": (
             None if figures.p50_latency_ms is None else figures.p50_latency_ms / 1000

@@ -354,6 +354,11 @@ def record_message_ts(*, answer_id: int, slack_message_ts: str) -> None:
         answer.save(update_fields=["slack_continuation_ts"])
 
 
+def delivered_status(*, covered: bool) -> str:
+    """A delivered answer's outcome: answered, or not covered by the documentation."""
+    return models.Question.Status.ANSWERED if covered else models.Question.Status.NOT_COVERED
+
+
 def mark_delivered(
     *, question_id: int, answer_id: int, slack_message_ts: str, now: dt.datetime
 ) -> None:
@@ -361,7 +366,8 @@ def mark_delivered(
         slack_message_ts=slack_message_ts, delivered_at=now
     )
     question = models.Question.objects.get(pk=question_id)
-    question.status = models.Question.Status.ANSWERED
+    covered = models.Answer.objects.filter(pk=answer_id).values_list("covered", flat=True).get()
+    question.status = delivered_status(covered=covered)
     question.answered_at = now
     elapsed_ms = int((now - question.asked_at).total_seconds() * 1000)
     question.latency_ms = min(max(0, elapsed_ms), _MAX_LATENCY_MS)

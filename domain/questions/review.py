@@ -60,6 +60,7 @@ class Overview:
     last_7_days: int
     answered: int
     answered_share: float | None  # None when there were no questions
+    not_covered: int  # answered that the documentation does not cover it
     with_down_vote: int
     down_vote_share: float | None  # of answered questions; None when none was answered
     p50_latency_ms: float | None  # None when no question has a latency
@@ -112,6 +113,7 @@ def overview(*, now: dt.datetime) -> Overview:
         today=Count("pk", filter=Q(asked_at__gte=start_of_today)),
         last_7_days=Count("pk"),
         answered=Count("pk", filter=answered),
+        not_covered=Count("pk", filter=Q(status=models.Question.Status.NOT_COVERED)),
         with_down_vote=Count("pk", filter=answered & Q(has_vote(vote=models.Feedback.Vote.DOWN))),
         p50_latency_ms=PercentileCont("latency_ms", fraction=0.5),
     )
@@ -127,6 +129,7 @@ def overview(*, now: dt.datetime) -> Overview:
         last_7_days=total,
         answered=totals["answered"],
         answered_share=totals["answered"] / total if total else None,
+        not_covered=totals["not_covered"],
         with_down_vote=totals["with_down_vote"],
         down_vote_share=(
             totals["with_down_vote"] / totals["answered"] if totals["answered"] else None

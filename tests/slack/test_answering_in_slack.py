@@ -174,6 +174,9 @@ async def test_a_question_the_docs_do_not_cover_is_answered_plainly_without_sour
     assert not any(block.get("block_id") == "sources" for block in reply.blocks)
     answer = await models.Answer.objects.aget()
     assert answer.covered is False
+    question = await models.Question.objects.aget()
+    assert question.status == models.Question.Status.NOT_COVERED
+    assert question.answered_at is not None
 
 
 async def test_a_streaming_model_s_answer_appears_in_slack_while_it_is_being_written(
