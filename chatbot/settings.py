@@ -260,6 +260,8 @@ CHATBOT_ANSWER_EXTERNAL_USERS = env.bool("CHATBOT_ANSWER_EXTERNAL_USERS", False)
 CHATBOT_DOCS_MAX_FILE_BYTES = env.int("CHATBOT_DOCS_MAX_FILE_BYTES", 2_000_000)
 # Where the user guide (docs/) is published, so answers citing it link there; empty: no links.
 CHATBOT_GUIDE_BASE_URL = env.str("CHATBOT_GUIDE_BASE_URL", "")
+# Whom a "not covered" answer tells the asker to ask, e.g. "the IT help desk in #it-help".
+CHATBOT_NOT_COVERED_CONTACT = env.str("CHATBOT_NOT_COVERED_CONTACT", "")
 # Admin: where "open in Slack" links point, e.g. https://acme.slack.com (Slack's own
 # https://slack.com redirects to the workspace the reviewer is signed in to).
 SLACK_WORKSPACE_URL = env.str("SLACK_WORKSPACE_URL", "https://slack.com").rstrip("/")

@@ -23,7 +23,7 @@ from pydantic_ai.messages import (
 
 from application import model_runs
 from application.answering import agent as answer_agent
-from application.answering import offline_model
+from application.answering import not_covered, offline_model
 from domain import agent_runs
 from domain.questions import records
 
@@ -114,6 +114,14 @@ async def generate(
     )
     if run.output is None:
         return Generated(output=None, citations=[], runs=run.records, error=run.error)
+    output = run.output
+    if not output.covered:
+        closest = [
+            not_covered.label(title=passage.title, heading_path=passage.heading_path)
+            for passage in deps.seen.values()
+        ]
+        text = f"{output.answer.rstrip()}\n\n{not_covered.note(closest=closest)}"
+        output = output.model_copy(update={"answer": text})
     citations = [
         records.CitationInput(
             chunk_id=passage.chunk_id,
@@ -121,8 +129,6 @@ async def generate(
             heading=passage.heading_path,
             url=passage.url,
         )
-        for passage in (
-            deps.seen[chunk_id] for chunk_id in dict.fromkeys(run.output.cited_chunk_ids)
-        )
+        for passage in (deps.seen[chunk_id] for chunk_id in dict.fromkeys(output.cited_chunk_ids))
     ]
-    return Generated(output=run.output, citations=citations, runs=run.records, error="")
+    return Generated(output=output, citations=citations, runs=run.records, error="")

@@ -8,10 +8,7 @@ documentation does not cover the question.
 import dataclasses
 import re
 
-NOT_COVERED = (
-    "I couldn't find this in the documentation, so I won't guess. "
-    "Try rephrasing the question, or ask the team that owns the topic."
-)
+NOT_COVERED = "I couldn't find this in the documentation, so I won't guess."
 _WORD = re.compile(r"[a-z0-9][a-z0-9_+#.-]*[a-z0-9]|[a-z0-9]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n{2,}")
 _STOPWORD_TEXT = """

@@ -164,13 +164,17 @@ async def test_the_same_event_delivered_three_times_at_once_is_answered_once(fak
 
 
 async def test_a_question_the_docs_do_not_cover_is_answered_plainly_without_sources(
-    fake_slack,
+    fake_slack, settings
 ):
+    settings.CHATBOT_NOT_COVERED_CONTACT = "the IT help desk in #it-help"
     await post_signed(event_callback(mention("what is the wifi password on mars?")))
     await run_worker_until_idle()
 
     [reply] = fake_slack.replies(thread_ts="1700000000.000100")
     assert "couldn't find this in the documentation" in reply.text
+    # What was searched, and whom to ask.
+    assert "I searched the documentation" in reply.text
+    assert reply.text.rstrip().endswith("ask the IT help desk in #it-help.")
     assert not any(block.get("block_id") == "sources" for block in reply.blocks)
     answer = await models.Answer.objects.aget()
     assert answer.covered is False
