@@ -24,7 +24,7 @@ import uvicorn
 from django.conf import settings
 from procrastinate.contrib.django import app as job_app
 
-from chatbot import database_pools, slack_client, socket_mode
+from chatbot import database_pools, secure_cookies, slack_client, socket_mode
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +95,9 @@ async def serve(*, host: str, port: int, with_worker: bool = True) -> None:
             settings.CHATBOT_DATABASE_THREADS,
             settings.DATABASE_POOL_MAX_SIZE,
         )
+
+    if problem := secure_cookies.server_problem(host=host):
+        logger.warning("%s", problem)
 
     worker_task: asyncio.Task[None] | None = None
     server_task = asyncio.create_task(server.serve(), name="http")

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from chatbot import secure_cookies
 from tests.test_startup import ROOT, _env, _url_of_the_test_database
 
 PRODUCTION = {  # as README's "Connect a workspace" and docs/configuration.md describe them
@@ -91,3 +92,31 @@ def test_the_local_install_sends_no_hsts():
 
     assert local["hsts"] is None
     assert local["status"] == 404
+
+
+# Secure cookies over plain HTTP: the login cannot stick, and the product says why.
+
+
+@pytest.mark.django_db
+def test_the_login_page_says_why_signing_in_fails_over_plain_http(client, settings):
+    settings.SESSION_COOKIE_SECURE = True
+    settings.ALLOWED_HOSTS = ["bot.example.com", "127.0.0.1"]
+
+    plain = client.get("/admin/login/", HTTP_HOST="bot.example.com").content.decode()
+    https = client.get("/admin/login/", HTTP_HOST="bot.example.com", secure=True).content.decode()
+    local = client.get("/admin/login/", HTTP_HOST="127.0.0.1:8000").content.decode()
+
+    assert 'id="secure-cookie-problem"' in plain
+    assert "DJANGO_SECURE_COOKIES" in plain
+    assert 'id="secure-cookie-problem"' not in https
+    assert 'id="secure-cookie-problem"' not in local
+
+
+def test_a_server_on_a_network_address_with_secure_cookies_and_no_proxy_is_warned(settings):
+    settings.SESSION_COOKIE_SECURE = True
+    settings.DJANGO_BEHIND_PROXY = False
+
+    assert "DJANGO_BEHIND_PROXY" in secure_cookies.server_problem(host="0.0.0.0")
+    assert secure_cookies.server_problem(host="127.0.0.1") == ""
+    settings.DJANGO_BEHIND_PROXY = True
+    assert secure_cookies.server_problem(host="0.0.0.0") == ""
