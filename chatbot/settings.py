@@ -193,6 +193,9 @@ CHATBOT_DATABASE_THREADS = env.int(
 CHATBOT_WORKER_SHUTDOWN_TIMEOUT = env.float("CHATBOT_WORKER_SHUTDOWN_TIMEOUT", 30.0)
 
 LOG_LEVEL = env.str("LOG_LEVEL", "INFO")
+# `line` for people reading a terminal, `json` (one object per line, request or job id in
+# `log_id`) for log collectors.
+LOG_FORMAT = env.str("LOG_FORMAT", "line", validate=validate.OneOf(["line", "json"]))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -202,11 +205,16 @@ LOGGING = {
             "()": "chatbot.log_context.OneLineFormatter",
             "format": "%(asctime)s %(levelname)s [%(log_id)s] %(name)s: %(message)s",
         },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": ["asctime", "levelname", "log_id", "name", "message"],
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "line",
+            "formatter": LOG_FORMAT,
             "filters": ["context"],
         },
     },

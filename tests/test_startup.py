@@ -532,3 +532,28 @@ def test_a_env_file_fills_in_what_the_environment_leaves_unset(tmp_path):
     )
 
     assert found == {"port": 8123, "host": "::1"}
+
+
+def test_json_logs_put_one_object_per_line_with_the_request_or_job_id():
+    code = (
+        "import django, logging; django.setup(); from chatbot import log_context; "
+        "log_context.current_id.set('job-42'); "
+        "logging.getLogger('chatbot.test').warning('first line\\nsecond line')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=_env(DJANGO_SETTINGS_MODULE="chatbot.settings", DJANGO_DEBUG="true", LOG_FORMAT="json"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    [line] = result.stderr.strip().splitlines()
+    record = json.loads(line)
+    assert record["log_id"] == "job-42"
+    assert record["level"] == "WARNING"
+    assert record["logger"] == "chatbot.test"
+    assert record["message"] == "first line\nsecond line"
+    assert "time" in record
