@@ -44,7 +44,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -58,21 +57,16 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(ROOT))
 
-SIGNING_SECRET = "bench-signing-secret"
-BOT_TOKEN = "xoxb-bench-token"
-MODEL_NAME = "fake-model"
+from tests import process_faults  # noqa: E402
+from tests.fakes.slack import signed_headers  # noqa: E402
+
+MODEL_NAME = "fake-model"  # what tests/process_faults.product_env configures
 CHANNEL = "CBENCH"
 WARMUP_CHANNEL = "CWARMUP"
 SAMPLE_SECONDS = 0.025
 TARGET_WALL = {200: 10.0, 500: 20.0}
 TARGET_CONNECTIONS = 15  # Django's pool of 10 + the worker's own pool of up to 4 (+ slack)
 TARGET_CPU_MS = 25.0
-QUESTION = "How do I connect the bot to Slack?"
-
-# Environment the product must not inherit from the shell running the bench: its settings
-# are the defaults except what the bench sets.
-_PRODUCT_PREFIXES = ("CHATBOT_", "DATABASE_", "DJANGO_", "SLACK_", "OPENAI_", "ANTHROPIC_")
-_PRODUCT_NAMES = ("LOG_LEVEL", "HOST", "PORT", "TIME_ZONE")
 
 
 # --- The fakes' process -------------------------------------------------------------------
@@ -155,27 +149,10 @@ async def _serve_fakes(model_seconds: float, stream_piece: int) -> None:
 # --- The product's process ----------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _product_env(*, data_dir: Path, port: int, fakes: dict[str, str], variant: str) -> dict:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(_PRODUCT_PREFIXES) and key not in _PRODUCT_NAMES
-    }
-    env.update(
-        CHATBOT_DATA_DIR=str(data_dir),
-        PORT=str(port),
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_API_URL=fakes["slack"],
-        CHATBOT_MODEL=f"openai-chat:{MODEL_NAME}",
-        OPENAI_BASE_URL=fakes["model"],
-        OPENAI_API_KEY="test",
+    """Default settings, except where the fakes are (and, for ``naive``, connections held)."""
+    env = process_faults.product_env(
+        data_dir=data_dir, port=port, slack_url=fakes["slack"], model_url=fakes["model"]
     )
     if variant == "naive":
         env["CHATBOT_RELEASE_IDLE_CONNECTIONS"] = "false"
@@ -275,55 +252,9 @@ class Sampler(threading.Thread):
             self.error = f"{type(error).__name__}: {error}"
 
 
-def _database_url(data_dir: Path) -> str:
-    """The product's own cluster under ``data_dir``, with its password file."""
-    from chatbot import embedded_postgres
-
-    return embedded_postgres.Cluster(
-        data_dir=data_dir / "postgres",
-        socket_dir=data_dir / "run",
-        bin_dir=Path(),  # only the URL is needed
-    ).url(dbname="chatbot")
-
-
-def question_statuses(database_url: str) -> dict[str, int]:
-    import psycopg
-
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        rows = conn.execute("SELECT status, count(*) FROM data_question GROUP BY status").fetchall()
-    return {str(status): int(count) for status, count in rows}
-
-
 def _signed(body: str) -> dict[str, str]:
-    from tests.fakes.slack import signed_headers
-
-    return {"Content-Type": "application/json", **signed_headers(body=body, secret=SIGNING_SECRET)}
-
-
-def _mention_body(*, channel: str, number: int, run: str) -> str:
-    from tests.fakes.slack import BOT_USER_ID, TEAM_ID
-
-    ts = f"1700000000.{number:06d}"  # each run has a database of its own
-    return json.dumps(
-        {
-            "token": "legacy",
-            "team_id": TEAM_ID,
-            "api_app_id": "A1",
-            "event": {
-                "type": "app_mention",
-                "user": f"U{number:06d}",
-                "text": f"<@{BOT_USER_ID}> {QUESTION} ({run} #{number})",
-                "ts": ts,
-                "channel": channel,
-                "team": TEAM_ID,
-                "event_ts": ts,
-            },
-            "type": "event_callback",
-            "event_id": f"Ev{run}{channel}{number}",
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
-        }
-    )
+    secret = process_faults.SIGNING_SECRET
+    return {"Content-Type": "application/json", **signed_headers(body=body, secret=secret)}
 
 
 @dataclasses.dataclass
@@ -481,9 +412,8 @@ async def measure(
     run = f"{variant}{questions}"
     result = Result(variant=variant, questions=questions, log=work / f"product-{run}.log")
     data_dir = work / f"data-{run}"
-    # cp -a: as root, the cluster's files belong to the postgres user and must stay so.
-    await asyncio.to_thread(subprocess.run, ["cp", "-a", str(template), str(data_dir)], check=True)
-    port = _free_port()
+    await asyncio.to_thread(process_faults.copy_data_dir, template, data_dir)
+    port = process_faults.free_port()
     base = f"http://127.0.0.1:{port}"
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
     with (
@@ -500,7 +430,7 @@ async def measure(
             status, _ = await _post(
                 client,
                 f"{base}/slack/events",
-                _mention_body(channel=WARMUP_CHANNEL, number=0, run=run),
+                process_faults.mention_body(channel=WARMUP_CHANNEL, number=0, run=run),
             )
             warm = await _wait_answered(
                 client, fakes["stats"], WARMUP_CHANNEL, 1, time.monotonic() + 60
@@ -508,9 +438,14 @@ async def measure(
             if status != 200 or not warm["answered"].get(WARMUP_CHANNEL):
                 result.notes.append(f"warm-up question not answered (ack {status})")
 
-            bodies = [_mention_body(channel=CHANNEL, number=n, run=run) for n in range(questions)]
+            bodies = [
+                process_faults.mention_body(channel=CHANNEL, number=n, run=run)
+                for n in range(questions)
+            ]
             pids = _python_pids(pid)
-            sampler = Sampler(database_url=_database_url(data_dir), pids=pids)
+            sampler = Sampler(
+                database_url=process_faults.cluster(data_dir).url(dbname="chatbot"), pids=pids
+            )
             sampler.start()
             spy = _start_py_spy(pid, profile / f"profile-{run}.txt") if profile else None
             await asyncio.sleep(0.2)  # a few samples before the burst
@@ -529,7 +464,7 @@ async def measure(
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
                 spy.wait(timeout=60)
-            result.statuses = question_statuses(_database_url(data_dir))
+            result.statuses = process_faults.question_statuses(data_dir=data_dir)
 
     result.answered = stats["answered"].get(CHANNEL, 0)
     result.apologised = stats["apologised"].get(CHANNEL, 0)
@@ -569,21 +504,10 @@ def _log_problems(log: Path) -> list[str]:
 
 
 def prepare_template(work: Path) -> Path:
-    """A cluster created and migrated once; each run starts from a copy of it."""
-    template = work / "template"
-    env = _product_env(data_dir=template, port=0, fakes={"slack": "", "model": ""}, variant="")
+    """A cluster created, migrated and holding the guide once; each run starts from a copy."""
     started = time.monotonic()
-    completed = subprocess.run(
-        [sys.executable, "-m", "chatbot.launcher", "migrate", "--verbosity", "0"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise RuntimeError(f"migrating the template cluster failed:\n{completed.stderr[-3000:]}")
-    print(f"template cluster created and migrated in {time.monotonic() - started:.1f} s")
+    template = process_faults.prepare_data_dir(work)
+    print(f"template data directory prepared in {time.monotonic() - started:.1f} s")
     return template
 
 

@@ -72,7 +72,7 @@ async def run_fault(*, fault: str, template: Path, work: Path, questions: int, d
                 model.delay = 0.2
                 restarted = time.monotonic()
             result = await process_faults.wait_answered(slack, threads, seconds=300)
-        statuses = process_faults.question_statuses(env)
+        statuses = process_faults.question_statuses(data_dir=data_dir)
     finally:
         product.stop()
         await model.stop()

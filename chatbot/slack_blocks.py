@@ -19,9 +19,7 @@ def _link_text(text: str) -> str:
 
 
 def source_label(source: messenger.Source) -> str:
-    """The title and the innermost heading ("Deploying: Rollbacks"), or the title alone."""
-    section = source.heading.split(" > ")[-1].strip()
-    return f"{source.title}: {section}" if section and section != source.title else source.title
+    return messenger.section_label(title=source.title, heading_path=source.heading)
 
 
 def under_the_answer(answer: messenger.OutgoingAnswer) -> list[dict[str, Any]]:

@@ -103,7 +103,7 @@ def cluster(data_dir: Path) -> embedded_postgres.Cluster:
     )
 
 
-def mention_body(*, number: int, run: str) -> str:
+def mention_body(*, number: int, run: str, channel: str = CHANNEL) -> str:
     ts = f"1700000000.{number:06d}"
     return json.dumps(
         {
@@ -115,12 +115,12 @@ def mention_body(*, number: int, run: str) -> str:
                 "user": f"U{number:06d}",
                 "text": f"<@{BOT_USER_ID}> {QUESTION} ({run} #{number})",
                 "ts": ts,
-                "channel": CHANNEL,
+                "channel": channel,
                 "team": TEAM_ID,
                 "event_ts": ts,
             },
             "type": "event_callback",
-            "event_id": f"Ev{run}{number}",
+            "event_id": f"Ev{run}{channel}{number}",
             "event_time": int(time.time()),
             "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
         }
@@ -167,6 +167,7 @@ class Product:
         self.env = env
         self.log = log
         self.base = f"http://127.0.0.1:{env['PORT']}"
+        self.data_dir = Path(env["CHATBOT_DATA_DIR"])
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -197,7 +198,7 @@ class Product:
         except subprocess.TimeoutExpired:
             self.kill()
         with contextlib.suppress(embedded_postgres.PostgresFailed):
-            cluster(Path(self.env["CHATBOT_DATA_DIR"])).stop()
+            cluster(self.data_dir).stop()
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -256,10 +257,10 @@ async def wait_answered(fake_slack: FakeSlack, threads: list[str], *, seconds: f
     return dataclasses.replace(tally(fake_slack, threads), complete_at=complete_at)
 
 
-def question_statuses(env: dict[str, str]) -> dict[str, int]:
+def question_statuses(*, data_dir: Path) -> dict[str, int]:
     import psycopg
 
-    url = cluster(Path(env["CHATBOT_DATA_DIR"])).url(dbname="chatbot")
+    url = cluster(data_dir).url(dbname="chatbot")
     with psycopg.connect(url, autocommit=True) as conn:
         rows = conn.execute("SELECT status, count(*) FROM data_question GROUP BY status").fetchall()
     return {str(status): int(count) for status, count in rows}

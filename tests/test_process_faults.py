@@ -87,7 +87,7 @@ async def test_kill_9_with_questions_in_flight_then_restart_answers_each_exactly
     assert result.complete_at is not None
     recovered_in = result.complete_at - restarted
     assert recovered_in <= RECOVERY_BOUND, f"answered {recovered_in:.1f} s after the restart"
-    statuses = process_faults.question_statuses(product.env)
+    statuses = process_faults.question_statuses(data_dir=product.data_dir)
     assert statuses == {"ANSWERED": QUESTIONS}
 
 
@@ -97,7 +97,7 @@ async def test_postgres_restarted_with_questions_in_flight_answers_each_exactly_
     slack, model = fakes
     model.delay = 3.0
     threads = [process_faults.thread_of(n) for n in range(1, QUESTIONS + 1)]
-    database = process_faults.cluster(Path(product.env["CHATBOT_DATA_DIR"]))
+    database = process_faults.cluster(product.data_dir)
     async with httpx.AsyncClient(timeout=30) as client:
         product.start()
         await product.wait_ready(client)
@@ -122,4 +122,4 @@ async def test_postgres_restarted_with_questions_in_flight_answers_each_exactly_
     assert (ready_before, ready_during, ready_after) == (200, 503, 200)
     assert result.lost == [], product.output()[-3000:]
     assert result.doubled == []
-    assert process_faults.question_statuses(product.env) == {"ANSWERED": QUESTIONS}
+    assert process_faults.question_statuses(data_dir=product.data_dir) == {"ANSWERED": QUESTIONS}

@@ -23,7 +23,7 @@ from pydantic_ai.messages import (
 
 from application import model_runs
 from application.answering import agent as answer_agent
-from application.answering import not_covered, offline_model
+from application.answering import messenger, not_covered, offline_model
 from domain import agent_runs
 from domain.questions import records
 
@@ -117,7 +117,7 @@ async def generate(
     output = run.output
     if not output.covered:
         closest = [
-            not_covered.label(title=passage.title, heading_path=passage.heading_path)
+            messenger.section_label(title=passage.title, heading_path=passage.heading_path)
             for passage in deps.seen.values()
         ]
         text = f"{output.answer.rstrip()}\n\n{not_covered.note(closest=closest)}"

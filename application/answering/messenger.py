@@ -31,6 +31,13 @@ class Source:
     url: str
 
 
+def section_label(*, title: str, heading_path: str) -> str:
+    """The title and the innermost heading ("Deploying: Rollbacks"), or the title alone: how a
+    section is named to the asker, in sources and elsewhere."""
+    section = heading_path.split(" > ")[-1].strip()
+    return f"{title}: {section}" if section and section != title else title
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class OutgoingAnswer:
     question_id: int

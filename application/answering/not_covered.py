@@ -11,15 +11,9 @@ from django.conf import settings
 CLOSEST_SHOWN = 3
 
 
-def label(*, title: str, heading_path: str) -> str:
-    """The title and the innermost heading ("Deploying: Rollbacks"), as sources are shown."""
-    section = heading_path.split(" > ")[-1].strip()
-    return f"{title}: {section}" if section and section != title else title
-
-
 def note(*, closest: Sequence[str]) -> str:
     """The lines added under a "not covered" answer; ``closest`` are the sections search found,
-    best first (see :func:`label`)."""
+    best first (labelled by ``messenger.section_label``)."""
     shown = list(dict.fromkeys(closest))[:CLOSEST_SHOWN]
     if shown:
         sections = "; ".join(f"_{section}_" for section in shown)
