@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.models.blocks import MarkdownBlock
 from slack_sdk.web.async_chat_stream import AsyncChatStream
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -194,7 +195,9 @@ class SlackMessenger:
                 for start in range(0, len(rest), STREAM_PIECE):
                     await stream.append(markdown_text=rest[start : start + STREAM_PIECE])
                 await stream.stop(
-                    blocks=slack_blocks.under_the_answer(answer),
+                    blocks=slack_blocks.under_the_answer(
+                        answer, channel_id=self._conversation.channel_id
+                    ),
                     metadata=slack_blocks.metadata(answer),
                 )
                 return stream.ts
@@ -226,7 +229,9 @@ class SlackMessenger:
             for piece in pieces[1:]:
                 await stream.append(markdown_text=piece)
             await stream.stop(
-                blocks=slack_blocks.under_the_answer(answer),
+                blocks=slack_blocks.under_the_answer(
+                    answer, channel_id=self._conversation.channel_id
+                ),
                 metadata=slack_blocks.metadata(answer),
             )
         except SlackApiError as error:
@@ -248,9 +253,11 @@ class SlackMessenger:
         pieces = pieces or [answer.text]
         sent: list[str] = []
         for index, piece in enumerate(pieces):
-            blocks: list[dict[str, Any]] = [{"type": "markdown", "text": piece}]
+            blocks: list[dict[str, Any]] = [MarkdownBlock(text=piece).to_dict()]
             if index == len(pieces) - 1:
-                blocks += slack_blocks.under_the_answer(answer)
+                blocks += slack_blocks.under_the_answer(
+                    answer, channel_id=self._conversation.channel_id
+                )
             metadata = slack_blocks.metadata(answer, part=index)
             if index < len(refs):
                 await self._client.chat_update(

@@ -9,6 +9,7 @@ from environs import Env, validate
 
 from chatbot import embedded_postgres
 from chatbot.database_backend import pool_check
+from domain.questions import escalation_routes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOCAL_DATABASE_NAME = "chatbot"
@@ -270,6 +271,20 @@ CHATBOT_DOCS_MAX_FILE_BYTES = env.int("CHATBOT_DOCS_MAX_FILE_BYTES", 2_000_000)
 CHATBOT_GUIDE_BASE_URL = env.str("CHATBOT_GUIDE_BASE_URL", "")
 # Whom a "not covered" answer tells the asker to ask, e.g. "the IT help desk in #it-help".
 CHATBOT_NOT_COVERED_CONTACT = env.str("CHATBOT_NOT_COVERED_CONTACT", "")
+# "Ask a person" under answers posts the thread's link to a channel: the default channel (with
+# an optional user group to mention, C.../S...), or per channel of the question (C1=C2,C3=C4/S5).
+# Neither set: answers carry no such button.
+CHATBOT_ESCALATION_CHANNEL = env.str("CHATBOT_ESCALATION_CHANNEL", "")
+CHATBOT_ESCALATION_ROUTES = env.str("CHATBOT_ESCALATION_ROUTES", "")
+try:
+    ESCALATION_ROUTES = escalation_routes.parse_routes(
+        CHATBOT_ESCALATION_ROUTES
+        + (f",*={CHATBOT_ESCALATION_CHANNEL}" if CHATBOT_ESCALATION_CHANNEL else "")
+    )
+except ValueError as error:
+    raise ImproperlyConfigured(
+        f"CHATBOT_ESCALATION_ROUTES / CHATBOT_ESCALATION_CHANNEL: {error}"
+    ) from None
 # Admin: where "open in Slack" links point, e.g. https://acme.slack.com (Slack's own
 # https://slack.com redirects to the workspace the reviewer is signed in to).
 SLACK_WORKSPACE_URL = env.str("SLACK_WORKSPACE_URL", "https://slack.com").rstrip("/")

@@ -15,6 +15,7 @@ request while Slack's API is unreachable), and the bot's own user id from the en
 import functools
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from django.conf import settings
@@ -22,9 +23,17 @@ from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 
-from application import feedback
+from application import escalations, feedback
 from application.inbox import accepting
-from chatbot import database_busy, slack_blocks, slack_client, slack_inbox
+from chatbot import (
+    database_busy,
+    slack_blocks,
+    slack_client,
+    slack_feedback_form,
+    slack_inbox,
+    slack_interactions,
+    tasks,
+)
 from data import models
 
 logger = logging.getLogger(__name__)
@@ -161,35 +170,97 @@ def is_block_actions(payload: dict[str, Any]) -> bool:
     )
 
 
-async def accept_actions(payload: dict[str, Any]) -> None:
+# Work for once Slack has its response: a form to open, a word to the person who pressed.
+type AfterResponse = Callable[[], Awaitable[None]]
+
+
+def _vote(action: dict[str, Any]) -> tuple[str, int] | None:
+    """``(vote, answer id)`` of a 👍/👎 press (the feedback buttons, or the older buttons)."""
+    value = str(action.get("value", ""))
+    if action["action_id"] == slack_blocks.FEEDBACK:
+        return slack_blocks.vote_of(value)
+    if action["action_id"] in (slack_blocks.FEEDBACK_UP, slack_blocks.FEEDBACK_DOWN):
+        up = action["action_id"] == slack_blocks.FEEDBACK_UP
+        return (models.Feedback.Vote.UP if up else models.Feedback.Vote.DOWN), _number(value)
+    return None
+
+
+def _number(value: str) -> int:
+    return int(value) if value.isdigit() else 0
+
+
+async def accept_actions(payload: dict[str, Any]) -> AfterResponse | None:
     """Button presses (``block_actions``, checked by :func:`is_block_actions`): 👍/👎 store a
-    vote; a button we do not know (e.g. from a future version) is acknowledged and dropped.
+    vote, and a 👎 asks why (a form, opened once Slack has its response); "Ask a person"
+    records the request and queues its post. A button we do not know (e.g. from a future
+    version) is acknowledged and dropped.
 
     Over HTTP called straight from ``chatbot/slack_http.py``; over Socket Mode bolt calls it.
+    Returns what to do once Slack has its response, if anything.
     """
+    user_id = payload["user"]["id"]
+    trigger_id = payload.get("trigger_id")
+    after: list[AfterResponse] = []
     for action in payload["actions"]:
-        if action["action_id"] not in (slack_blocks.FEEDBACK_UP, slack_blocks.FEEDBACK_DOWN):
-            continue
-        vote = (
-            models.Feedback.Vote.UP
-            if action["action_id"] == slack_blocks.FEEDBACK_UP
-            else models.Feedback.Vote.DOWN
-        )
-        try:
-            answer_id = int(str(action.get("value", "")))
-        except ValueError:
-            answer_id = 0
-        stored = await feedback.record_vote(
-            answer_id=answer_id, slack_user_id=payload["user"]["id"], vote=vote
-        )
-        if not stored:
-            logger.warning("Feedback for unknown answer %r ignored", action.get("value"))
+        vote = _vote(action)
+        if vote is not None:
+            stored = await feedback.record_vote(
+                answer_id=vote[1], slack_user_id=user_id, vote=vote[0]
+            )
+            if not stored:
+                logger.warning("Feedback for unknown answer %r ignored", action.get("value"))
+            elif vote[0] == models.Feedback.Vote.DOWN and isinstance(trigger_id, str):
+                after.append(
+                    slack_interactions.open_feedback_form(trigger_id=trigger_id, answer_id=vote[1])
+                )
+        elif action["action_id"] == slack_blocks.ASK_A_PERSON:
+            outcome = await escalations.ask_a_person(
+                answer_id=_number(str(action.get("value", ""))),
+                slack_user_id=user_id,
+                enqueue=tasks.queue_escalation,
+            )
+            after.append(slack_interactions.tell_presser(payload=payload, outcome=outcome))
+    if not after:
+        return None
+
+    async def run_after() -> None:
+        for step in after:
+            await step()
+
+    return run_after
+
+
+async def accept_view_submission(payload: dict[str, Any]) -> None:
+    """The 👎 form, sent (checked by ``slack_feedback_form.is_submission``): store the reason
+    on the vote. An answer id or reason that is not one of ours is acknowledged and dropped;
+    the form closes either way."""
+    answer_id = slack_feedback_form.answer_of(payload)
+    reason = slack_feedback_form.reason_of(payload)
+    if answer_id is None or reason is None:
+        logger.warning("A feedback form without a known answer or reason was ignored")
+        return
+    stored = await feedback.record_reason(
+        answer_id=answer_id,
+        slack_user_id=payload["user"]["id"],
+        reason=reason[0],
+        comment=reason[1],
+    )
+    if not stored:
+        logger.warning("Feedback reason for unknown answer %s ignored", answer_id)
 
 
 async def on_actions(ack: AsyncAck, body: dict[str, Any]) -> None:
     """Button presses that arrive through bolt (Socket Mode)."""
-    if is_block_actions(body):
-        await accept_actions(body)
+    after = await accept_actions(body) if is_block_actions(body) else None
+    await ack()
+    if after is not None:
+        await after()
+
+
+async def on_view_submission(ack: AsyncAck, body: dict[str, Any]) -> None:
+    """A sent form that arrives through bolt (Socket Mode)."""
+    if slack_feedback_form.is_submission(body):
+        await accept_view_submission(body)
     await ack()
 
 
@@ -235,6 +306,7 @@ def _build(signing_secret: str, token: str, api_url: str) -> AsyncApp:
     )
     app.error(_on_error)
     app.action(re.compile(".*"))(on_actions)
+    app.view(slack_feedback_form.CALLBACK_ID)(on_view_submission)
     app.event(re.compile(".*"))(on_event)
     return app
 

@@ -1,13 +1,34 @@
-"""The Block Kit an answer carries in Slack: its sources, the 👍/👎 buttons, and the metadata
-that names the answer, so a re-run can find a message the database lost track of."""
+"""The Block Kit an answer carries in Slack: its sources, 👍/👎, "Ask a person", and the
+metadata that names the answer, so a re-run can find a message the database lost track of.
+
+Built with slack_sdk's Block Kit models, which check Slack's limits as they serialise.
+"""
 
 from typing import Any
 
+from django.conf import settings
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextActionsBlock,
+    FeedbackButtonObject,
+    FeedbackButtonsElement,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
 from application.answering import messenger
+from domain.questions import escalation_routes
 from domain.text import slack_mentions
 
+# Slack's feedback buttons (one element, two buttons): the pressed button's value is
+# "UP:<answer id>" or "DOWN:<answer id>".
+FEEDBACK = "feedback"
+# The plain 👍/👎 buttons of answers posted before the feedback buttons; still honoured.
 FEEDBACK_UP = "feedback_up"
 FEEDBACK_DOWN = "feedback_down"
+ASK_A_PERSON = "ask_a_person"
 # Slack message metadata on every message of an answer (``event_payload``: question_id,
 # answer_id, and part: the message's place in an answer too long for one).
 ANSWER_EVENT = "chatbot_answer"
@@ -22,9 +43,18 @@ def source_label(source: messenger.Source) -> str:
     return messenger.section_label(title=source.title, heading_path=source.heading)
 
 
-def under_the_answer(answer: messenger.OutgoingAnswer) -> list[dict[str, Any]]:
-    """The blocks under every answer: its sources, then 👍/👎 carrying the answer's id."""
-    blocks: list[dict[str, Any]] = []
+def vote_of(value: str) -> tuple[str, int] | None:
+    """``("UP" | "DOWN", answer id)`` from a feedback button's value, or None if malformed."""
+    vote, _, answer_id = value.partition(":")
+    if vote not in ("UP", "DOWN") or not answer_id.isdigit():
+        return None
+    return vote, int(answer_id)
+
+
+def under_the_answer(answer: messenger.OutgoingAnswer, *, channel_id: str) -> list[dict[str, Any]]:
+    """The blocks under every answer: its sources, 👍/👎 carrying the answer's id, and "Ask a
+    person" where a channel helps with questions from ``channel_id``."""
+    blocks: list[Block] = []
     if answer.sources:
         lines = []
         for number, source in enumerate(answer.sources, start=1):
@@ -33,33 +63,43 @@ def under_the_answer(answer: messenger.OutgoingAnswer) -> list[dict[str, Any]]:
                 f"{number}. <{source.url}|{label}>" if source.url else f"{number}. {label}"
             )
         blocks.append(
-            {
-                "type": "section",
-                "block_id": "sources",
-                "text": {"type": "mrkdwn", "text": "*Sources*\n" + "\n".join(lines)[:2900]},
-            }
+            SectionBlock(
+                block_id="sources",
+                text=MarkdownTextObject(text="*Sources*\n" + "\n".join(lines)[:2900]),
+            )
         )
     blocks.append(
-        {
-            "type": "actions",
-            "block_id": "feedback",
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": FEEDBACK_UP,
-                    "text": {"type": "plain_text", "text": "👍", "emoji": True},
-                    "value": str(answer.answer_id),
-                },
-                {
-                    "type": "button",
-                    "action_id": FEEDBACK_DOWN,
-                    "text": {"type": "plain_text", "text": "👎", "emoji": True},
-                    "value": str(answer.answer_id),
-                },
+        ContextActionsBlock(
+            block_id="feedback",
+            elements=[
+                FeedbackButtonsElement(
+                    action_id=FEEDBACK,
+                    positive_button=FeedbackButtonObject(
+                        text="👍", value=f"UP:{answer.answer_id}", accessibility_label="Helpful"
+                    ),
+                    negative_button=FeedbackButtonObject(
+                        text="👎",
+                        value=f"DOWN:{answer.answer_id}",
+                        accessibility_label="Not helpful",
+                    ),
+                )
             ],
-        }
+        )
     )
-    return blocks
+    if escalation_routes.route_for(channel_id=channel_id, routes=settings.ESCALATION_ROUTES):
+        blocks.append(
+            ActionsBlock(
+                block_id="escalation",
+                elements=[
+                    ButtonElement(
+                        action_id=ASK_A_PERSON,
+                        text="Ask a person",
+                        value=str(answer.answer_id),
+                    )
+                ],
+            )
+        )
+    return [block.to_dict() for block in blocks]
 
 
 def metadata(answer: messenger.OutgoingAnswer, *, part: int = 0) -> dict[str, Any]:

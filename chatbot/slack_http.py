@@ -58,7 +58,14 @@ from asgiref.sync import ThreadSensitiveContext
 from django.conf import settings
 from slack_sdk.signature import SignatureVerifier
 
-from chatbot import database_busy, log_context, middleware, slack_app, slack_inbox
+from chatbot import (
+    database_busy,
+    log_context,
+    middleware,
+    slack_app,
+    slack_feedback_form,
+    slack_inbox,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -97,9 +104,9 @@ async def _serve(scope: Scope, receive: Receive, send: Send) -> None:
     started = time.perf_counter()
     headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
     token = log_context.current_id.set(middleware.request_id(headers.get("x-request-id", "")))
-    status, problem = 500, ""
+    status, problem, after = 500, "", None
     try:
-        status, problem, content_type, body, extra = await _respond(scope, receive, headers)
+        status, problem, content_type, body, extra, after = await _respond(scope, receive, headers)
         await send(
             {
                 "type": "http.response.start",
@@ -112,6 +119,12 @@ async def _serve(scope: Scope, receive: Receive, send: Send) -> None:
             }
         )
         await send({"type": "http.response.body", "body": body})
+        if after is not None:
+            # Slack has its answer; now what may call Slack's API (a form to open).
+            try:
+                await after()
+            except Exception:
+                logger.exception("Work after a Slack response failed")
     finally:
         # One line per request; a refused one says why (never with its body, which may hold
         # anything a sender put there).
@@ -123,27 +136,28 @@ async def _serve(scope: Scope, receive: Receive, send: Send) -> None:
 
 async def _respond(
     scope: Scope, receive: Receive, headers: dict[str, str]
-) -> tuple[int, str, bytes, bytes, list[tuple[bytes, bytes]]]:
-    """Status, why it was refused (empty when not), content type, body, extra headers."""
+) -> tuple[int, str, bytes, bytes, list[tuple[bytes, bytes]], slack_app.AfterResponse | None]:
+    """Status, why it was refused (empty when not), content type, body, extra headers, and
+    what to do once the response is sent."""
     try:
         if scope["method"] != "POST":
             raise _Reply(405, {"error": "POST only"}, [(b"allow", b"POST")])
-        await _handle(await _read_body(receive), headers)
-        raise _Reply(200)
+        after = await _handle(await _read_body(receive), headers)
+        return 200, "", b"text/plain; charset=utf-8", b"", [], after
     except _Reply as reply:
         problem = str((reply.body or {}).get("error", "")) if reply.status >= 400 else ""
         if reply.body is None:
-            return reply.status, problem, b"text/plain; charset=utf-8", b"", reply.headers
+            return reply.status, problem, b"text/plain; charset=utf-8", b"", reply.headers, None
         content = json.dumps(reply.body).encode()
-        return reply.status, problem, b"application/json", content, reply.headers
+        return reply.status, problem, b"application/json", content, reply.headers, None
     except Exception as error:
         if database_busy.is_pool_timeout(error):
             logger.warning("No database connection (pool busy or database down): %s", error)
             retry = [(b"retry-after", database_busy.RETRY_AFTER_SECONDS.encode())]
             busy = json.dumps(database_busy.BUSY_BODY).encode()
-            return 503, "", b"application/json", busy, retry
+            return 503, "", b"application/json", busy, retry, None
         logger.exception("Slack request failed")
-        return 500, "", b"application/json", b'{"error": "internal error"}', []
+        return 500, "", b"application/json", b'{"error": "internal error"}', [], None
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -215,8 +229,9 @@ def _parse(body: str) -> tuple[str, dict[str, Any]]:
     raise _Reply(400, {"error": "body is neither an envelope, an interaction nor a command"})
 
 
-async def _handle(raw: bytes, headers: dict[str, str]) -> None:
-    """Check and act on a request; ends by raising :class:`_Reply`."""
+async def _handle(raw: bytes, headers: dict[str, str]) -> slack_app.AfterResponse | None:
+    """Check and act on a request: an empty 200 and what to do after it, or a
+    :class:`_Reply` raised."""
     problem = slack_app.configuration_problem()
     if problem:
         raise _Reply(503, {"error": problem})
@@ -242,19 +257,24 @@ async def _handle(raw: bytes, headers: dict[str, str]) -> None:
             if not slack_app.is_well_formed(parsed):
                 raise _Reply(400, {"error": "event_callback without a well-formed event"})
             await slack_app.accept_event(parsed)
-            return
+            return None
         if kind_of == "url_verification":
             if not isinstance(parsed.get("challenge"), str):
                 raise _Reply(400, {"error": "url_verification without a challenge"})
             raise _Reply(200, {"challenge": parsed["challenge"]})
         _ignore(f"envelope {kind_of[:50]!r}")
+    if kind_of == "view_submission" and slack_feedback_form.is_submission(parsed):
+        # In a context of its own, its database work (the reason) on one of the ack threads.
+        async with ThreadSensitiveContext(executor=slack_inbox.executor()):
+            await slack_app.accept_view_submission(parsed)
+        return None
     if kind_of != "block_actions":
         _ignore(f"interaction {kind_of[:50]!r}")
     if not slack_app.is_block_actions(parsed):
         raise _Reply(400, {"error": "block_actions without a user or actions"})
     # In a context of its own, its database work (a vote) on one of the ack threads.
     async with ThreadSensitiveContext(executor=slack_inbox.executor()):
-        await slack_app.accept_actions(parsed)
+        return await slack_app.accept_actions(parsed)
 
 
 def _ignore(what: str) -> NoReturn:

@@ -115,6 +115,25 @@ def queue_answer_again(question_ids: Sequence[int]) -> None:
         )
 
 
+@app.task(name="notify_escalation", retry=ANSWER_RETRY)
+async def notify_escalation(escalation_id: int) -> None:
+    """Post an "Ask a person" request where people help, and say so in the thread."""
+    from application import escalations
+    from chatbot import slack_client, slack_escalations
+
+    await escalations.notify(
+        escalation_id=escalation_id,
+        notifier=slack_escalations.SlackNotifier(
+            client=slack_client.web_client(shared_session=True)
+        ),
+    )
+
+
+def queue_escalation(escalation_id: int) -> None:
+    """Defer :func:`notify_escalation`; inside the caller's transaction (Django's connection)."""
+    notify_escalation.defer(escalation_id=escalation_id)
+
+
 @app.task(name="reingest_source", retry=REINGEST_RETRY)
 async def reingest_source(source_id: int) -> None:
     """Re-read a documentation source from its root (the admin's re-ingest action)."""

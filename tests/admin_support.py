@@ -14,6 +14,9 @@ REVIEWERS_GROUP = "Q&A reviewers"
 PASSWORD = "correct horse battery staple"
 
 _group_migration = importlib.import_module("data.migrations.0002_admin_reviewers_group")
+_escalations_migration = importlib.import_module(
+    "data.migrations.0012_feedback_reasons_and_escalations"
+)
 
 
 def reviewers_group() -> Group:
@@ -21,6 +24,7 @@ def reviewers_group() -> Group:
     group = Group.objects.filter(name=REVIEWERS_GROUP).first()
     if group is None:
         _group_migration.create_reviewers_group(django_apps, None)
+        _escalations_migration.grant_reviewers(django_apps, None)
         group = Group.objects.get(name=REVIEWERS_GROUP)
     return group
 

@@ -55,7 +55,7 @@ def reviewer_client(reviewer) -> Client:
 # Permissions.
 
 
-def test_reviewers_group_can_view_everything_and_change_only_questions():
+def test_reviewers_group_can_view_everything_and_change_only_questions_and_requests():
     group = admin_support.reviewers_group()
 
     codenames = set(group.permissions.values_list("codename", flat=True))
@@ -70,7 +70,9 @@ def test_reviewers_group_can_view_everything_and_change_only_questions():
         "view_document",
         "view_chunk",
         "view_releasenotes",
+        "view_escalation",
         "change_question",
+        "resolve_escalation",
     }
 
 
@@ -529,3 +531,50 @@ def test_question_page_query_count_does_not_grow_with_answers_sources_and_runs(r
 
     assert one_of_everything == many_of_everything
     assert many_of_everything <= 12
+
+
+# Why a 👎, and requests for a person.
+
+
+def test_a_thumbs_down_shows_its_reason_and_comment_on_the_question(reviewer_client):
+    answer = factories.AnswerFactory.create()
+    factories.FeedbackFactory.create(
+        answer=answer, vote="DOWN", reason="OUTDATED", comment="The flag was renamed in May."
+    )
+
+    page = reviewer_client.get(
+        reverse("admin:data_question_change", args=[answer.question_id])
+    ).content.decode()
+    votes = reviewer_client.get(reverse("admin:data_feedback_changelist") + "?reason=OUTDATED")
+
+    assert "Outdated" in page
+    assert "The flag was renamed in May." in page
+    assert "The flag was renamed in May." in votes.content.decode()
+
+
+def test_reviewers_follow_requests_for_a_person_and_mark_them_answered(reviewer_client):
+    asked = factories.AnswerFactory.create(question__text="Who approves VPN access?")
+    other = factories.AnswerFactory.create(question__text="Where is the holiday calendar?")
+    escalation = models.Escalation.objects.create(
+        question=asked.question,
+        answer=asked,
+        requested_by="U777",
+        target_channel_id="CHELP",
+        requested_at=timezone.now(),
+    )
+
+    listed = reviewer_client.get(reverse("admin:data_escalation_changelist")).content.decode()
+    escalated = reviewer_client.get(
+        reverse("admin:data_question_changelist") + "?escalation=open"
+    ).content.decode()
+    response = reviewer_client.post(
+        reverse("admin:data_escalation_changelist"),
+        {"action": "mark_answered", "_selected_action": [escalation.pk]},
+    )
+
+    assert "Who approves VPN access?" in listed
+    assert "Who approves VPN access?" in escalated
+    assert other.question.text not in escalated
+    assert response.status_code == 302
+    escalation.refresh_from_db()
+    assert escalation.state == "ANSWERED"

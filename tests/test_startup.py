@@ -136,6 +136,22 @@ def test_a_setting_that_cannot_be_read_gives_one_line_naming_it(name, value):
     assert line.startswith(f'chatbot: Environment variable "{name}" invalid')
 
 
+def test_escalation_routes_that_cannot_be_read_give_one_line_naming_the_pair():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=_env(DJANGO_DEBUG="true", CHATBOT_ESCALATION_ROUTES="C1=C2,#deploys"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode != 0
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("chatbot: CHATBOT_ESCALATION_ROUTES")
+    assert "'#deploys'" in line
+
+
 def _json_from_django_in_subprocess(expression: str, **env: str) -> dict:
     """What ``expression`` gives in a fresh process configured by ``env`` (settings are read
     once, at import)."""

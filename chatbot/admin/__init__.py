@@ -6,9 +6,9 @@ admin site.
 
 from django.contrib import admin
 
-from chatbot.admin import jobs, knowledge, overview, questions, release_notes
+from chatbot.admin import escalations, jobs, knowledge, overview, questions, release_notes
 
-__all__ = ["jobs", "knowledge", "overview", "questions", "release_notes"]
+__all__ = ["escalations", "jobs", "knowledge", "overview", "questions", "release_notes"]
 
 # The question list is wide (ten columns beside the filters); the navigation sidebar would
 # push its last columns off screen on a laptop. Breadcrumbs and the index still navigate.

@@ -11,7 +11,6 @@ import dataclasses
 import datetime as dt
 from typing import Any, ClassVar
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.auth import get_user_model
@@ -26,22 +25,13 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator, smart_split, unescape_string_literal
 
+from chatbot.admin import escalations, slack_links
 from data import models
 from domain.questions import review
 from domain.text import safe_markdown
 
 REVIEW_FIELDS = ("reviewed", "reviewer", "reviewed_at", "review_note", "quality_rating")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def slack_message_url(*, channel_id: str, message_ts: str, thread_ts: str = "") -> str:
-    """A link that opens the message in Slack (``SLACK_WORKSPACE_URL``, or Slack's redirect)."""
-    if not channel_id or not message_ts:
-        return ""
-    url = f"{settings.SLACK_WORKSPACE_URL}/archives/{channel_id}/p{message_ts.replace('.', '')}"
-    if thread_ts and thread_ts != message_ts:
-        url += f"?thread_ts={thread_ts}&cid={channel_id}"
-    return url
 
 
 class FeedbackFilter(admin.SimpleListFilter):
@@ -161,6 +151,7 @@ class QuestionAdmin(admin.ModelAdmin):
         "status",
         "category",
         FeedbackFilter,
+        escalations.EscalationFilter,
         "reviewed",
         "via",
         ChannelFilter,
@@ -174,7 +165,7 @@ class QuestionAdmin(admin.ModelAdmin):
     # Counting every match of a filter on a year of data costs more than the page itself.
     show_full_result_count = False
     actions = ("mark_reviewed", "export_csv", "answer_again")
-    inlines = (AgentRunInline,)
+    inlines = (escalations.EscalationInline, AgentRunInline)
     fieldsets = (
         (
             "Question",
@@ -330,7 +321,7 @@ class QuestionAdmin(admin.ModelAdmin):
 
     @admin.display(description="in Slack")
     def slack_link(self, question: models.Question) -> str:
-        url = slack_message_url(
+        url = slack_links.message_url(
             channel_id=question.channel_id,
             message_ts=question.message_ts or question.thread_ts,
             thread_ts=question.thread_ts,
@@ -452,7 +443,7 @@ def _answer_context(answer: models.Answer) -> dict[str, Any]:
         "votes": votes,
         "up": sum(vote.vote == models.Feedback.Vote.UP for vote in votes),
         "down": sum(vote.vote == models.Feedback.Vote.DOWN for vote in votes),
-        "slack_url": slack_message_url(
+        "slack_url": slack_links.message_url(
             channel_id=answer.slack_channel_id, message_ts=answer.slack_message_ts
         ),
     }
@@ -462,9 +453,16 @@ def _answer_context(answer: models.Answer) -> dict[str, Any]:
 class FeedbackAdmin(admin.ModelAdmin):
     """Every vote, newest first, to follow what people think of the answers."""
 
-    list_display = ("updated_at", "vote", "slack_user_id", "question_link")
-    list_filter = ("vote", "updated_at")
-    search_fields = ("answer__question__text", "=slack_user_id")
+    list_display = (
+        "updated_at",
+        "vote",
+        "reason",
+        "comment_excerpt",
+        "slack_user_id",
+        "question_link",
+    )
+    list_filter = ("vote", "reason", "updated_at")
+    search_fields = ("answer__question__text", "comment", "=slack_user_id")
     date_hierarchy = "updated_at"
     ordering = ("-updated_at", "-pk")
     list_select_related = ("answer__question",)
@@ -475,6 +473,10 @@ class FeedbackAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description="comment")
+    def comment_excerpt(self, feedback: models.Feedback) -> str:
+        return Truncator(feedback.comment).chars(90)
 
     @admin.display(description="question")
     def question_link(self, feedback: models.Feedback) -> str:

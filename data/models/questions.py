@@ -76,6 +76,21 @@ class _FeedbackVote(models.TextChoices):
     DOWN = "DOWN", "👎"
 
 
+class _FeedbackReason(models.TextChoices):
+    """Why a 👎: asked in a short form after the vote (answering it is optional)."""
+
+    WRONG = "WRONG", "Wrong"
+    OUTDATED = "OUTDATED", "Outdated"
+    NOT_FOUND = "NOT_FOUND", "Not what I was looking for"
+    OTHER = "OTHER", "Other"
+
+
+class _EscalationState(models.TextChoices):
+    OPEN = "OPEN", "Open"
+    ANSWERED = "ANSWERED", "Answered by a person"
+    CLOSED = "CLOSED", "Closed"
+
+
 _FAILED_RUN_OUTCOMES = [
     _AgentRunOutcome.ERROR,
     _AgentRunOutcome.TIMEOUT,
@@ -336,10 +351,13 @@ class Feedback(models.Model):
     """A 👍/👎 on an answer; one vote per person per answer, and voting again changes it."""
 
     Vote: TypeAlias = _FeedbackVote  # noqa: UP040
+    Reason: TypeAlias = _FeedbackReason  # noqa: UP040
 
     answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="feedback")
     slack_user_id = models.CharField(max_length=50)
     vote = models.CharField(max_length=10, choices=Vote.choices)
+    reason = models.CharField(max_length=20, choices=Reason.choices, blank=True)
+    comment = models.TextField(blank=True, help_text="What the person wrote with their 👎.")
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
@@ -353,7 +371,65 @@ class Feedback(models.Model):
                 name="feedback_vote_valid",
                 violation_error_message="A vote is up or down.",
             ),
+            # A reason explains a 👎; a 👍 has none.
+            models.CheckConstraint(
+                condition=models.Q(reason="", comment="")
+                | models.Q(vote=_FeedbackVote.DOWN, reason__in=_FeedbackReason.values),
+                name="feedback_reason_explains_down_vote",
+                violation_error_message="Only a 👎 has a reason, and its reason is a known one.",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.vote} by {self.slack_user_id} on answer {self.answer_id}"
+
+
+class Escalation(models.Model):
+    """Someone asked for a person ("Ask a person" under an answer): the thread's link goes to
+    the channel that helps with the question's channel, and its state is followed here."""
+
+    State: TypeAlias = _EscalationState  # noqa: UP040
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="escalations")
+    answer = models.ForeignKey(
+        Answer, null=True, blank=True, on_delete=models.SET_NULL, related_name="escalations"
+    )
+    requested_by = models.CharField(max_length=50, help_text="Slack user id of who asked.")
+    target_channel_id = models.CharField(
+        max_length=50, help_text="Where the request for a person was posted."
+    )
+    mention = models.CharField(
+        max_length=50, blank=True, help_text="A user group (S...) mentioned in that post."
+    )
+    state = models.CharField(max_length=20, choices=State.choices, default=State.OPEN)
+    requested_at = models.DateTimeField()
+    notified_ts = models.CharField(
+        max_length=50, blank=True, help_text="The post in the target channel, once made."
+    )
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "requested_at"], name="escalation_state_idx")]
+        permissions = [("resolve_escalation", "Can mark requests for a person answered or closed")]
+        constraints = [
+            # Pressing the button twice (or two people pressing it) asks once.
+            models.UniqueConstraint(
+                fields=["question"],
+                condition=models.Q(state=_EscalationState.OPEN),
+                name="escalation_one_open_per_question",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=_EscalationState.values),
+                name="escalation_state_valid",
+                violation_error_message="Unknown escalation state.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(notified_ts="", notified_at__isnull=True)
+                | (~models.Q(notified_ts="") & models.Q(notified_at__isnull=False)),
+                name="escalation_notified_together",
+                violation_error_message="The post's ts and time are recorded together.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Escalation {self.pk} of question {self.question_id} ({self.state})"

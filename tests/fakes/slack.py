@@ -54,6 +54,8 @@ class FakeSlack:
         self.delay: dict[str, float] = {}
         self.hold: dict[str, asyncio.Event] = {}  # method -> answer only once the event is set
         self.reached: dict[str, asyncio.Event] = {}  # method -> set when a held call arrives
+        self.views: list[dict[str, Any]] = []  # views.open: trigger_id and view
+        self.ephemeral: list[dict[str, Any]] = []  # chat.postEphemeral: channel, user, text
         self.socket_acks: list[dict[str, Any]] = []
         self.socket_connected = asyncio.Event()
         self.socket_acked = asyncio.Event()
@@ -109,7 +111,7 @@ class FakeSlack:
             params = json.loads(raw or "{}")
         else:
             params = dict(parse_qsl(raw, keep_blank_values=True))
-            for key in ("blocks", "chunks", "metadata", "attachments"):
+            for key in ("blocks", "chunks", "metadata", "attachments", "view"):
                 if isinstance(params.get(key), str):
                     params[key] = json.loads(params[key])
         return {**dict(request.query), **params}
@@ -219,6 +221,17 @@ class FakeSlack:
             return {"ok": True, "channel": channel, "ts": message.ts}
         if method == "conversations.replies":
             return self._thread(channel, params)
+        if method == "chat.getPermalink":
+            ts = str(params.get("message_ts", ""))
+            link = f"https://example.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+            return {"ok": True, "channel": channel, "permalink": link}
+        if method == "chat.postEphemeral":
+            self.ephemeral.append(params)
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "views.open":
+            self.views.append(params)
+            view = params.get("view")
+            return {"ok": True, "view": {"id": "V1", **(view if isinstance(view, dict) else {})}}
         return {"ok": True}
 
     def _thread(self, channel: str, params: dict[str, Any]) -> dict[str, Any]:

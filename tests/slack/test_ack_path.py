@@ -105,14 +105,19 @@ def _pool(**options: float) -> Iterator[None]:
 @contextmanager
 def _every_pooled_connection_held(size: int) -> Iterator[None]:
     """``size`` threads, each in a transaction on a pooled connection, until the block ends."""
-    ready = threading.Barrier(size + 1)
+    # A holder that cannot get its connection breaks the barrier: a failure, never a hang.
+    ready = threading.Barrier(size + 1, timeout=30)
     done = threading.Event()
 
     def hold() -> None:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            ready.wait()
-            done.wait()
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                ready.wait()
+                done.wait(timeout=60)
+        except BaseException:
+            ready.abort()
+            raise
 
     threads = [threading.Thread(target=hold) for _ in range(size)]
     for thread in threads:

@@ -25,8 +25,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _buttons(blocks):
-    actions = next(block for block in blocks if block["type"] == "actions")
-    return [element["action_id"] for element in actions["elements"]]
+    actions = next(block for block in blocks if block["type"] == "context_actions")
+    return [element["type"] for element in actions["elements"]]
 
 
 async def test_a_mention_gets_a_status_then_a_streamed_answer_with_sources_and_buttons(fake_slack):
@@ -45,7 +45,7 @@ async def test_a_mention_gets_a_status_then_a_streamed_answer_with_sources_and_b
     assert "make rollback" in reply.text
     sources = next(block for block in reply.blocks if block["block_id"] == "sources")
     assert "https://docs.example.com/howto/deploying.md#rollbacks" in sources["text"]["text"]
-    assert _buttons(reply.blocks) == ["feedback_up", "feedback_down"]
+    assert _buttons(reply.blocks) == ["feedback_buttons"]
     start = fake_slack.calls_to("chat.startStream")[0]
     assert start.params["recipient_user_id"] == ASKER
     assert status[0].at <= start.at
@@ -75,7 +75,7 @@ async def test_where_streaming_is_refused_the_answer_is_one_block_kit_message(fa
     assert not reply.streamed
     assert reply.blocks[0]["type"] == "markdown"
     assert "make rollback" in reply.blocks[0]["text"]
-    assert _buttons(reply.blocks) == ["feedback_up", "feedback_down"]
+    assert _buttons(reply.blocks) == ["feedback_buttons"]
     assert (await models.Question.objects.aget()).status == models.Question.Status.ANSWERED
 
 

@@ -50,6 +50,7 @@ async def _press(action_id: str, answer_id: int, user: str) -> int:
 
 
 async def test_feedback_is_stored_per_person_and_pressing_again_changes_the_vote(fake_slack):
+    # The plain 👍/👎 buttons of answers posted before Slack's feedback buttons still count.
     await post_signed(event_callback(mention("how do I roll back a deploy?")))
     await run_worker_until_idle()
     answer = await models.Answer.objects.aget()
@@ -115,7 +116,7 @@ async def test_answer_again_by_task_name_adds_a_second_answer_in_the_same_thread
     first, second = [a async for a in models.Answer.objects.order_by("created_at", "id")]
     replies = fake_slack.replies(thread_ts=THREAD)
     assert [reply.ts for reply in replies] == [first.slack_message_ts, second.slack_message_ts]
-    buttons = next(block for block in replies[1].blocks if block["type"] == "actions")
-    assert buttons["elements"][0]["value"] == str(second.pk)
+    buttons = next(block for block in replies[1].blocks if block["type"] == "context_actions")
+    assert buttons["elements"][0]["positive_button"]["value"] == f"UP:{second.pk}"
     await question.arefresh_from_db()
     assert question.status == models.Question.Status.ANSWERED

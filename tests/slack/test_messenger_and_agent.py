@@ -41,8 +41,8 @@ async def test_a_long_answer_is_split_into_several_messages_and_nothing_is_lost(
     assert len(replies) >= 3
     assert all(len(reply.text) <= messengers.MARKDOWN_BLOCK_LIMIT for reply in replies)
     assert all(f"Paragraph {n}:" in "".join(r.text for r in replies) for n in range(15))
-    assert [any(b["type"] == "actions" for b in r.blocks) for r in replies][-1] is True
-    assert not any(any(b["type"] == "actions" for b in r.blocks) for r in replies[:-1])
+    assert [any(b["type"] == "context_actions" for b in r.blocks) for r in replies][-1] is True
+    assert not any(any(b["type"] == "context_actions" for b in r.blocks) for r in replies[:-1])
 
 
 async def test_a_stream_left_open_by_a_dead_run_is_stopped_and_completed_with_the_whole_answer(
@@ -72,7 +72,9 @@ async def test_a_stream_left_open_by_a_dead_run_is_stopped_and_completed_with_th
     assert len(rest) >= 2
     text = "".join(reply.text for reply in [first, *rest])
     assert all(f"Paragraph {n}:" in text for n in range(15))
-    assert [any(b["type"] == "actions" for b in r.blocks) for r in [first, *rest]][-1] is True
+    assert [any(b["type"] == "context_actions" for b in r.blocks) for r in [first, *rest]][
+        -1
+    ] is True
 
 
 async def test_an_answer_whose_message_could_not_be_recorded_is_still_finished(fake_slack):
@@ -88,7 +90,7 @@ async def test_an_answer_whose_message_could_not_be_recorded_is_still_finished(f
     assert ts == reply.ts  # the caller records it with the delivery
     assert reply.stopped
     assert reply.text == ("Run make rollback. " * 60)
-    assert any(b["type"] == "actions" for b in reply.blocks)
+    assert any(b["type"] == "context_actions" for b in reply.blocks)
 
 
 async def test_slack_server_errors_are_retried(fake_slack):

@@ -1,0 +1,78 @@
+""" "Ask a person": record the request and queue its job at once (while Slack waits), then,
+in the job, post the thread's link where people help and tell the asker.
+
+The request and its job are written in one transaction, so a pressed button is never lost;
+the job records its post, so a re-run after that never posts again.
+"""
+
+import enum
+from collections.abc import Callable
+from typing import Protocol
+
+from django.conf import settings
+from django.utils import timezone
+
+from application import writes
+from domain.questions import escalations
+
+
+class Outcome(enum.StrEnum):
+    ASKED = "asked"
+    ALREADY_ASKED = "already asked"  # one is open for this question: nobody is asked twice
+    NO_ROUTE = "no route"  # no channel helps with the question's channel
+    UNKNOWN_ANSWER = "unknown answer"
+
+
+def _open(
+    *, answer_id: int, requested_by: str, enqueue: Callable[[int], None]
+) -> escalations.Opened | None:
+    opened = escalations.open_escalation(
+        answer_id=answer_id,
+        requested_by=requested_by,
+        routes=settings.ESCALATION_ROUTES,
+        now=timezone.now(),
+    )
+    if opened is not None and opened.new:
+        enqueue(opened.escalation_id)
+    return opened
+
+
+async def ask_a_person(
+    *, answer_id: int, slack_user_id: str, enqueue: Callable[[int], None]
+) -> Outcome:
+    """Record the request and call ``enqueue(escalation_id)`` in the same transaction.
+
+    ``enqueue`` must be synchronous and use Django's connection (procrastinate's Django
+    connector does) so that it joins the transaction.
+    """
+    try:
+        opened = await writes.write(
+            _open, answer_id=answer_id, requested_by=slack_user_id, enqueue=enqueue
+        )
+    except escalations.UnknownAnswer:
+        return Outcome.UNKNOWN_ANSWER
+    if opened is None:
+        return Outcome.NO_ROUTE
+    return Outcome.ASKED if opened.new else Outcome.ALREADY_ASKED
+
+
+class Notifier(Protocol):
+    """Reaches the people who help (Slack, in ``chatbot/``)."""
+
+    async def notify(self, *, request: escalations.Request) -> str:
+        """Post the request where people help; the post's ts."""
+
+    async def tell_asker(self, *, request: escalations.Request) -> None:
+        """Say in the question's thread that a person was asked."""
+
+
+async def notify(*, escalation_id: int, notifier: Notifier) -> None:
+    """The job: post the request unless an earlier run did, record it, tell the asker."""
+    request = await escalations.get(escalation_id=escalation_id)
+    if request.notified_ts:
+        return
+    ts = await notifier.notify(request=request)
+    await writes.write(
+        escalations.record_notified, escalation_id=escalation_id, ts=ts, now=timezone.now()
+    )
+    await notifier.tell_asker(request=request)
