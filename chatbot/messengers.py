@@ -1,4 +1,5 @@
-"""Messengers: where the answer use case's output goes (Slack threads, or the terminal).
+"""The Slack messenger: where the answer use case's output goes in Slack (the terminal's is
+``chatbot/local_messengers.py``).
 
 Slack: the status appears at once (``assistant.threads.setStatus``, or an :eyes: reaction where
 that is refused); the answer is streamed into the thread with ``chat.startStream`` /
@@ -13,9 +14,8 @@ are rendered for Slack: a document or a model cannot make the bot ping a channel
 import contextlib
 import dataclasses
 import logging
-import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -74,11 +74,14 @@ class SlackMessenger:
                 return
             self._live_sent = text
 
-    async def show_status(self, *, text: str) -> None:
+    async def show_status(self, *, text: str, loading_messages: Sequence[str] = ()) -> None:
         conversation = self._conversation
         try:
             await self._client.assistant_threads_setStatus(
-                channel_id=conversation.channel_id, thread_ts=conversation.thread_ts, status=text
+                channel_id=conversation.channel_id,
+                thread_ts=conversation.thread_ts,
+                status=text,
+                loading_messages=list(loading_messages) or None,
             )
             return
         except SlackApiError as error:
@@ -87,6 +90,37 @@ class SlackMessenger:
             channel=conversation.channel_id, timestamp=conversation.message_ts, name="eyes"
         )
         self._reacted = True
+
+    def _in_assistant_thread(self) -> bool:
+        """The assistant pane's threads live in the app's DM, each question in a thread."""
+        conversation = self._conversation
+        return conversation.channel_id.startswith("D") and conversation.thread_ts not in (
+            "",
+            conversation.message_ts,
+        )
+
+    async def name_thread(self, *, title: str) -> None:
+        if not self._in_assistant_thread():
+            return
+        try:
+            await self._client.assistant_threads_setTitle(
+                channel_id=self._conversation.channel_id,
+                thread_ts=self._conversation.thread_ts,
+                title=slack_mentions.neutralise(text=title),
+            )
+        except _SLACK_FAILURES as error:
+            logger.info("Could not name the thread: %s", _describe(error))
+
+    async def suggest(self, *, prompts: Sequence[messenger.Prompt]) -> None:
+        try:
+            await self._client.assistant_threads_setSuggestedPrompts(
+                channel_id=self._conversation.channel_id,
+                thread_ts=self._conversation.thread_ts,
+                title="Try asking",
+                prompts=[{"title": prompt.title, "message": prompt.message} for prompt in prompts],
+            )
+        except _SLACK_FAILURES as error:
+            logger.info("Could not suggest prompts: %s", _describe(error))
 
     async def deliver(
         self,
@@ -329,79 +363,3 @@ def _describe(error: BaseException) -> str:
         code = data.get("error") if isinstance(data, dict) else f"HTTP {error.response.status_code}"
         return f"Slack API error: {code}"
     return f"{type(error).__name__}: {error}"
-
-
-class Writer(Protocol):
-    def write(self, text: str, /) -> Any: ...
-
-    def flush(self) -> None: ...
-
-
-class TerminalMessenger:
-    """``manage.py ask``: status on stderr, the answer and its sources on stdout."""
-
-    def __init__(self, *, stdout: Writer = sys.stdout, stderr: Writer = sys.stderr) -> None:
-        self._stdout = stdout
-        self._stderr = stderr
-
-    async def show_status(self, *, text: str) -> None:
-        self._stderr.write(f"{text}\n")
-        self._stderr.flush()
-
-    async def show_partial(self, *, text: str, on_posted: Callable[[str], Awaitable[None]]) -> None:
-        return None
-
-    async def deliver(
-        self,
-        *,
-        answer: messenger.OutgoingAnswer,
-        existing_ref: str,
-        on_posted: Callable[[str], Awaitable[None]],
-        continuation_refs: Sequence[str] = (),
-    ) -> str:
-        lines = [answer.text, ""]
-        if answer.sources:
-            lines.append("Sources:")
-            for number, source in enumerate(answer.sources, start=1):
-                label = slack_blocks.source_label(source)
-                lines.append(f"  [{number}] {label}" + (f" <{source.url}>" if source.url else ""))
-        self._stdout.write("\n".join(lines).rstrip() + "\n")
-        return ""
-
-    async def find_posted(self, *, question_id: int, answer_id: int) -> list[str]:
-        return []
-
-    async def apologise(self, *, text: str, existing_ref: str = "") -> None:
-        self._stdout.write(f"{text}\n")
-
-    async def say(self, *, text: str) -> None:
-        self._stdout.write(f"{text}\n")
-
-
-class SilentMessenger:
-    """For questions with nowhere to post (asked in the terminal, answered again by an admin)."""
-
-    async def show_status(self, *, text: str) -> None:
-        return None
-
-    async def show_partial(self, *, text: str, on_posted: Callable[[str], Awaitable[None]]) -> None:
-        return None
-
-    async def deliver(
-        self,
-        *,
-        answer: messenger.OutgoingAnswer,
-        existing_ref: str,
-        on_posted: Callable[[str], Awaitable[None]],
-        continuation_refs: Sequence[str] = (),
-    ) -> str:
-        return ""
-
-    async def find_posted(self, *, question_id: int, answer_id: int) -> list[str]:
-        return []
-
-    async def apologise(self, *, text: str, existing_ref: str = "") -> None:
-        return None
-
-    async def say(self, *, text: str) -> None:
-        return None

@@ -271,6 +271,9 @@ CHATBOT_DOCS_MAX_FILE_BYTES = env.int("CHATBOT_DOCS_MAX_FILE_BYTES", 2_000_000)
 CHATBOT_GUIDE_BASE_URL = env.str("CHATBOT_GUIDE_BASE_URL", "")
 # Whom a "not covered" answer tells the asker to ask, e.g. "the IT help desk in #it-help".
 CHATBOT_NOT_COVERED_CONTACT = env.str("CHATBOT_NOT_COVERED_CONTACT", "")
+# Questions the assistant pane offers when opened (up to four, separated by "|"); empty:
+# questions about the documents answers cite most.
+CHATBOT_SUGGESTED_PROMPTS: list[str] = env.list("CHATBOT_SUGGESTED_PROMPTS", [], delimiter="|")
 # "Ask a person" under answers posts the thread's link to a channel: the default channel (with
 # an optional user group to mention, C.../S...), or per channel of the question (C1=C2,C3=C4/S5).
 # Neither set: answers carry no such button.

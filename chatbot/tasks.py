@@ -30,10 +30,10 @@ REINGEST_RETRY = RetryStrategy(max_attempts=1, wait=30)
 
 
 def _messenger_for(conversation: messenger_module.Conversation) -> messenger_module.Messenger:
-    from chatbot import messengers, slack_client
+    from chatbot import local_messengers, messengers, slack_client
 
     if not conversation.channel_id:
-        return messengers.SilentMessenger()
+        return local_messengers.SilentMessenger()
     return messengers.SlackMessenger(
         client=slack_client.web_client(shared_session=True), conversation=conversation
     )

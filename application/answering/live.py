@@ -15,13 +15,38 @@ from domain.questions import records
 logger = logging.getLogger(__name__)
 
 STATUS_TEXT = "Finding a response…"
+# What the work is, in order, rotated by Slack while the bot works.
+LOADING_MESSAGES = (
+    "Searching the documentation…",
+    "Reading the closest sections…",
+    "Writing an answer…",
+)
+TITLE_LIMIT = 80
 
 
 async def show_status(messenger: messenger_module.Messenger) -> None:
     try:
-        await messenger.show_status(text=STATUS_TEXT)
+        await messenger.show_status(text=STATUS_TEXT, loading_messages=LOADING_MESSAGES)
     except Exception:
         logger.exception("Could not show the status")
+
+
+def thread_title(question: str) -> str:
+    """The question's first line, cut at a word to fit a thread's title."""
+    line = " ".join(question.strip().splitlines()[0].split()) if question.strip() else ""
+    if len(line) <= TITLE_LIMIT:
+        return line
+    return line[: TITLE_LIMIT - 1].rsplit(" ", 1)[0].rstrip(" ,.;:") + "…"
+
+
+async def name_thread(messenger: messenger_module.Messenger, *, question: str) -> None:
+    title = thread_title(question)
+    if not title:
+        return
+    try:
+        await messenger.name_thread(title=title)
+    except Exception:
+        logger.exception("Could not name the thread")
 
 
 class Live:

@@ -39,6 +39,14 @@ def section_label(*, title: str, heading_path: str) -> str:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class Prompt:
+    """A question offered to ask with one click (Slack's assistant pane)."""
+
+    title: str
+    message: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class OutgoingAnswer:
     question_id: int
     answer_id: int
@@ -48,8 +56,16 @@ class OutgoingAnswer:
 
 
 class Messenger(Protocol):
-    async def show_status(self, *, text: str) -> None:
-        """Show the asker at once that the bot is working; best effort."""
+    async def show_status(self, *, text: str, loading_messages: Sequence[str] = ()) -> None:
+        """Show the asker at once that the bot is working, with ``loading_messages`` to
+        rotate through while it does (where the place shows them); best effort."""
+
+    async def name_thread(self, *, title: str) -> None:
+        """Name the conversation after its first question (Slack's assistant pane); best
+        effort, and nothing where conversations have no name."""
+
+    async def suggest(self, *, prompts: Sequence[Prompt]) -> None:
+        """Offer questions to ask with one click (Slack's assistant pane); best effort."""
 
     async def show_partial(self, *, text: str, on_posted: Callable[[str], Awaitable[None]]) -> None:
         """Show the answer as far as the model has written it; best effort.

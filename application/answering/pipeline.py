@@ -121,6 +121,8 @@ async def answer(
 
     async with asyncio.TaskGroup() as group:
         group.create_task(live_module.show_status(messenger))
+        if not history:
+            group.create_task(live_module.name_thread(messenger, question=incoming.text))
         storing_question = group.create_task(
             writes.write(storing.start_question, new=_new_question(incoming))
         )

@@ -14,6 +14,7 @@ import datetime as dt
 from pathlib import PurePosixPath
 
 from django.db import connection
+from django.db.models import Count
 
 from data import models
 from domain import database
@@ -37,6 +38,27 @@ async def stored_documents(*, source_name: str) -> dict[str, StoredDocument]:
         path: StoredDocument(path=path, content_hash=content_hash)
         async for path, content_hash in rows
     }
+
+
+async def prominent_titles(*, limit: int) -> list[str]:
+    """Titles of the documents answers cite most, then of the largest: what the knowledge
+    base is mostly about, one title each (the guide's index and a handbook's may share one)."""
+    rows = (
+        models.Document.objects.exclude(title="")
+        .annotate(
+            cited=Count("chunks__citations", distinct=True),
+            size=Count("chunks", distinct=True),
+        )
+        .order_by("-cited", "-size", "title", "id")
+        .values_list("title", flat=True)
+    )
+    titles: list[str] = []
+    async for title in rows[: limit * 4]:
+        if title not in titles:
+            titles.append(title)
+        if len(titles) == limit:
+            break
+    return titles
 
 
 def url_for(*, base_url: str, path: str) -> str:

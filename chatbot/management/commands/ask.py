@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from application.answering import delivery, passages, pipeline
 from application.answering import messenger as messenger_module
-from chatbot import messengers, units_of_work
+from chatbot import local_messengers, units_of_work
 from data import models
 
 
@@ -24,7 +24,7 @@ class Command(BaseCommand):
         text = " ".join(options["question"]).strip()
         if not text:
             raise CommandError("Ask a question, e.g. manage.py ask 'how do I deploy?'")
-        messenger = messengers.TerminalMessenger(stdout=self.stdout, stderr=self.stderr)
+        messenger = local_messengers.TerminalMessenger(stdout=self.stdout, stderr=self.stderr)
         incoming = pipeline.Incoming(
             text=text,
             via=models.Question.Channel.TERMINAL,
