@@ -31,7 +31,13 @@ class TerminalMessenger:
     async def suggest(self, *, prompts: Sequence[messenger.Prompt]) -> None:
         return None
 
-    async def show_partial(self, *, text: str, on_posted: Callable[[str], Awaitable[None]]) -> None:
+    async def show_partial(
+        self,
+        *,
+        text: str,
+        on_posted: Callable[[str], Awaitable[None]],
+        found: Sequence[messenger.Source] = (),
+    ) -> None:
         return None
 
     async def deliver(
@@ -73,7 +79,13 @@ class SilentMessenger:
     async def suggest(self, *, prompts: Sequence[messenger.Prompt]) -> None:
         return None
 
-    async def show_partial(self, *, text: str, on_posted: Callable[[str], Awaitable[None]]) -> None:
+    async def show_partial(
+        self,
+        *,
+        text: str,
+        on_posted: Callable[[str], Awaitable[None]],
+        found: Sequence[messenger.Source] = (),
+    ) -> None:
         return None
 
     async def deliver(

@@ -24,7 +24,7 @@ from slack_sdk.web.async_chat_stream import AsyncChatStream
 from slack_sdk.web.async_client import AsyncWebClient
 
 from application.answering import messenger
-from chatbot import slack_blocks
+from chatbot import slack_blocks, slack_progress
 from domain.text import message_splitting, slack_mentions
 
 logger = logging.getLogger(__name__)
@@ -46,14 +46,20 @@ class SlackMessenger:
         self._live_diverged = False  # text no longer extends what was sent: finish by update
         self._live_refused = False
 
-    async def show_partial(self, *, text: str, on_posted: Callable[[str], Awaitable[None]]) -> None:
+    async def show_partial(
+        self,
+        *,
+        text: str,
+        on_posted: Callable[[str], Awaitable[None]],
+        found: Sequence[messenger.Source] = (),
+    ) -> None:
         text = slack_mentions.neutralise_partial(text=text)
         if self._live_refused or len(text) > STREAM_LIMIT or not text:
             return
         if self._live is None:
             stream = await self._open_stream()
             try:
-                await stream.append(markdown_text=text)
+                await stream.append(chunks=slack_progress.opening(found=found, text=text))
             except SlackApiError as error:
                 logger.info("Streaming refused (%s)", error.response.get("error"))
                 self._live_refused = True
@@ -212,6 +218,7 @@ class SlackMessenger:
             thread_ts=conversation.thread_ts,
             recipient_team_id=conversation.team_id or None,
             recipient_user_id=conversation.asker_id or None,
+            task_display_mode=slack_progress.DISPLAY_MODE,
             buffer_size=1,
         )
 
@@ -229,6 +236,7 @@ class SlackMessenger:
                 for start in range(0, len(rest), STREAM_PIECE):
                     await stream.append(markdown_text=rest[start : start + STREAM_PIECE])
                 await stream.stop(
+                    chunks=slack_progress.closing(cited=answer.sources),
                     blocks=slack_blocks.under_the_answer(
                         answer, channel_id=self._conversation.channel_id
                     ),
@@ -252,7 +260,7 @@ class SlackMessenger:
             for start in range(0, len(answer.text), STREAM_PIECE)
         ]
         try:
-            await stream.append(markdown_text=pieces[0])
+            await stream.append(chunks=slack_progress.opening(found=answer.sources, text=pieces[0]))
         except SlackApiError as error:
             logger.info("Streaming refused (%s); posting instead", error.response.get("error"))
             return None
@@ -263,6 +271,7 @@ class SlackMessenger:
             for piece in pieces[1:]:
                 await stream.append(markdown_text=piece)
             await stream.stop(
+                chunks=slack_progress.closing(cited=answer.sources),
                 blocks=slack_blocks.under_the_answer(
                     answer, channel_id=self._conversation.channel_id
                 ),

@@ -47,9 +47,10 @@ def _history(turns: list[records.Turn]) -> list[ModelMessage]:
 
 
 def _partial_relay(
-    on_partial: Callable[[str], None],
+    on_partial: Callable[[str, list[messenger.Source]], None],
 ) -> EventStreamHandler[answer_agent.AnswerDeps]:
-    """Pass the answer text on as the model writes its output tool call's arguments.
+    """Pass the answer text on as the model writes its output tool call's arguments, with the
+    sections search has found so far (what the answer is being written from).
 
     ``on_partial`` must not wait: this runs inside the model's timeout.
     """
@@ -84,9 +85,16 @@ def _partial_relay(
             text = partial.get("answer") if isinstance(partial, dict) else None
             if isinstance(text, str) and text.strip():
                 last = time.monotonic()
-                on_partial(text)
+                on_partial(text, _found(ctx.deps))
 
     return relay
+
+
+def _found(deps: answer_agent.AnswerDeps) -> list[messenger.Source]:
+    return [
+        messenger.Source(title=passage.title, heading=passage.heading_path, url=passage.url)
+        for passage in deps.seen.values()
+    ]
 
 
 async def generate(
@@ -94,7 +102,7 @@ async def generate(
     question: str,
     history: list[records.Turn],
     search: answer_agent.Search,
-    on_partial: Callable[[str], None] | None = None,
+    on_partial: Callable[[str, list[messenger.Source]], None] | None = None,
 ) -> Generated:
     """Run the answer agent (retries are the runner's); never raises for the model's sake.
 

@@ -73,11 +73,13 @@ class Live:
         self.answer_id = answer_id
         self.ts = ts
         self._latest = ""
+        self._found: list[messenger_module.Source] = []
         self._changed = asyncio.Event()
         self._closed = False
 
-    def offer(self, text: str) -> None:
-        self._latest = text
+    def offer(self, text: str, found: list[messenger_module.Source]) -> None:
+        """The answer as far as written, and the sections found that it is written from."""
+        self._latest, self._found = text, found
         self._changed.set()
 
     def close(self) -> None:
@@ -103,7 +105,7 @@ class Live:
 
     async def _show(self, text: str) -> None:
         try:
-            await self._messenger.show_partial(text=text, on_posted=self._posted)
+            await self._messenger.show_partial(text=text, found=self._found, on_posted=self._posted)
         except Exception:
             # Only the live view is lost; the finished answer is still delivered.
             logger.exception("Could not show the partial answer")

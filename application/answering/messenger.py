@@ -67,8 +67,15 @@ class Messenger(Protocol):
     async def suggest(self, *, prompts: Sequence[Prompt]) -> None:
         """Offer questions to ask with one click (Slack's assistant pane); best effort."""
 
-    async def show_partial(self, *, text: str, on_posted: Callable[[str], Awaitable[None]]) -> None:
-        """Show the answer as far as the model has written it; best effort.
+    async def show_partial(
+        self,
+        *,
+        text: str,
+        on_posted: Callable[[str], Awaitable[None]],
+        found: Sequence[Source] = (),
+    ) -> None:
+        """Show the answer as far as the model has written it, and the sections search found
+        that it is written from (Slack: as steps above the answer); best effort.
 
         ``on_posted`` is awaited when this creates the message, as for :meth:`deliver`.
         """

@@ -15,7 +15,7 @@ from tests.slack.test_answering_in_slack import PANE_OPENED
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PANE_THREAD = PANE_OPENED["assistant_thread"]["thread_ts"]
+PANE_THREAD = "1700000000.000700"  # PANE_OPENED's thread
 
 
 def _in_the_pane(text: str, *, ts: str) -> dict:
