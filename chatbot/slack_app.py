@@ -152,6 +152,51 @@ async def on_event(ack: AsyncAck, body: dict[str, Any]) -> None:
     await ack()
 
 
+# The message shortcut "Ask about this message" (its callback id, as in slack/manifest.yaml).
+ASK_ABOUT_MESSAGE = "ask_about_message"
+
+
+def is_message_shortcut(payload: dict[str, Any]) -> bool:
+    """Whether an interactivity payload is our message shortcut, in the shape Slack sends it:
+    who pressed it, where, and the message with its text and ts."""
+    user, channel, message = payload.get("user"), payload.get("channel"), payload.get("message")
+    return (
+        payload.get("type") == "message_action"
+        and payload.get("callback_id") == ASK_ABOUT_MESSAGE
+        and isinstance(payload.get("trigger_id"), str)
+        and 0 < len(payload["trigger_id"]) <= 80
+        and isinstance(user, dict)
+        and isinstance(user.get("id"), str)
+        and isinstance(channel, dict)
+        and isinstance(channel.get("id"), str)
+        and isinstance(message, dict)
+        and isinstance(message.get("ts"), str)
+        and all(message.get(key) is None or isinstance(message[key], str) for key in _TEXT_FIELDS)
+    )
+
+
+async def accept_message_shortcut(payload: dict[str, Any]) -> None:
+    """ "Ask about this message" (checked by :func:`is_message_shortcut`): stored in the inbox
+    like an event, the message's text as the question, answered in that message's thread.
+    Each press has its own trigger id, so each press is one question."""
+    team = payload.get("team")
+    await slack_inbox.accept(
+        event=accepting.Event(
+            event_id=f"shortcut-{payload['trigger_id']}",
+            team_id=str(team.get("id", "")) if isinstance(team, dict) else "",
+            event_type="message_action",
+            payload=payload,
+        )
+    )
+
+
+async def on_shortcut(ack: AsyncAck, body: dict[str, Any]) -> None:
+    """A message shortcut that arrives through bolt (Socket Mode)."""
+    if is_message_shortcut(body):
+        await accept_message_shortcut(body)
+    await ack()
+
+
 def is_block_actions(payload: dict[str, Any]) -> bool:
     """Whether an interactivity payload is button presses in the shape the bot reads: a user
     with an id and a list of actions, each with an ``action_id`` (Slack always sends these;
@@ -307,6 +352,7 @@ def _build(signing_secret: str, token: str, api_url: str) -> AsyncApp:
     app.error(_on_error)
     app.action(re.compile(".*"))(on_actions)
     app.view(slack_feedback_form.CALLBACK_ID)(on_view_submission)
+    app.message_shortcut(ASK_ABOUT_MESSAGE)(on_shortcut)
     app.event(re.compile(".*"))(on_event)
     return app
 

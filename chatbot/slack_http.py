@@ -263,6 +263,11 @@ async def _handle(raw: bytes, headers: dict[str, str]) -> slack_app.AfterRespons
                 raise _Reply(400, {"error": "url_verification without a challenge"})
             raise _Reply(200, {"challenge": parsed["challenge"]})
         _ignore(f"envelope {kind_of[:50]!r}")
+    if kind_of == "message_action" and parsed.get("callback_id") == slack_app.ASK_ABOUT_MESSAGE:
+        if not slack_app.is_message_shortcut(parsed):
+            raise _Reply(400, {"error": "message_action without a user, channel or message"})
+        await slack_app.accept_message_shortcut(parsed)
+        return None
     if kind_of == "view_submission" and slack_feedback_form.is_submission(parsed):
         # In a context of its own, its database work (the reason) on one of the ack threads.
         async with ThreadSensitiveContext(executor=slack_inbox.executor()):

@@ -44,6 +44,38 @@ def incoming_from_payload(*, payload: dict[str, Any], slack_event_id: int) -> pi
     )
 
 
+def incoming_from_shortcut(*, payload: dict[str, Any], slack_event_id: int) -> pipeline.Incoming:
+    """ "Ask about this message": the message's text is the question, asked by whoever
+    pressed the shortcut, and answered in the message's thread."""
+    message = payload["message"]
+    ts = str(message["ts"])
+    text = _MENTION.sub("", str(message.get("text") or "")).strip()
+    action_ts = payload.get("action_ts")
+    asked = float(action_ts) if isinstance(action_ts, str) and _is_number(action_ts) else None
+    team = payload.get("team")
+    return pipeline.Incoming(
+        text=text or "(a message without text)",
+        via=models.Question.Channel.SLACK,
+        asked_at=dt.datetime.fromtimestamp(asked or float(ts), tz=dt.UTC),
+        slack_event_id=slack_event_id,
+        conversation=messenger_module.Conversation(
+            team_id=str(team.get("id", "")) if isinstance(team, dict) else "",
+            channel_id=str(payload["channel"]["id"]),
+            thread_ts=str(message.get("thread_ts") or ts),
+            message_ts=ts,
+            asker_id=str(payload["user"]["id"]),
+        ),
+    )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def is_external(*, payload: dict[str, Any]) -> bool:
     """Whether the asker belongs to another organisation: in a Slack Connect channel
     (``is_ext_shared_channel``), a person whose team (``user_team``, else ``team``) is not the
@@ -66,4 +98,6 @@ def interpret(stored: slack_events.StoredEvent) -> handling.Request:
         return handling.NewAssistantThread(
             conversation=assistant_thread_conversation(payload=stored.payload)
         )
+    if stored.event_type == "message_action":
+        return incoming_from_shortcut(payload=stored.payload, slack_event_id=stored.id)
     return incoming_from_payload(payload=stored.payload, slack_event_id=stored.id)
