@@ -234,6 +234,8 @@ SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", "")
 SLACK_APP_TOKEN = env.str("SLACK_APP_TOKEN", "")
 SLACK_API_URL = env.str("SLACK_API_URL", "https://slack.com/api/")
 SLACK_RETRY_LIMIT = env.int("SLACK_RETRY_LIMIT", 3)
+# Where /ask's private answers may be sent: a command's response_url must start with this.
+SLACK_RESPONSE_URL_PREFIX = env.str("SLACK_RESPONSE_URL_PREFIX", "https://hooks.slack.com/")
 # Slack's own payloads are a few KiB; a larger body is refused with 413 before it is read on.
 SLACK_MAX_BODY_BYTES = env.int(
     "SLACK_MAX_BODY_BYTES", 1_048_576, validate=validate.Range(min=1_024)

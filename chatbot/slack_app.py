@@ -15,6 +15,7 @@ request while Slack's API is unreachable), and the bot's own user id from the en
 import functools
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -152,6 +153,43 @@ async def on_event(ack: AsyncAck, body: dict[str, Any]) -> None:
     await ack()
 
 
+# The slash command that asks privately (as in slack/manifest.yaml).
+ASK_COMMAND = "/ask"
+_COMMAND_FIELDS = ("command", "text", "user_id", "channel_id", "trigger_id", "response_url")
+ASK_USAGE = "Type your question after /ask, e.g. `/ask how do I roll back a deploy?`"
+ASK_RECEIVED = "Looking that up… (only you can see this answer until you share it)"
+
+
+def is_ask_command(form: dict[str, str]) -> bool:
+    """Whether a slash command is ``/ask`` with what answering it needs, its ``response_url``
+    on Slack's own host (``SLACK_RESPONSE_URL_PREFIX``)."""
+    return (
+        form.get("command") == ASK_COMMAND
+        and all(isinstance(form.get(field), str) for field in _COMMAND_FIELDS)
+        and all(form[field] for field in ("user_id", "channel_id", "trigger_id"))
+        and len(form["trigger_id"]) <= 80
+        and form["response_url"].startswith(settings.SLACK_RESPONSE_URL_PREFIX)
+    )
+
+
+async def accept_ask_command(form: dict[str, str]) -> str:
+    """``/ask <question>`` (checked by :func:`is_ask_command`): stored in the inbox like an
+    event (keyed by its trigger id), answered privately by the same job. Returns what to tell
+    the asker at once."""
+    if not form["text"].strip():
+        return ASK_USAGE
+    await slack_inbox.accept(
+        event=accepting.Event(
+            event_id=f"command-{form['trigger_id']}",
+            team_id=form.get("team_id", ""),
+            event_type="slash_command",
+            # When it was asked: a command carries no timestamp of its own.
+            payload={**form, "received_at": f"{time.time():.6f}"},
+        )
+    )
+    return ASK_RECEIVED
+
+
 # The message shortcut "Ask about this message" (its callback id, as in slack/manifest.yaml).
 ASK_ABOUT_MESSAGE = "ask_about_message"
 
@@ -258,6 +296,12 @@ async def accept_actions(payload: dict[str, Any]) -> AfterResponse | None:
                 after.append(
                     slack_interactions.open_feedback_form(trigger_id=trigger_id, answer_id=vote[1])
                 )
+        elif action["action_id"] == slack_blocks.SHARE:
+            after.append(
+                slack_interactions.share_answer(
+                    payload=payload, answer_id=_number(str(action.get("value", "")))
+                )
+            )
         elif action["action_id"] == slack_blocks.ASK_A_PERSON:
             outcome = await escalations.ask_a_person(
                 answer_id=_number(str(action.get("value", ""))),

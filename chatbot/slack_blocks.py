@@ -14,12 +14,13 @@ from slack_sdk.models.blocks import (
     ContextActionsBlock,
     FeedbackButtonObject,
     FeedbackButtonsElement,
+    MarkdownBlock,
     MarkdownTextObject,
     SectionBlock,
 )
 
 from application.answering import messenger
-from domain.questions import escalation_routes
+from domain.questions import escalation_routes, sharing
 from domain.text import slack_mentions
 
 # Slack's feedback buttons (one element, two buttons): the pressed button's value is
@@ -29,6 +30,8 @@ FEEDBACK = "feedback"
 FEEDBACK_UP = "feedback_up"
 FEEDBACK_DOWN = "feedback_down"
 ASK_A_PERSON = "ask_a_person"
+# Under a private answer (/ask): post it in the channel, attributed to the asker.
+SHARE = "share_answer"
 # Slack message metadata on every message of an answer (``event_payload``: question_id,
 # answer_id, and part: the message's place in an answer too long for one).
 ANSWER_EVENT = "chatbot_answer"
@@ -43,6 +46,40 @@ def source_label(source: messenger.Source) -> str:
     return messenger.section_label(title=source.title, heading_path=source.heading)
 
 
+def _sources(sources: list[messenger.Source]) -> SectionBlock:
+    lines = []
+    for number, source in enumerate(sources, start=1):
+        label = _link_text(source_label(source))
+        lines.append(f"{number}. <{source.url}|{label}>" if source.url else f"{number}. {label}")
+    return SectionBlock(
+        block_id="sources",
+        text=MarkdownTextObject(text="*Sources*\n" + "\n".join(lines)[:2900]),
+    )
+
+
+def shared_answer(shared: sharing.SharedAnswer) -> list[dict[str, Any]]:
+    """A private answer shared in the channel: who asked what, the answer, its sources."""
+    question = slack_mentions.neutralise(text=shared.question_text)
+    quoted = "\n".join(f">{line}" for line in question[:2500].splitlines())
+    blocks: list[Block] = [
+        SectionBlock(
+            block_id="asked",
+            text=MarkdownTextObject(text=f"<@{shared.asker_id}> asked:\n{quoted}"),
+        ),
+        MarkdownBlock(text=slack_mentions.neutralise(text=shared.text)[:11_000]),
+    ]
+    if shared.sources:
+        blocks.append(
+            _sources(
+                [
+                    messenger.Source(title=source.title, heading=source.heading, url=source.url)
+                    for source in shared.sources
+                ]
+            )
+        )
+    return [block.to_dict() for block in blocks]
+
+
 def vote_of(value: str) -> tuple[str, int] | None:
     """``("UP" | "DOWN", answer id)`` from a feedback button's value, or None if malformed."""
     vote, _, answer_id = value.partition(":")
@@ -51,23 +88,15 @@ def vote_of(value: str) -> tuple[str, int] | None:
     return vote, int(answer_id)
 
 
-def under_the_answer(answer: messenger.OutgoingAnswer, *, channel_id: str) -> list[dict[str, Any]]:
+def under_the_answer(
+    answer: messenger.OutgoingAnswer, *, channel_id: str, private: bool = False
+) -> list[dict[str, Any]]:
     """The blocks under every answer: its sources, 👍/👎 carrying the answer's id, and "Ask a
-    person" where a channel helps with questions from ``channel_id``."""
+    person" where a channel helps with questions from ``channel_id``; under a ``private``
+    answer, "Share in channel" instead (a request for a person needs a thread)."""
     blocks: list[Block] = []
     if answer.sources:
-        lines = []
-        for number, source in enumerate(answer.sources, start=1):
-            label = _link_text(source_label(source))
-            lines.append(
-                f"{number}. <{source.url}|{label}>" if source.url else f"{number}. {label}"
-            )
-        blocks.append(
-            SectionBlock(
-                block_id="sources",
-                text=MarkdownTextObject(text="*Sources*\n" + "\n".join(lines)[:2900]),
-            )
-        )
+        blocks.append(_sources(answer.sources))
     blocks.append(
         ContextActionsBlock(
             block_id="feedback",
@@ -86,7 +115,21 @@ def under_the_answer(answer: messenger.OutgoingAnswer, *, channel_id: str) -> li
             ],
         )
     )
-    if escalation_routes.route_for(channel_id=channel_id, routes=settings.ESCALATION_ROUTES):
+    if private:
+        blocks.append(
+            ActionsBlock(
+                block_id="share",
+                elements=[
+                    ButtonElement(
+                        action_id=SHARE,
+                        text="Share in channel",
+                        value=str(answer.answer_id),
+                        style="primary",
+                    )
+                ],
+            )
+        )
+    elif escalation_routes.route_for(channel_id=channel_id, routes=settings.ESCALATION_ROUTES):
         blocks.append(
             ActionsBlock(
                 block_id="escalation",

@@ -122,7 +122,8 @@ async def _serve(scope: Scope, receive: Receive, send: Send) -> None:
         if after is not None:
             # Slack has its answer; now what may call Slack's API (a form to open).
             try:
-                await after()
+                async with ThreadSensitiveContext(executor=slack_inbox.executor()):
+                    await after()
             except Exception:
                 logger.exception("Work after a Slack response failed")
     finally:
@@ -248,7 +249,12 @@ async def _handle(raw: bytes, headers: dict[str, str]) -> slack_app.AfterRespons
         raise _Reply(401, {"error": "invalid signature or stale timestamp"})
     kind, parsed = _parse(body)
     if kind == "command":
-        _ignore(f"command {parsed['command'][:50]!r}")
+        if parsed["command"] != slack_app.ASK_COMMAND:
+            _ignore(f"command {parsed['command'][:50]!r}")
+        if not slack_app.is_ask_command(parsed):
+            raise _Reply(400, {"error": "/ask without its user, channel or response_url"})
+        told = await slack_app.accept_ask_command(parsed)
+        raise _Reply(200, {"response_type": "ephemeral", "text": told})
     kind_of = parsed.get("type")
     if not isinstance(kind_of, str):
         raise _Reply(400, {"error": "no type"})

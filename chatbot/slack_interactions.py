@@ -12,8 +12,10 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from application import escalations
-from chatbot import slack_client, slack_feedback_form
+from application import escalations, sharing
+from application.answering import messenger
+from chatbot import private_messenger, slack_blocks, slack_client, slack_feedback_form
+from domain.questions import sharing as shared_answers
 
 logger = logging.getLogger(__name__)
 
@@ -67,5 +69,50 @@ def tell_presser(
             )
         except (SlackApiError, SlackClientError, OSError, TimeoutError) as error:
             logger.warning("Could not answer the Ask a person press: %s", error)
+
+    return run
+
+
+_NOT_SHARED = {
+    sharing.Outcome.NOT_YOURS_OR_SHARED: (
+        "This answer is shared already, or it is someone else's to share."
+    ),
+    sharing.Outcome.FAILED: "I couldn't share the answer just now; please try again.",
+}
+
+
+def share_answer(*, payload: dict[str, Any], answer_id: int) -> Callable[[], Awaitable[None]]:
+    """Post a private answer in the channel, attributed to the asker, through the press's
+    ``response_url``, and remove the private copy; or say why not, privately."""
+
+    async def run() -> None:
+        url = payload.get("response_url")
+        if not isinstance(url, str) or not url:
+            return
+
+        async def post(shared: shared_answers.SharedAnswer) -> None:
+            await private_messenger.send(
+                url=url,
+                response_type="in_channel",
+                text=f"<@{shared.asker_id}> asked: {shared.question_text[:200]}",
+                blocks=slack_blocks.shared_answer(shared),
+                unfurl_links=False,
+            )
+            try:
+                await private_messenger.send(url=url, delete_original=True)
+            except messenger.DeliveryFailed as error:
+                logger.info("The private copy of answer %s stays: %s", answer_id, error)
+
+        outcome = await sharing.share(answer_id=answer_id, user_id=payload["user"]["id"], post=post)
+        if outcome in _NOT_SHARED:
+            try:
+                await private_messenger.send(
+                    url=url,
+                    response_type="ephemeral",
+                    replace_original=False,
+                    text=_NOT_SHARED[outcome],
+                )
+            except messenger.DeliveryFailed as error:
+                logger.warning("Could not say why answer %s was not shared: %s", answer_id, error)
 
     return run

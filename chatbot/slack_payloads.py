@@ -68,6 +68,26 @@ def incoming_from_shortcut(*, payload: dict[str, Any], slack_event_id: int) -> p
     )
 
 
+def incoming_from_command(*, payload: dict[str, Any], slack_event_id: int) -> pipeline.Incoming:
+    """``/ask <question>``: answered only to the asker, through the command's response_url."""
+    received = str(payload.get("received_at", ""))
+    return pipeline.Incoming(
+        text=_MENTION.sub("", str(payload.get("text", ""))).strip(),
+        via=models.Question.Channel.SLACK,
+        asked_at=dt.datetime.fromtimestamp(
+            float(received) if _is_number(received) else 0, tz=dt.UTC
+        ),
+        slack_event_id=slack_event_id,
+        conversation=messenger_module.Conversation(
+            team_id=str(payload.get("team_id", "")),
+            channel_id=str(payload.get("channel_id", "")),
+            asker_id=str(payload.get("user_id", "")),
+            private=True,
+            response_url=str(payload.get("response_url", "")),
+        ),
+    )
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -98,6 +118,8 @@ def interpret(stored: slack_events.StoredEvent) -> handling.Request:
         return handling.NewAssistantThread(
             conversation=assistant_thread_conversation(payload=stored.payload)
         )
+    if stored.event_type == "slash_command":
+        return incoming_from_command(payload=stored.payload, slack_event_id=stored.id)
     if stored.event_type == "message_action":
         return incoming_from_shortcut(payload=stored.payload, slack_event_id=stored.id)
     return incoming_from_payload(payload=stored.payload, slack_event_id=stored.id)

@@ -30,8 +30,14 @@ REINGEST_RETRY = RetryStrategy(max_attempts=1, wait=30)
 
 
 def _messenger_for(conversation: messenger_module.Conversation) -> messenger_module.Messenger:
-    from chatbot import local_messengers, messengers, slack_client
+    from chatbot import local_messengers, messengers, private_messenger, slack_client
 
+    if conversation.private:
+        if not conversation.response_url:  # answered again from the admin: nowhere to send
+            return local_messengers.SilentMessenger()
+        return private_messenger.PrivateMessenger(
+            response_url=conversation.response_url, conversation=conversation
+        )
     if not conversation.channel_id:
         return local_messengers.SilentMessenger()
     return messengers.SlackMessenger(

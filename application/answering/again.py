@@ -102,6 +102,7 @@ async def answer_again(
         thread_ts=question.thread_ts,
         message_ts=question.message_ts,
         asker_id=question.asker_id,
+        private=question.private,
     )
     return await _answer_and_deliver(
         question_id=question.id,

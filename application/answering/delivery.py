@@ -168,7 +168,8 @@ async def finish(
         storing.record_answer,
         question_id=question_id,
         generated=generated,
-        slack_channel_id=conversation.channel_id,
+        # A private answer has no message in the channel to link to.
+        slack_channel_id="" if conversation.private else conversation.channel_id,
         now=timezone.now(),
         live_answer_id=live.answer_id,
     )

@@ -22,6 +22,10 @@ class Conversation:
     thread_ts: str = ""
     message_ts: str = ""
     asker_id: str = ""
+    # Answered only to the asker (/ask): ``response_url`` reaches them while it lasts (Slack:
+    # 30 minutes); without it nothing is posted.
+    private: bool = False
+    response_url: str = ""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -51,6 +51,7 @@ def _new_question(incoming: Incoming) -> records.NewQuestion:
         thread_ts=conversation.thread_ts,
         message_ts=conversation.message_ts,
         asker_id=conversation.asker_id,
+        private=conversation.private,
     )
 
 

@@ -115,6 +115,9 @@ class Question(models.Model):
     message_ts = models.CharField(max_length=50, blank=True)
     asker_id = models.CharField(max_length=50, blank=True)
     asker_name = models.CharField(max_length=200, blank=True)
+    private = models.BooleanField(
+        default=False, help_text="Answered only to the asker (/ask), until they share it."
+    )
     text = models.TextField()
     title = models.CharField(max_length=200, blank=True)
     category = models.CharField(max_length=30, choices=Category.choices, blank=True)
@@ -234,6 +237,9 @@ class Answer(models.Model):
         help_text="The messages a long answer continues in, after the first, in order.",
     )
     delivered_at = models.DateTimeField(null=True, blank=True)
+    shared_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the asker shared a private answer in the channel."
+    )
 
     class Meta:
         indexes = [

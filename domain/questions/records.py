@@ -50,6 +50,7 @@ class QuestionState:
     message_ts: str
     asker_id: str
     asked_at: dt.datetime
+    private: bool
     latest_answer: AnswerState | None
 
 
@@ -72,6 +73,7 @@ class NewQuestion:
     thread_ts: str = ""
     message_ts: str = ""
     asker_id: str = ""
+    private: bool = False
 
 
 def _answers_newest_first() -> Prefetch:
@@ -97,6 +99,7 @@ def _to_state(question: models.Question) -> QuestionState:
         message_ts=question.message_ts,
         asker_id=question.asker_id,
         asked_at=question.asked_at,
+        private=question.private,
         latest_answer=None
         if latest is None
         else AnswerState(
@@ -205,6 +208,7 @@ def start(*, new: NewQuestion) -> int:
         "thread_ts": new.thread_ts,
         "message_ts": new.message_ts,
         "asker_id": new.asker_id,
+        "private": new.private,
         "status": models.Question.Status.PROCESSING,
     }
     if new.slack_event_id is None:

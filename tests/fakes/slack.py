@@ -56,6 +56,7 @@ class FakeSlack:
         self.reached: dict[str, asyncio.Event] = {}  # method -> set when a held call arrives
         self.views: list[dict[str, Any]] = []  # views.open: trigger_id and view
         self.ephemeral: list[dict[str, Any]] = []  # chat.postEphemeral: channel, user, text
+        self.responses: list[dict[str, Any]] = []  # what was sent to a response_url, in order
         self.socket_acks: list[dict[str, Any]] = []
         self.socket_connected = asyncio.Event()
         self.socket_acked = asyncio.Event()
@@ -69,6 +70,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._handle)
         app.router.add_get("/api/{method}", self._handle)  # slack_sdk reads some with GET
         app.router.add_get("/socket", self._socket)
+        app.router.add_post("/response/{key}", self._response)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -81,6 +83,15 @@ class FakeSlack:
             await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    def response_url(self, key: str = "1") -> str:
+        """A command's or a button press's ``response_url``, on this server."""
+        return self.url.replace("/api/", f"/response/{key}")
+
+    async def _response(self, request: web.Request) -> web.Response:
+        """A ``response_url``: Slack answers ``ok`` in plain text."""
+        self.responses.append({"key": request.match_info["key"], **await request.json()})
+        return web.Response(text="ok")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         """Socket Mode: say hello, then collect the client's acknowledgements."""
