@@ -31,6 +31,9 @@ class TerminalMessenger:
     async def suggest(self, *, prompts: Sequence[messenger.Prompt]) -> None:
         return None
 
+    async def names(self) -> messenger.Names:
+        return messenger.Names()
+
     async def show_partial(
         self,
         *,
@@ -78,6 +81,9 @@ class SilentMessenger:
 
     async def suggest(self, *, prompts: Sequence[messenger.Prompt]) -> None:
         return None
+
+    async def names(self) -> messenger.Names:
+        return messenger.Names()
 
     async def show_partial(
         self,

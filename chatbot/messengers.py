@@ -11,6 +11,7 @@ Everything posted to Slack passes through ``domain.text.slack_mentions`` here, t
 are rendered for Slack: a document or a model cannot make the bot ping a channel or a person.
 """
 
+import asyncio
 import contextlib
 import dataclasses
 import logging
@@ -24,7 +25,7 @@ from slack_sdk.web.async_chat_stream import AsyncChatStream
 from slack_sdk.web.async_client import AsyncWebClient
 
 from application.answering import messenger
-from chatbot import slack_blocks, slack_progress
+from chatbot import slack_blocks, slack_names, slack_progress
 from domain.text import message_splitting, slack_mentions
 
 logger = logging.getLogger(__name__)
@@ -127,6 +128,13 @@ class SlackMessenger:
             )
         except _SLACK_FAILURES as error:
             logger.info("Could not suggest prompts: %s", _describe(error))
+
+    async def names(self) -> messenger.Names:
+        asker, channel = await asyncio.gather(
+            slack_names.person(client=self._client, user_id=self._conversation.asker_id),
+            slack_names.channel(client=self._client, channel_id=self._conversation.channel_id),
+        )
+        return messenger.Names(asker=asker, channel=channel)
 
     async def deliver(
         self,

@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import MarkdownBlock
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from application.answering import messenger
-from chatbot import slack_blocks
+from chatbot import slack_blocks, slack_client, slack_names
 from domain.text import message_splitting, slack_mentions
 
 logger = logging.getLogger(__name__)
@@ -36,6 +36,15 @@ class PrivateMessenger:
 
     async def suggest(self, *, prompts: Sequence[messenger.Prompt]) -> None:
         return None
+
+    async def names(self) -> messenger.Names:
+        client = slack_client.web_client(shared_session=True)
+        return messenger.Names(
+            asker=await slack_names.person(client=client, user_id=self._conversation.asker_id),
+            channel=await slack_names.channel(
+                client=client, channel_id=self._conversation.channel_id
+            ),
+        )
 
     async def show_partial(
         self,

@@ -578,3 +578,17 @@ def test_reviewers_follow_requests_for_a_person_and_mark_them_answered(reviewer_
     assert response.status_code == 302
     escalation.refresh_from_db()
     assert escalation.state == "ANSWERED"
+
+
+def test_the_list_shows_people_and_channels_by_name_where_slack_gave_one(reviewer_client):
+    factories.QuestionFactory.create(
+        asker_id="U123", asker_name="Ada", channel_id="C1", channel_name="#deploys"
+    )
+    factories.QuestionFactory.create(asker_id="U999", asker_name="", channel_id="C9")
+
+    page = reviewer_client.get(CHANGELIST).content.decode()
+
+    assert "Ada" in page
+    assert "#deploys" in page
+    assert "U999" in page
+    assert "C9" in page

@@ -39,6 +39,23 @@ def thread_title(question: str) -> str:
     return line[: TITLE_LIMIT - 1].rsplit(" ", 1)[0].rstrip(" ,.;:") + "…"
 
 
+async def record_names(
+    messenger: messenger_module.Messenger, *, question_id: Callable[[], Awaitable[int]]
+) -> None:
+    """Store who asked and where, by name, beside the ids (for the admin)."""
+    try:
+        names = await messenger.names()
+        if names.asker or names.channel:
+            await writes.write(
+                records.set_names,
+                question_id=await question_id(),
+                asker_name=names.asker[:200],
+                channel_name=names.channel[:200],
+            )
+    except Exception:
+        logger.exception("Could not record the names")
+
+
 async def name_thread(messenger: messenger_module.Messenger, *, question: str) -> None:
     title = thread_title(question)
     if not title:

@@ -51,6 +51,14 @@ class Prompt:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class Names:
+    """How people and places are called where the question was asked; "" when unknown."""
+
+    asker: str = ""
+    channel: str = ""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class OutgoingAnswer:
     question_id: int
     answer_id: int
@@ -70,6 +78,10 @@ class Messenger(Protocol):
 
     async def suggest(self, *, prompts: Sequence[Prompt]) -> None:
         """Offer questions to ask with one click (Slack's assistant pane); best effort."""
+
+    async def names(self) -> Names:
+        """The asker's and the conversation's names, for the record; never raises (a name
+        that cannot be looked up is "")."""
 
     async def show_partial(
         self,

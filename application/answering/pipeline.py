@@ -131,6 +131,8 @@ async def answer(
         async def stored_question_id() -> int:
             return await storing_question
 
+        group.create_task(live_module.record_names(messenger, question_id=stored_question_id))
+
         # An earlier run died while its answer was streaming: answer again into that message.
         live = live_module.Live(
             messenger=messenger,

@@ -292,7 +292,7 @@ class QuestionAdmin(admin.ModelAdmin):
     def channel(self, question: models.Question) -> str:
         if question.via == models.Question.Channel.TERMINAL:
             return "terminal"
-        return question.channel_id or "—"
+        return question.channel_name or question.channel_id or "—"
 
     @admin.display(description="question")
     def excerpt(self, question: models.Question) -> str:

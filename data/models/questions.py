@@ -109,6 +109,9 @@ class Question(models.Model):
     via = models.CharField(max_length=20, choices=Channel.choices, default=Channel.SLACK)
     team_id = models.CharField(max_length=50, blank=True)
     channel_id = models.CharField(max_length=50, blank=True)
+    channel_name = models.CharField(
+        max_length=200, blank=True, help_text="As Slack named it when the question was asked."
+    )
     thread_ts = models.CharField(
         max_length=50, blank=True, help_text="The Slack thread the question belongs to."
     )

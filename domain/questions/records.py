@@ -219,6 +219,17 @@ def start(*, new: NewQuestion) -> int:
     return question.pk
 
 
+def set_names(*, question_id: int, asker_name: str, channel_name: str) -> None:
+    """Names looked up while the question is answered; a blank one leaves the stored one."""
+    names = {
+        field: value
+        for field, value in (("asker_name", asker_name), ("channel_name", channel_name))
+        if value
+    }
+    if names:
+        models.Question.objects.filter(pk=question_id).update(**names)
+
+
 def set_status(*, question_id: int, status: str) -> None:
     models.Question.objects.filter(pk=question_id).update(status=status)
 

@@ -57,6 +57,19 @@ class FakeSlack:
         self.views: list[dict[str, Any]] = []  # views.open: trigger_id and view
         self.ephemeral: list[dict[str, Any]] = []  # chat.postEphemeral: channel, user, text
         self.responses: list[dict[str, Any]] = []  # what was sent to a response_url, in order
+        # users.info and conversations.info answer from these; others are not found.
+        self.users: dict[str, dict[str, Any]] = {
+            "U123": {
+                "id": "U123",
+                "name": "ada",
+                "real_name": "Ada Lovelace",
+                "profile": {"display_name": "Ada", "real_name": "Ada Lovelace"},
+            }
+        }
+        self.channels: dict[str, dict[str, Any]] = {
+            "C1": {"id": "C1", "name": "deploys", "is_channel": True},
+            "D1": {"id": "D1", "is_im": True, "user": "U123"},
+        }
         self.socket_acks: list[dict[str, Any]] = []
         self.socket_connected = asyncio.Event()
         self.socket_acked = asyncio.Event()
@@ -232,6 +245,14 @@ class FakeSlack:
             return {"ok": True, "channel": channel, "ts": message.ts}
         if method == "conversations.replies":
             return self._thread(channel, params)
+        if method == "users.info":
+            user = self.users.get(str(params.get("user", "")))
+            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method == "conversations.info":
+            found = self.channels.get(channel)
+            if found is None:
+                return {"ok": False, "error": "channel_not_found"}
+            return {"ok": True, "channel": found}
         if method == "chat.getPermalink":
             ts = str(params.get("message_ts", ""))
             link = f"https://example.slack.com/archives/{channel}/p{ts.replace('.', '')}"

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from application import model_runs
-from chatbot import asgi, slack_app, slack_client
+from chatbot import asgi, slack_app, slack_client, slack_names
 from domain.knowledge import chunking, documents
 from tests.fakes import slack as fake_slack_module
 from tests.fakes.openai import FakeOpenAI
@@ -104,10 +104,12 @@ async def fake_slack(settings: Any, knowledge_base: None) -> AsyncIterator[FakeS
     settings.SLACK_BOT_TOKEN = "xoxb-test-token"
     settings.CHATBOT_MODEL_RETRY_BACKOFF = 0.0
     slack_app._build.cache_clear()
+    slack_names.forget_all()
     try:
         yield server
     finally:
         slack_app._build.cache_clear()
+        slack_names.forget_all()
         await server.stop()
 
 
