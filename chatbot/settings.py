@@ -290,6 +290,9 @@ except ValueError as error:
     raise ImproperlyConfigured(
         f"CHATBOT_ESCALATION_ROUTES / CHATBOT_ESCALATION_CHANNEL: {error}"
     ) from None
+# The server's public address (https://bot.example.com), for links to it from Slack (the App
+# Home's link to the admin); empty: no such links.
+CHATBOT_PUBLIC_URL = env.str("CHATBOT_PUBLIC_URL", "")
 # Admin: where "open in Slack" links point, e.g. https://acme.slack.com (Slack's own
 # https://slack.com redirects to the workspace the reviewer is signed in to).
 SLACK_WORKSPACE_URL = env.str("SLACK_WORKSPACE_URL", "https://slack.com").rstrip("/")

@@ -132,6 +132,9 @@ async def accept_event(body: dict[str, Any]) -> None:
             follow_up_of = _thread_reply(event, body)
             if follow_up_of is None:
                 return
+    elif kind == "app_home_opened":
+        if event.get("tab") != "home" or not event.get("user"):
+            return  # the Messages tab, or a malformed event: nothing to show
     elif kind != "assistant_thread_started":
         return  # subscribed events we do not act on (assistant_thread_context_changed)
     outcome = await slack_inbox.accept(

@@ -66,12 +66,13 @@ async def answer_slack_event(context: JobContext, slack_event_id: int) -> None:
 async def answer_event(*, slack_event_id: int) -> None:
     """One run of :func:`answer_slack_event`, without the worker's bookkeeping."""
     from application.inbox import handling
-    from chatbot import slack_payloads
+    from chatbot import slack_home, slack_payloads
 
     await handling.handle(
         slack_event_id=slack_event_id,
         interpret=slack_payloads.interpret,
         make_messenger=_messenger_for,
+        publish_home=slack_home.publish,
     )
 
 

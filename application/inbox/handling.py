@@ -1,4 +1,5 @@
-"""What a stored Slack event starts: the greeting for a new assistant thread, or an answer.
+"""What a stored Slack event starts: the greeting for a new assistant thread, the App Home
+someone opened, or an answer.
 
 The job that runs this is the interface: it names the stored event, reads Slack's payload into
 a request (``interpret``) and says how to reach a conversation (``make_messenger``). Which use
@@ -6,8 +7,9 @@ case a request starts is decided here.
 """
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
+from application import home
 from application.answering import messenger as messenger_module
 from application.answering import passages, pipeline
 from application.inbox import greeting
@@ -21,7 +23,15 @@ class NewAssistantThread:
     conversation: messenger_module.Conversation
 
 
-type Request = pipeline.Incoming | NewAssistantThread
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class HomeOpened:
+    """Someone opened the bot's App Home tab."""
+
+    user_id: str
+
+
+type Request = pipeline.Incoming | NewAssistantThread | HomeOpened
+type PublishHome = Callable[[str, home.Home], Awaitable[None]]
 
 
 async def handle(
@@ -29,10 +39,15 @@ async def handle(
     slack_event_id: int,
     interpret: Callable[[slack_events.StoredEvent], Request],
     make_messenger: Callable[[messenger_module.Conversation], messenger_module.Messenger],
+    publish_home: PublishHome,
 ) -> None:
-    """Greet the new thread, or answer the question, of the stored event ``slack_event_id``."""
+    """Greet the new thread, show the App Home, or answer the question, of the stored event
+    ``slack_event_id``."""
     stored = await slack_events.get(id=slack_event_id)
     request = interpret(stored)
+    if isinstance(request, HomeOpened):
+        await home.show(user_id=request.user_id, publish=publish_home)
+        return
     messenger = make_messenger(request.conversation)
     if isinstance(request, NewAssistantThread):
         await greeting.greet(stored=stored, messenger=messenger)
@@ -50,8 +65,8 @@ async def give_up(
     """The event's job failed its last attempt: record that, and tell the asker honestly."""
     stored = await slack_events.get(id=slack_event_id)
     request = interpret(stored)
-    if isinstance(request, NewAssistantThread):
-        return  # only a greeting was lost
+    if isinstance(request, NewAssistantThread | HomeOpened):
+        return  # only a greeting or a view was lost
     await pipeline.give_up(
         incoming=request, messenger=make_messenger(request.conversation), error=error
     )

@@ -55,6 +55,7 @@ class FakeSlack:
         self.hold: dict[str, asyncio.Event] = {}  # method -> answer only once the event is set
         self.reached: dict[str, asyncio.Event] = {}  # method -> set when a held call arrives
         self.views: list[dict[str, Any]] = []  # views.open: trigger_id and view
+        self.home_views: list[dict[str, Any]] = []  # views.publish: user_id and view
         self.ephemeral: list[dict[str, Any]] = []  # chat.postEphemeral: channel, user, text
         self.responses: list[dict[str, Any]] = []  # what was sent to a response_url, in order
         # users.info and conversations.info answer from these; others are not found.
@@ -260,6 +261,9 @@ class FakeSlack:
         if method == "chat.postEphemeral":
             self.ephemeral.append(params)
             return {"ok": True, "message_ts": self._next_ts()}
+        if method == "views.publish":
+            self.home_views.append(params)
+            return {"ok": True, "view": {"id": "VHOME", **(params.get("view") or {})}}
         if method == "views.open":
             self.views.append(params)
             view = params.get("view")
