@@ -290,9 +290,16 @@ except ValueError as error:
     raise ImproperlyConfigured(
         f"CHATBOT_ESCALATION_ROUTES / CHATBOT_ESCALATION_CHANNEL: {error}"
     ) from None
-# The server's public address (https://bot.example.com), for links to it from Slack (the App
-# Home's link to the admin); empty: no such links.
-CHATBOT_PUBLIC_URL = env.str("CHATBOT_PUBLIC_URL", "")
+# The server's public address (https://bot.example.com), for links to it from Slack (document
+# pages, the App Home's link to the admin); empty: no such links. On this machine only (`make
+# run`'s default host), the local address, so the bundled guide's citations open.
+CHATBOT_PUBLIC_URL = env.str(
+    "CHATBOT_PUBLIC_URL", f"http://{HOST}:{PORT}" if HOST in ("127.0.0.1", "localhost") else ""
+)
+# Sections of sources with no base URL link to the product's own page for them
+# (/docs/<id>/, with CHATBOT_PUBLIC_URL): open with the link's signature, to admin users, or,
+# when this is true, to everyone who can reach the server.
+CHATBOT_DOCS_PUBLIC = env.bool("CHATBOT_DOCS_PUBLIC", False)
 # Admin: where "open in Slack" links point, e.g. https://acme.slack.com (Slack's own
 # https://slack.com redirects to the workspace the reviewer is signed in to).
 SLACK_WORKSPACE_URL = env.str("SLACK_WORKSPACE_URL", "https://slack.com").rstrip("/")

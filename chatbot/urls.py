@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.urls import path
 
-from chatbot.views import health
+from chatbot.views import documents, health
 
 # POST /slack/events is served before Django: chatbot/asgi.py, chatbot/slack_http.py.
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    path("docs/<int:document_id>/", documents.document, name="document"),
 ]

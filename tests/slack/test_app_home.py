@@ -27,7 +27,8 @@ def _texts(view: dict) -> str:
     return json.dumps(view["blocks"], ensure_ascii=False)
 
 
-async def test_opening_the_home_tab_shows_the_sources_and_how_to_ask(fake_slack):
+async def test_opening_the_home_tab_shows_the_sources_and_how_to_ask(fake_slack, settings):
+    settings.CHATBOT_PUBLIC_URL = ""
     assert (await post_signed(_home_opened())).status_code == 200
     await run_worker_until_idle()
 
