@@ -142,3 +142,88 @@ def test_reviewer_filters_down_votes_and_marks_a_question_reviewed(live_server):
     assert disliked.review_note == "The portal moved; update the VPN page."
     assert disliked.quality_rating == 2
     assert screenshot.stat().st_size > 10_000
+
+
+def _question_nobody_could_answer() -> models.Question:
+    asked = timezone.now() - dt.timedelta(hours=1)
+    question = factories.QuestionFactory.create(
+        text="What is the wifi password in the Lisbon office?",
+        category="ACCESS",
+        status="NOT_COVERED",
+        asker_id="U0DANA",
+        asker_name="Dana Whitfield",
+        channel_id="CIT0HELP",
+        channel_name="#it-help",
+        asked_at=asked,
+        latency_ms=2100,
+    )
+    answer = factories.AnswerFactory.create(
+        question=question,
+        covered=False,
+        text="I couldn't find this in the documentation, so I won't guess.",
+        created_at=asked + dt.timedelta(seconds=2),
+    )
+    factories.FeedbackFactory.create(
+        answer=answer,
+        vote="DOWN",
+        reason="NOT_FOUND",
+        comment="The Lisbon office opened last month; nothing is written down yet.",
+        slack_user_id="U0DANA",
+    )
+    models.Escalation.objects.create(
+        question=question,
+        answer=answer,
+        requested_by="U0DANA",
+        target_channel_id="CIT0DESK",
+        requested_at=asked + dt.timedelta(minutes=1),
+        notified_ts="1700000200.000100",
+        notified_at=asked + dt.timedelta(minutes=1),
+    )
+    return question
+
+
+def test_reviewer_follows_a_gap_from_the_list_to_the_request_for_a_person(live_server):
+    from playwright.sync_api import expect, sync_playwright
+
+    admin_support.make_reviewer("rita")
+    gap = _question_nobody_could_answer()
+    factories.QuestionFactory.create(text="Where is the holiday calendar?", channel_id="C0HR")
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1360, "height": 900})
+            page.goto(f"{live_server.url}/admin/")
+            page.fill("#id_username", "rita")
+            page.fill("#id_password", admin_support.PASSWORD)
+            page.click("input[type=submit]")
+
+            page.goto(f"{live_server.url}/admin/data/question/?escalation=open")
+            rows = page.locator("#result_list tbody tr")
+            expect(rows).to_have_count(1)
+            # People and channels by name, and the outcome as its own status.
+            expect(rows).to_contain_text("Dana Whitfield")
+            expect(rows).to_contain_text("#it-help")
+            expect(rows).to_contain_text("Not covered")
+            page.screenshot(path=ARTIFACTS / "admin-escalated-questions.png", full_page=True)
+
+            rows.first.get_by_role("link", name="What is the wifi").click()
+            expect(page.locator(".qa-feedback")).to_contain_text("Not what I was looking for")
+            expect(page.locator(".qa-feedback")).to_contain_text("nothing is written down yet")
+            expect(page.get_by_text("requests for a person", exact=False).first).to_be_visible()
+            page.screenshot(path=ARTIFACTS / "admin-question-with-reason.png", full_page=True)
+
+            page.goto(f"{live_server.url}/admin/data/escalation/")
+            page.locator("#result_list input.action-select").first.check()
+            page.select_option("select[name=action]", "mark_answered")
+            page.click("button[name=index]")
+            expect(page.locator(".messagelist")).to_contain_text("marked answered")
+            page.screenshot(path=ARTIFACTS / "admin-requests-for-a-person.png", full_page=True)
+        finally:
+            browser.close()
+
+    escalation = models.Escalation.objects.get(question=gap)
+    assert escalation.state == "ANSWERED"
