@@ -31,6 +31,9 @@ class TerminalMessenger:
     async def suggest(self, *, prompts: Sequence[messenger.Prompt]) -> None:
         return None
 
+    async def channel_name(self, *, channel_id: str) -> str:
+        return ""
+
     async def names(self) -> messenger.Names:
         return messenger.Names()
 
@@ -81,6 +84,9 @@ class SilentMessenger:
 
     async def suggest(self, *, prompts: Sequence[messenger.Prompt]) -> None:
         return None
+
+    async def channel_name(self, *, channel_id: str) -> str:
+        return ""
 
     async def names(self) -> messenger.Names:
         return messenger.Names()

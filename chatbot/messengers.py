@@ -129,6 +129,9 @@ class SlackMessenger:
         except _SLACK_FAILURES as error:
             logger.info("Could not suggest prompts: %s", _describe(error))
 
+    async def channel_name(self, *, channel_id: str) -> str:
+        return await slack_names.channel(client=self._client, channel_id=channel_id)
+
     async def names(self) -> messenger.Names:
         asker, channel = await asyncio.gather(
             slack_names.person(client=self._client, user_id=self._conversation.asker_id),

@@ -37,6 +37,10 @@ class PrivateMessenger:
     async def suggest(self, *, prompts: Sequence[messenger.Prompt]) -> None:
         return None
 
+    async def channel_name(self, *, channel_id: str) -> str:
+        client = slack_client.web_client(shared_session=True)
+        return await slack_names.channel(client=client, channel_id=channel_id)
+
     async def names(self) -> messenger.Names:
         client = slack_client.web_client(shared_session=True)
         return messenger.Names(

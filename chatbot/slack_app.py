@@ -135,8 +135,8 @@ async def accept_event(body: dict[str, Any]) -> None:
     elif kind == "app_home_opened":
         if event.get("tab") != "home" or not event.get("user"):
             return  # the Messages tab, or a malformed event: nothing to show
-    elif kind != "assistant_thread_started":
-        return  # subscribed events we do not act on (assistant_thread_context_changed)
+    elif kind not in ("assistant_thread_started", "assistant_thread_context_changed"):
+        return  # subscribed events we do not act on
     outcome = await slack_inbox.accept(
         event=accepting.Event(
             event_id=str(body["event_id"]),

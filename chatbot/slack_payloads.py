@@ -118,6 +118,8 @@ def interpret(stored: slack_events.StoredEvent) -> handling.Request:
         return handling.NewAssistantThread(
             conversation=assistant_thread_conversation(payload=stored.payload)
         )
+    if stored.event_type == "assistant_thread_context_changed":
+        return handling.ContextChanged()
     if stored.event_type == "app_home_opened":
         return handling.HomeOpened(user_id=str(stored.payload["event"].get("user", "")))
     if stored.event_type == "slash_command":

@@ -45,6 +45,8 @@ class Search(Protocol):
 class AnswerDeps:
     search: Search
     seen: dict[int, Passage] = dataclasses.field(default_factory=dict)
+    # Where the asker is, for the model: e.g. the channel they view beside the assistant pane.
+    context: str = ""
 
 
 class AnswerOutput(BaseModel):
@@ -75,6 +77,12 @@ agent: Agent[AnswerDeps, AnswerOutput] = Agent(
     retries=2,
     name="answer",
 )
+
+
+@agent.instructions
+def where_the_asker_is(ctx: RunContext[AnswerDeps]) -> str:
+    return ctx.deps.context
+
 
 SEARCH_LIMIT = 5
 SEARCH_TOOL = "search_docs"

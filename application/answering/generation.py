@@ -103,6 +103,7 @@ async def generate(
     history: list[records.Turn],
     search: answer_agent.Search,
     on_partial: Callable[[str, list[messenger.Source]], None] | None = None,
+    context: str = "",
 ) -> Generated:
     """Run the answer agent (retries are the runner's); never raises for the model's sake.
 
@@ -110,7 +111,7 @@ async def generate(
     offline model answers at once, so it is not streamed). Passages that any attempt found
     may be cited.
     """
-    deps = answer_agent.AnswerDeps(search=search)
+    deps = answer_agent.AnswerDeps(search=search, context=context)
     run = await model_runs.run(
         agent=answer_agent.agent,
         prompt=question,

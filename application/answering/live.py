@@ -10,7 +10,7 @@ from application import writes
 from application.answering import agent as answer_agent
 from application.answering import generation, storing
 from application.answering import messenger as messenger_module
-from domain.questions import records
+from domain.questions import records, slack_events
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,27 @@ async def record_names(
             )
     except Exception:
         logger.exception("Could not record the names")
+
+
+async def asker_context(
+    messenger: messenger_module.Messenger, *, conversation: messenger_module.Conversation
+) -> str:
+    """Where the asker is, in words for the model: the channel they were viewing when they
+    opened (or last moved) the assistant pane's thread; "" when unknown."""
+    viewed = await slack_events.assistant_context(
+        channel_id=conversation.channel_id, thread_ts=conversation.thread_ts
+    )
+    if not viewed:
+        return ""
+    try:
+        name = await messenger.channel_name(channel_id=viewed)
+    except Exception:
+        logger.exception("Could not name the channel the asker is viewing")
+        name = ""
+    return (
+        f"The asker is viewing the Slack channel {name or viewed} beside this conversation; "
+        "it may say what their question is about."
+    )
 
 
 async def name_thread(messenger: messenger_module.Messenger, *, question: str) -> None:
@@ -146,6 +167,7 @@ async def generate_shown(
     question: str,
     history: list[records.Turn],
     search: answer_agent.Search,
+    context: str = "",
 ) -> generation.Generated:
     """Generate (relaying the answer to ``live`` while it is written, if ``show``), then let
     ``live`` stop sending updates, before anything is delivered."""
@@ -155,6 +177,7 @@ async def generate_shown(
             history=history,
             search=search,
             on_partial=live.offer if show else None,
+            context=context,
         )
     finally:
         live.close()

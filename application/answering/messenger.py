@@ -79,6 +79,9 @@ class Messenger(Protocol):
     async def suggest(self, *, prompts: Sequence[Prompt]) -> None:
         """Offer questions to ask with one click (Slack's assistant pane); best effort."""
 
+    async def channel_name(self, *, channel_id: str) -> str:
+        """A channel's name ("#deploys"), or "" when unknown; never raises."""
+
     async def names(self) -> Names:
         """The asker's and the conversation's names, for the record; never raises (a name
         that cannot be looked up is "")."""

@@ -120,6 +120,7 @@ async def answer(
             text=delivery.APOLOGY,
         )
 
+    context = await live_module.asker_context(messenger, conversation=conversation)
     async with asyncio.TaskGroup() as group:
         group.create_task(live_module.show_status(messenger))
         if not history:
@@ -149,6 +150,7 @@ async def answer(
                 question=incoming.text,
                 history=history,
                 search=search,
+                context=context,
             )
         )
     return await delivery.finish(

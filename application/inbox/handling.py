@@ -30,7 +30,13 @@ class HomeOpened:
     user_id: str
 
 
-type Request = pipeline.Incoming | NewAssistantThread | HomeOpened
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ContextChanged:
+    """The person moved to another channel beside the assistant pane: stored, and read when
+    they next ask in that thread (``live.asker_context``); nothing to do now."""
+
+
+type Request = pipeline.Incoming | NewAssistantThread | HomeOpened | ContextChanged
 type PublishHome = Callable[[str, home.Home], Awaitable[None]]
 
 
@@ -47,6 +53,8 @@ async def handle(
     request = interpret(stored)
     if isinstance(request, HomeOpened):
         await home.show(user_id=request.user_id, publish=publish_home)
+        return
+    if isinstance(request, ContextChanged):
         return
     messenger = make_messenger(request.conversation)
     if isinstance(request, NewAssistantThread):
@@ -65,7 +73,7 @@ async def give_up(
     """The event's job failed its last attempt: record that, and tell the asker honestly."""
     stored = await slack_events.get(id=slack_event_id)
     request = interpret(stored)
-    if isinstance(request, NewAssistantThread | HomeOpened):
+    if isinstance(request, NewAssistantThread | HomeOpened | ContextChanged):
         return  # only a greeting or a view was lost
     await pipeline.give_up(
         incoming=request, messenger=make_messenger(request.conversation), error=error

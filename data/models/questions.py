@@ -27,6 +27,19 @@ class SlackEvent(models.Model):
         help_text="When its job did what the event asked (e.g. greeted); a retry then does not.",
     )
 
+    class Meta:
+        indexes = [
+            # An assistant thread's latest context is looked up among its few events of these
+            # kinds, not among every event ever received.
+            models.Index(
+                fields=["event_type", "-received_at"],
+                condition=models.Q(
+                    event_type__in=["assistant_thread_started", "assistant_thread_context_changed"]
+                ),
+                name="slack_event_assistant_idx",
+            ),
+        ]
+
     def __str__(self) -> str:
         return self.event_id
 

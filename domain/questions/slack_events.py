@@ -69,6 +69,30 @@ async def get(*, id: int) -> StoredEvent:
     )
 
 
+_ASSISTANT_THREAD_EVENTS = ("assistant_thread_started", "assistant_thread_context_changed")
+
+
+async def assistant_context(*, channel_id: str, thread_ts: str) -> str:
+    """The channel the person was viewing when they opened, or last moved, this assistant
+    thread (Slack sends it with those two events); "" if none is known."""
+    if not channel_id or not thread_ts:
+        return ""
+    payload = await (
+        models.SlackEvent.objects.filter(
+            event_type__in=_ASSISTANT_THREAD_EVENTS,
+            payload__event__assistant_thread__channel_id=channel_id,
+            payload__event__assistant_thread__thread_ts=thread_ts,
+        )
+        .order_by("-received_at", "-id")
+        .values_list("payload", flat=True)
+        .afirst()
+    )
+    thread = ((payload or {}).get("event") or {}).get("assistant_thread") or {}
+    context = thread.get("context") if isinstance(thread, dict) else None
+    viewed = context.get("channel_id") if isinstance(context, dict) else None
+    return viewed if isinstance(viewed, str) else ""
+
+
 def mark_processed(*, id: int, now: dt.datetime) -> None:
     """The job did what the event asked; call inside the caller's atomic block."""
     models.SlackEvent.objects.filter(pk=id, processed_at__isnull=True).update(processed_at=now)

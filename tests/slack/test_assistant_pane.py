@@ -1,6 +1,8 @@
 """Slack's assistant pane: suggested prompts when it opens, a title from the first question,
 and a status that says what the bot is doing."""
 
+import json
+
 import pytest
 
 from data import models
@@ -120,3 +122,38 @@ def test_a_long_first_line_is_cut_at_a_word_for_the_title():
 
     assert len(title) <= live.TITLE_LIMIT
     assert title.endswith("word…")
+
+
+def _context_changed(channel_id: str) -> dict:
+    return {
+        "type": "assistant_thread_context_changed",
+        "assistant_thread": {
+            "user_id": ASKER,
+            "context": {"channel_id": channel_id, "team_id": "T1"},
+            "channel_id": "D1",
+            "thread_ts": PANE_THREAD,
+        },
+        "event_ts": "1700000000.000750",
+    }
+
+
+async def test_the_channel_the_asker_is_viewing_informs_the_model(fake_slack, fake_openai):
+    await post_signed(event_callback(PANE_OPENED, event_id="EvPane"))  # viewing C9
+    await post_signed(event_callback(_context_changed("C1"), event_id="EvMoved"))  # then C1
+    await run_worker_until_idle()
+    fake_openai.requests.clear()
+
+    question = _in_the_pane("how do I roll back?", ts="1700000000.000800")
+    await post_signed(event_callback(question, event_id="EvQ"))
+    await run_worker_until_idle()
+
+    first_request = json.dumps(fake_openai.requests[0].messages)
+    assert "The asker is viewing the Slack channel #deploys" in first_request
+    assert await models.Question.objects.acount() == 1  # moving is not a question
+
+
+async def test_a_mention_in_a_channel_carries_no_viewing_context(fake_slack, fake_openai):
+    await post_signed(event_callback(mention("how do I roll back a deploy?")))
+    await run_worker_until_idle()
+
+    assert "The asker is viewing" not in json.dumps(fake_openai.requests[0].messages)
