@@ -362,18 +362,6 @@ async def test_unusual_paths_and_messages_survive_the_log_parser(repo: Repo):
     assert "Zoë" in [c.name for c in notes.contributors]
 
 
-def test_slack_text_uses_slack_links_and_bold_headings():
-    from chatbot import release_notes_slack
-
-    text = release_notes_slack.to_mrkdwn(
-        "## 2.0 (2026-11-21)\n\n- **api:** Fix <b> & co ([#1](https://github.com/a/b/pull/1))"
-    )
-
-    assert text == (
-        "*2.0 (2026-11-21)*\n\n- *api:* Fix &lt;b&gt; &amp; co (<https://github.com/a/b/pull/1|#1>)"
-    )
-
-
 async def test_gitlab_merge_request_is_one_entry_titled_by_the_request(repo: Repo):
     repo.branch("feature")
     repo.commit("WIP first pass")
@@ -704,7 +692,6 @@ async def test_first_time_contributors_are_found_among_the_range_authors_only(re
 
 
 async def test_commit_text_cannot_inject_links_emphasis_or_headings(repo: Repo):
-    from chatbot import release_notes_slack
     from domain.text import safe_markdown
 
     repo.git("remote", "add", "origin", "git@github.com:acme/widgets.git")
@@ -725,6 +712,3 @@ async def test_commit_text_cannot_inject_links_emphasis_or_headings(repo: Repo):
     assert "<code>a_b*c</code>" in html
     assert "# Upgrade now" in html
     assert "Eve [me](https://evil.example)" in html
-    mrkdwn = release_notes_slack.to_mrkdwn(markdown)
-    assert "<https://evil.example" not in mrkdwn
-    assert "Pass __init__ arguments and **kwargs through" in mrkdwn

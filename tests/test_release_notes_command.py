@@ -88,7 +88,7 @@ def test_notes_are_posted_to_slack_in_pieces_that_fit(tmp_path: Path, settings):
     repo = Repo(tmp_path / "big")
     repo.commit("Initial commit")
     repo.tag("v1")
-    for n in range(120):
+    for n in range(200):
         repo.commit(f"Fix a rather long described problem number {n} in the billing exporter")
     with slack_api.running() as slack:
         settings.SLACK_API_URL = slack.url
@@ -97,15 +97,18 @@ def test_notes_are_posted_to_slack_in_pieces_that_fit(tmp_path: Path, settings):
 
         posts = slack.calls_to("chat.postMessage")
     assert len(posts) > 1
-    assert all(len(post.params["text"]) <= 3_900 for post in posts)
+    # Markdown, as Markdown: one markdown block per message, within Slack's limit.
+    assert all([block["type"] for block in post.params["blocks"]] == ["markdown"] for post in posts)
+    markdown = [post.params["blocks"][0]["text"] for post in posts]
+    assert all(len(piece) <= 11_000 for piece in markdown)
     assert all(post.params["channel"] == "C0RELEASES" for post in posts)
     # The first piece starts the thread, the rest go into it; nothing is lost.
     first_ts = "1700000000.000001"
     assert "thread_ts" not in posts[0].params
     assert all(post.params["thread_ts"] == first_ts for post in posts[1:])
-    text = "\n".join(post.params["text"] for post in posts)
-    assert all(f"problem number {n} in" in text for n in range(120))
-    assert text.startswith("*v1..HEAD (")
+    text = "\n".join(markdown)
+    assert all(f"problem number {n} in" in text for n in range(200))
+    assert text.startswith("## v1..HEAD (")
     assert "posted to C0RELEASES" in stderr
     row = models.ReleaseNotes.objects.get()
     assert row.posted_channel == "C0RELEASES"
@@ -217,3 +220,19 @@ def test_arguments_that_cannot_be_stored_or_written_are_refused_before_any_work(
     assert raised.value.returncode == 2
     assert "\n" not in str(raised.value)
     assert models.ReleaseNotes.objects.count() == 0
+
+
+def test_notes_posted_to_slack_page_nobody(tmp_path: Path, settings):
+    repo = Repo(tmp_path / "mentions")
+    repo.commit("Initial commit")
+    repo.tag("v1")
+    repo.commit("Fix <!here> alerts and stop pinging @channel on deploys")
+    with slack_api.running() as slack:
+        settings.SLACK_API_URL = slack.url
+
+        _run("--repo", str(repo.path), "--from", "v1", "--post-to", "C0RELEASES")
+
+        [post] = slack.calls_to("chat.postMessage")
+    markdown = post.params["blocks"][0]["text"]
+    assert "stop pinging @\u2060channel" in markdown
+    assert "<!here>" not in markdown
