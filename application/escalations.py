@@ -66,6 +66,19 @@ class Notifier(Protocol):
         """Say in the question's thread that a person was asked."""
 
 
+async def capture_reply(*, channel_id: str, thread_ts: str, replier_id: str, text: str) -> int:
+    """A person (not the asker) replied in a thread waiting for one: their reply answers the
+    thread's open requests, for the admin. How many it answered."""
+    return await writes.write(
+        escalations.record_person_answer,
+        channel_id=channel_id,
+        thread_ts=thread_ts,
+        replier_id=replier_id,
+        text=text,
+        now=timezone.now(),
+    )
+
+
 async def notify(*, escalation_id: int, notifier: Notifier) -> None:
     """The job: post the request unless an earlier run did, record it, tell the asker."""
     request = await escalations.get(escalation_id=escalation_id)

@@ -6,7 +6,7 @@ from typing import Any
 
 from application.answering import messenger as messenger_module
 from application.answering import pipeline
-from application.inbox import handling
+from application.inbox import accepting, handling
 from data import models
 from domain.questions import slack_events
 
@@ -117,6 +117,14 @@ def interpret(stored: slack_events.StoredEvent) -> handling.Request:
     if stored.event_type == "assistant_thread_started":
         return handling.NewAssistantThread(
             conversation=assistant_thread_conversation(payload=stored.payload)
+        )
+    if stored.event_type == accepting.PERSON_REPLY:
+        event = stored.payload["event"]
+        return handling.PersonReplied(
+            channel_id=str(event.get("channel", "")),
+            thread_ts=str(event.get("thread_ts", "")),
+            replier_id=str(event.get("user", "")),
+            text=str(event.get("text", "")),
         )
     if stored.event_type == "assistant_thread_context_changed":
         return handling.ContextChanged()

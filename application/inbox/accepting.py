@@ -20,7 +20,11 @@ from typing import Any
 from django.utils import timezone
 
 from application import writes
-from domain.questions import records, slack_events
+from domain.questions import escalations, records, slack_events
+
+# A reply by someone other than the asker in a thread waiting for a person: not a question,
+# but maybe the person's answer (stored under this type, handled by its own job).
+PERSON_REPLY = "person_reply"
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -61,10 +65,17 @@ def _accept_all(
 ) -> list[Outcome]:
     outcomes: dict[int, Outcome] = {}
     first_copies: dict[str, int] = {}  # event_id -> index of its first copy in ``events``
+    kinds: dict[int, str] = {}
     for index, event in enumerate(events):
-        if event.follow_up_of is not None and not _is_follow_up(event.follow_up_of):
-            outcomes[index] = Outcome.NOT_A_FOLLOW_UP
-        elif event.event_id in first_copies:
+        reply = event.follow_up_of
+        if reply is not None and not _is_follow_up(reply):
+            if not escalations.awaits_a_person(
+                channel_id=reply.channel_id, thread_ts=reply.thread_ts, replier_id=reply.asker_id
+            ):
+                outcomes[index] = Outcome.NOT_A_FOLLOW_UP
+                continue
+            kinds[index] = PERSON_REPLY
+        if event.event_id in first_copies:
             outcomes[index] = Outcome.REPEATED
         else:
             first_copies[event.event_id] = index
@@ -73,7 +84,7 @@ def _accept_all(
             slack_events.NewEvent(
                 event_id=events[index].event_id,
                 team_id=events[index].team_id,
-                event_type=events[index].event_type,
+                event_type=kinds.get(index, events[index].event_type),
                 payload=events[index].payload,
             )
             for index in first_copies.values()

@@ -9,7 +9,7 @@ case a request starts is decided here.
 import dataclasses
 from collections.abc import Awaitable, Callable
 
-from application import home
+from application import escalations, home
 from application.answering import messenger as messenger_module
 from application.answering import passages, pipeline
 from application.inbox import greeting
@@ -36,7 +36,17 @@ class ContextChanged:
     they next ask in that thread (``live.asker_context``); nothing to do now."""
 
 
-type Request = pipeline.Incoming | NewAssistantThread | HomeOpened | ContextChanged
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PersonReplied:
+    """Someone other than the asker replied in a thread waiting for a person."""
+
+    channel_id: str
+    thread_ts: str
+    replier_id: str
+    text: str
+
+
+type Request = pipeline.Incoming | NewAssistantThread | HomeOpened | ContextChanged | PersonReplied
 type PublishHome = Callable[[str, home.Home], Awaitable[None]]
 
 
@@ -56,6 +66,14 @@ async def handle(
         return
     if isinstance(request, ContextChanged):
         return
+    if isinstance(request, PersonReplied):
+        await escalations.capture_reply(
+            channel_id=request.channel_id,
+            thread_ts=request.thread_ts,
+            replier_id=request.replier_id,
+            text=request.text,
+        )
+        return
     messenger = make_messenger(request.conversation)
     if isinstance(request, NewAssistantThread):
         await greeting.greet(stored=stored, messenger=messenger)
@@ -73,7 +91,7 @@ async def give_up(
     """The event's job failed its last attempt: record that, and tell the asker honestly."""
     stored = await slack_events.get(id=slack_event_id)
     request = interpret(stored)
-    if isinstance(request, NewAssistantThread | HomeOpened | ContextChanged):
+    if isinstance(request, NewAssistantThread | HomeOpened | ContextChanged | PersonReplied):
         return  # only a greeting or a view was lost
     await pipeline.give_up(
         incoming=request, messenger=make_messenger(request.conversation), error=error

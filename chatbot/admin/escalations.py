@@ -46,7 +46,15 @@ class EscalationInline(admin.TabularInline):
     can_delete = False
     verbose_name = "request for a person"
     verbose_name_plural = "requests for a person"
-    fields = ("requested_at", "requested_by", "target_channel_id", "state", "notified_at")
+    fields = (
+        "requested_at",
+        "requested_by",
+        "target_channel_id",
+        "state",
+        "notified_at",
+        "answered_by",
+        "person_answer",
+    )
     readonly_fields = fields
     classes = ("compact-inline",)
 
@@ -66,6 +74,7 @@ class EscalationAdmin(admin.ModelAdmin):
         "requested_by",
         "target_channel_id",
         "posted",
+        "person_answer_excerpt",
         "thread_link",
     )
     list_filter = ("state", "target_channel_id", "requested_at")
@@ -93,6 +102,12 @@ class EscalationAdmin(admin.ModelAdmin):
             reverse("admin:data_question_change", args=[question.pk]),
             Truncator(question.title or question.text).chars(90),
         )
+
+    @admin.display(description="a person's answer")
+    def person_answer_excerpt(self, escalation: models.Escalation) -> str:
+        if not escalation.answered_by:
+            return "—"
+        return f"{escalation.answered_by}: {Truncator(escalation.person_answer).chars(80)}"
 
     @admin.display(description="posted", boolean=True)
     def posted(self, escalation: models.Escalation) -> bool:

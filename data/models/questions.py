@@ -429,6 +429,11 @@ class Escalation(models.Model):
         max_length=50, blank=True, help_text="The post in the target channel, once made."
     )
     notified_at = models.DateTimeField(null=True, blank=True)
+    person_answer = models.TextField(
+        blank=True, help_text="The first reply a person (not the asker) wrote in the thread."
+    )
+    answered_by = models.CharField(max_length=50, blank=True, help_text="Slack user id.")
+    answered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["state", "requested_at"], name="escalation_state_idx")]
@@ -444,6 +449,12 @@ class Escalation(models.Model):
                 condition=models.Q(state__in=_EscalationState.values),
                 name="escalation_state_valid",
                 violation_error_message="Unknown escalation state.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(person_answer="", answered_by="", answered_at__isnull=True)
+                | (~models.Q(answered_by="") & models.Q(answered_at__isnull=False)),
+                name="escalation_person_answer_recorded",
+                violation_error_message="A person's answer is recorded with who and when.",
             ),
             models.CheckConstraint(
                 condition=models.Q(notified_ts="", notified_at__isnull=True)

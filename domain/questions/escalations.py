@@ -103,3 +103,39 @@ async def get(*, escalation_id: int) -> Request:
 
 def record_notified(*, escalation_id: int, ts: str, now: dt.datetime) -> None:
     models.Escalation.objects.filter(pk=escalation_id).update(notified_ts=ts, notified_at=now)
+
+
+def awaits_a_person(*, channel_id: str, thread_ts: str, replier_id: str) -> bool:
+    """Whether a reply by ``replier_id`` in this thread may be the person's answer: a request
+    for a person is open there, and the replier is not the one who asked. Sync, so the inbox
+    can ask it inside the transaction that stores the reply."""
+    return (
+        models.Escalation.objects.filter(
+            state=models.Escalation.State.OPEN,
+            question__channel_id=channel_id,
+            question__thread_ts=thread_ts,
+        )
+        .exclude(question__asker_id=replier_id)
+        .exists()
+    )
+
+
+def record_person_answer(
+    *, channel_id: str, thread_ts: str, replier_id: str, text: str, now: dt.datetime
+) -> int:
+    """The first reply by someone other than the asker answers the thread's open requests:
+    they become ANSWERED with the reply. How many were answered (0 when none was open)."""
+    return (
+        models.Escalation.objects.filter(
+            state=models.Escalation.State.OPEN,
+            question__channel_id=channel_id,
+            question__thread_ts=thread_ts,
+        )
+        .exclude(question__asker_id=replier_id)
+        .update(
+            state=models.Escalation.State.ANSWERED,
+            person_answer=text,
+            answered_by=replier_id,
+            answered_at=now,
+        )
+    )

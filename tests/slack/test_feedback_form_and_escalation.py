@@ -220,3 +220,40 @@ async def test_ask_a_person_goes_to_the_channel_routed_for_the_question(fake_sla
 def test_routes_that_are_not_pairs_are_refused_with_the_pair_named():
     with pytest.raises(ValueError, match="'C1'"):
         escalation_routes.parse_routes("C1,C2=C3")
+
+
+def _reply(text: str, *, user: str, ts: str) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "channel_type": "channel",
+        "channel": CHANNEL,
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "thread_ts": THREAD,
+        "team": "T1",
+    }
+
+
+async def test_the_first_reply_by_a_person_in_the_thread_answers_the_request(fake_slack, settings):
+    settings.ESCALATION_ROUTES = {"*": escalation_routes.Route(channel_id="CHELP")}
+    answer, _ = await _answered(fake_slack)
+    ask = {"action_id": "ask_a_person", "type": "button", "value": str(answer.pk)}
+    await _interaction(_press(ask))
+    await run_worker_until_idle()
+    bot_messages = len(fake_slack.messages)
+
+    reply = _reply(
+        "Use `make rollback ENV=prod`; ping me if it hangs.", user="UHELPER", ts="1700000000.000900"
+    )
+    assert (await post_signed(event_callback(reply, event_id="EvHelp"))).status_code == 200
+    chatter = _reply("thanks!", user="UBYSTANDER", ts="1700000000.000950")
+    await post_signed(event_callback(chatter, event_id="EvChat"))
+    await run_worker_until_idle()
+
+    escalation = await models.Escalation.objects.aget()
+    assert escalation.state == "ANSWERED"
+    assert escalation.answered_by == "UHELPER"
+    assert escalation.person_answer.startswith("Use `make rollback ENV=prod`")
+    assert len(fake_slack.messages) == bot_messages  # the bot did not answer the person
+    assert await models.Question.objects.acount() == 1  # nor took the reply for a question
