@@ -268,6 +268,9 @@ CHATBOT_HISTORY_MAX_CHARS = env.int(
 # People from other organisations in Slack Connect channels get no answer from internal
 # documents unless this is true.
 CHATBOT_ANSWER_EXTERNAL_USERS = env.bool("CHATBOT_ANSWER_EXTERNAL_USERS", False)
+# Questions older than this many days lose their texts and people (a daily job); their
+# figures stay. 0: keep everything.
+CHATBOT_RETENTION_DAYS = env.int("CHATBOT_RETENTION_DAYS", 0, validate=validate.Range(min=0))
 CHATBOT_DOCS_MAX_FILE_BYTES = env.int("CHATBOT_DOCS_MAX_FILE_BYTES", 2_000_000)
 # Where the user guide (docs/) is published, so answers citing it link there; empty: no links.
 CHATBOT_GUIDE_BASE_URL = env.str("CHATBOT_GUIDE_BASE_URL", "")

@@ -155,6 +155,22 @@ def queue_reingest(source_ids: Sequence[int]) -> None:
     reingest_source.batch_defer(*jobs)
 
 
+# Daily, at a quiet hour: questions older than CHATBOT_RETENTION_DAYS lose their words and
+# people (application/retention.py); a missed day is caught up the next.
+@app.periodic(cron="17 3 * * *", periodic_id="forget_old_questions")
+@app.task(name="forget_old_questions", queueing_lock="forget_old_questions")
+async def forget_old_questions(timestamp: int) -> None:
+    from application import retention
+
+    forgotten = await retention.forget_old()
+    if forgotten.questions or forgotten.events:
+        logger.info(
+            "Retention: forgot %s questions, deleted %s inbox events",
+            forgotten.questions,
+            forgotten.events,
+        )
+
+
 # Every few seconds (a sixth cron field), so a job whose worker died is running again soon
 # after it counts as stalled (chatbot/jobs.py). A worker that starts defers the latest tick at
 # once (procrastinate's periodic deferrer), so starting one also checks.

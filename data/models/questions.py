@@ -156,6 +156,12 @@ class Question(models.Model):
     quality_rating = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="1 (poor) to 5 (excellent)."
     )
+    forgotten_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When its texts and people were removed (CHATBOT_RETENTION_DAYS); its "
+        "outcome, timings, votes and costs stay for the figures.",
+    )
 
     class Meta:
         indexes = [
