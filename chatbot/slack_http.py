@@ -23,7 +23,7 @@ Why not a Django view, and why not bolt for events (both were here before; READM
   ``{"type": "block_actions", "event": null}``). Events API envelopes carry the bot's user id
   in ``authorizations``, which is all the routing needs, and a button press is a user id and
   a list of actions. Bolt still serves Socket Mode, through the same two functions
-  (:func:`chatbot.slack_app.accept_event`, :func:`chatbot.slack_app.accept_actions`).
+  (:func:`chatbot.slack_app.accept_event`, :func:`chatbot.slack_actions.accept_actions`).
 
 Bad requests are refused before any work, each with one log line (never with its body):
 a bad or missing signature or timestamp is a 401; a body that is not UTF-8, not JSON or a
@@ -62,6 +62,7 @@ from chatbot import (
     database_busy,
     log_context,
     middleware,
+    slack_actions,
     slack_app,
     slack_feedback_form,
     slack_inbox,
@@ -137,7 +138,7 @@ async def _serve(scope: Scope, receive: Receive, send: Send) -> None:
 
 async def _respond(
     scope: Scope, receive: Receive, headers: dict[str, str]
-) -> tuple[int, str, bytes, bytes, list[tuple[bytes, bytes]], slack_app.AfterResponse | None]:
+) -> tuple[int, str, bytes, bytes, list[tuple[bytes, bytes]], slack_actions.AfterResponse | None]:
     """Status, why it was refused (empty when not), content type, body, extra headers, and
     what to do once the response is sent."""
     try:
@@ -230,7 +231,7 @@ def _parse(body: str) -> tuple[str, dict[str, Any]]:
     raise _Reply(400, {"error": "body is neither an envelope, an interaction nor a command"})
 
 
-async def _handle(raw: bytes, headers: dict[str, str]) -> slack_app.AfterResponse | None:
+async def _handle(raw: bytes, headers: dict[str, str]) -> slack_actions.AfterResponse | None:
     """Check and act on a request: an empty 200 and what to do after it, or a
     :class:`_Reply` raised."""
     problem = slack_app.configuration_problem()
@@ -249,11 +250,11 @@ async def _handle(raw: bytes, headers: dict[str, str]) -> slack_app.AfterRespons
         raise _Reply(401, {"error": "invalid signature or stale timestamp"})
     kind, parsed = _parse(body)
     if kind == "command":
-        if parsed["command"] != slack_app.ASK_COMMAND:
+        if parsed["command"] != slack_actions.ASK_COMMAND:
             _ignore(f"command {parsed['command'][:50]!r}")
-        if not slack_app.is_ask_command(parsed):
+        if not slack_actions.is_ask_command(parsed):
             raise _Reply(400, {"error": "/ask without its user, channel or response_url"})
-        told = await slack_app.accept_ask_command(parsed)
+        told = await slack_actions.accept_ask_command(parsed)
         raise _Reply(200, {"response_type": "ephemeral", "text": told})
     kind_of = parsed.get("type")
     if not isinstance(kind_of, str):
@@ -269,23 +270,23 @@ async def _handle(raw: bytes, headers: dict[str, str]) -> slack_app.AfterRespons
                 raise _Reply(400, {"error": "url_verification without a challenge"})
             raise _Reply(200, {"challenge": parsed["challenge"]})
         _ignore(f"envelope {kind_of[:50]!r}")
-    if kind_of == "message_action" and parsed.get("callback_id") == slack_app.ASK_ABOUT_MESSAGE:
-        if not slack_app.is_message_shortcut(parsed):
+    if kind_of == "message_action" and parsed.get("callback_id") == slack_actions.ASK_ABOUT_MESSAGE:
+        if not slack_actions.is_message_shortcut(parsed):
             raise _Reply(400, {"error": "message_action without a user, channel or message"})
-        await slack_app.accept_message_shortcut(parsed)
+        await slack_actions.accept_message_shortcut(parsed)
         return None
     if kind_of == "view_submission" and slack_feedback_form.is_submission(parsed):
         # In a context of its own, its database work (the reason) on one of the ack threads.
         async with ThreadSensitiveContext(executor=slack_inbox.executor()):
-            await slack_app.accept_view_submission(parsed)
+            await slack_actions.accept_view_submission(parsed)
         return None
     if kind_of != "block_actions":
         _ignore(f"interaction {kind_of[:50]!r}")
-    if not slack_app.is_block_actions(parsed):
+    if not slack_actions.is_block_actions(parsed):
         raise _Reply(400, {"error": "block_actions without a user or actions"})
     # In a context of its own, its database work (a vote) on one of the ack threads.
     async with ThreadSensitiveContext(executor=slack_inbox.executor()):
-        return await slack_app.accept_actions(parsed)
+        return await slack_actions.accept_actions(parsed)
 
 
 def _ignore(what: str) -> NoReturn:

@@ -242,8 +242,8 @@ async def test_a_job_is_taken_from_a_worker_silent_for_fifteen_seconds(
     finally:
         await sync_to_async(_forget_worker, thread_sensitive=True)(worker_id)
     assert job_app.worker_defaults["update_heartbeat_interval"] == 3
-    [check] = [p for p in job_app.periodic_registry.periodic_tasks.values()]
-    assert check.cron == "* * * * * */3"
+    periodic = {p.periodic_id: p for p in job_app.periodic_registry.periodic_tasks.values()}
+    assert periodic["retry_stalled_jobs"].cron == "* * * * * */3"
 
 
 async def test_a_job_that_keeps_killing_its_worker_is_failed_after_its_last_attempt(
