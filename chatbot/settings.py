@@ -9,7 +9,7 @@ from environs import Env, validate
 
 from chatbot import embedded_postgres
 from chatbot.database_backend import pool_check
-from domain.questions import escalation_routes
+from domain.questions import escalation_routes, model_prices
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOCAL_DATABASE_NAME = "chatbot"
@@ -250,6 +250,12 @@ CHATBOT_MODEL_RETRIES = env.int("CHATBOT_MODEL_RETRIES", 3)
 CHATBOT_MODEL_REQUEST_LIMIT = env.int("CHATBOT_MODEL_REQUEST_LIMIT", 8)
 CHATBOT_MODEL_TOKEN_LIMIT = env.int("CHATBOT_MODEL_TOKEN_LIMIT", 60_000)
 CHATBOT_MODEL_RETRY_BACKOFF = env.float("CHATBOT_MODEL_RETRY_BACKOFF", 1.0)
+# The admin dashboard's cost estimate: dollars per million input/output tokens, per model.
+CHATBOT_MODEL_PRICES = env.str("CHATBOT_MODEL_PRICES", "")
+try:
+    MODEL_PRICES = model_prices.parse(CHATBOT_MODEL_PRICES)
+except ValueError as error:
+    raise ImproperlyConfigured(f"CHATBOT_MODEL_PRICES: {error}") from None
 
 # Knowledge base: files larger than this are reported and skipped by `manage.py ingest_docs`.
 # Fairness (application/answering/admission.py): per person, questions in the last minute and

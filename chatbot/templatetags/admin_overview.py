@@ -4,7 +4,7 @@ from typing import Any
 
 from django import template
 
-from chatbot.admin import overview
+from chatbot.admin import dashboard, overview
 
 register = template.Library()
 
@@ -12,3 +12,8 @@ register = template.Library()
 @register.inclusion_tag("chatbot/admin/overview.html", takes_context=True)
 def question_overview(context: template.Context) -> dict[str, Any]:
     return overview.context(request=context["request"])
+
+
+@register.inclusion_tag("chatbot/admin/dashboard.html", takes_context=True)
+def question_dashboard(context: template.Context) -> dict[str, Any]:
+    return dashboard.context(request=context["request"])

@@ -444,6 +444,8 @@ class Escalation(models.Model):
     class Meta:
         indexes = [models.Index(fields=["state", "requested_at"], name="escalation_state_idx")]
         permissions = [("resolve_escalation", "Can mark requests for a person answered or closed")]
+        verbose_name = "request for a person"
+        verbose_name_plural = "requests for a person"
         constraints = [
             # Pressing the button twice (or two people pressing it) asks once.
             models.UniqueConstraint(
