@@ -38,23 +38,26 @@ def fill(*, per_day: int) -> int:
         f"""
         INSERT INTO data_question (via, team_id, channel_id, thread_ts, message_ts, asker_id,
             asker_name, text, title, category, status, error, asked_at, answered_at,
-            latency_ms, reviewed, review_note)
+            latency_ms, reviewed, reviewed_at, review_note, private, channel_name)
         SELECT 'SLACK', 'T1', 'C' || (g % 40), g || '.000100', g || '.000100', 'U' || (g % 900),
             'Person ' || (g % 900),
             'How do I ' || ({TOPICS})[1 + g % 6] || '? (' || md5(g::text) || ')',
             '', ({CATEGORIES})[1 + g % 6],
-            CASE WHEN g % 20 = 0 THEN 'FAILED' ELSE 'ANSWERED' END, '',
+            CASE WHEN g % 20 = 0 THEN 'FAILED' ELSE 'ANSWERED' END,
+            CASE WHEN g % 20 = 0 THEN 'model timed out' ELSE '' END,
             now() - (g * interval '365 days' / {total}),
             now() - (g * interval '365 days' / {total}) + interval '3 seconds',
-            500 + (g * 37) % 6000, g % 10 = 0, ''
+            500 + (g * 37) % 6000, g % 10 = 0,
+            CASE WHEN g % 10 = 0 THEN now() - (g * interval '365 days' / {total}) + interval '1 day' END,
+            '', false, '#channel-' || (g % 40)
         FROM generate_series(1, {total}) AS g
         """,
         """
         INSERT INTO data_answer (question_id, text, covered, model, created_at,
-            slack_channel_id, slack_message_ts, delivered_at)
+            slack_channel_id, slack_message_ts, slack_continuation_ts, delivered_at)
         SELECT q.id, 'Open the handbook page and follow **the steps**. ' || repeat('Words. ', 60),
             q.id % 7 <> 0, 'offline', q.answered_at + (n - 1) * interval '1 day', q.channel_id,
-            q.id || '.000200', q.answered_at
+            q.id || '.000200', '{}', q.answered_at
         FROM data_question q
         CROSS JOIN generate_series(1, 2) AS n
         WHERE q.status = 'ANSWERED' AND (n = 1 OR q.id % 20 = 1)
@@ -69,13 +72,15 @@ def fill(*, per_day: int) -> int:
         INSERT INTO data_agentrun (question_id, agent, model, input_tokens, output_tokens,
             latency_ms, outcome, error, started_at)
         SELECT q.id, CASE WHEN n = 1 THEN 'classifier' ELSE 'answer' END, 'offline', 900, 150,
-            q.latency_ms / 2, CASE WHEN q.status = 'FAILED' THEN 'ERROR' ELSE 'OK' END, '',
+            q.latency_ms / 2, CASE WHEN q.status = 'FAILED' THEN 'ERROR' ELSE 'OK' END,
+            CASE WHEN q.status = 'FAILED' THEN 'model timed out' ELSE '' END,
             q.asked_at
         FROM data_question q CROSS JOIN generate_series(1, 2) AS n
         """,
         """
-        INSERT INTO data_feedback (answer_id, slack_user_id, vote, created_at, updated_at)
-        SELECT a.id, 'U' || (a.id % 900), CASE WHEN a.id % 9 = 0 THEN 'DOWN' ELSE 'UP' END,
+        INSERT INTO data_feedback (answer_id, slack_user_id, vote, reason, comment, created_at,
+            updated_at)
+        SELECT a.id, 'U' || (a.id % 900), CASE WHEN a.id % 9 = 0 THEN 'DOWN' ELSE 'UP' END, '', '',
             a.created_at + interval '1 minute', a.created_at + interval '1 minute'
         FROM data_answer a WHERE a.id % 3 = 0
         """,
@@ -180,7 +185,8 @@ def run(*, per_day: int, runs: int, show_queries: bool) -> None:
         return models.Question.objects.filter(pk__in=voted).count()
 
     cases: list[tuple[str, Callable[[], object]]] = [
-        ("admin index with the overview", get("/admin/")),
+        ("admin index: overview and dashboard, 30 days", get("/admin/")),
+        ("admin index: overview and dashboard, 90 days", get("/admin/", days="90")),
         ("questions, first page", get(changelist)),
         ("questions with a 👎", get(changelist, feedback="down")),
         ("questions without feedback", get(changelist, feedback="none")),
@@ -210,7 +216,9 @@ def run(*, per_day: int, runs: int, show_queries: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--per-day", type=int, default=200, help="questions per day")
+    parser.add_argument(
+        "--per-day", type=int, default=274, help="questions per day (274: 100,000 a year)"
+    )
     parser.add_argument("--runs", type=int, default=5, help="timed requests per page")
     parser.add_argument("--queries", action="store_true", help="print each page's slowest SQL")
     arguments = parser.parse_args()
