@@ -105,10 +105,12 @@ class Bouncer:
             )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            with contextlib.suppress(psycopg.Error):
-                with psycopg.connect(self.url, autocommit=True, connect_timeout=2) as conn:
-                    conn.execute("SELECT 1")
-                    return
+            with (
+                contextlib.suppress(psycopg.Error),
+                psycopg.connect(self.url, autocommit=True, connect_timeout=2) as conn,
+            ):
+                conn.execute("SELECT 1")
+                return
             if self.process.poll() is not None:
                 break
             time.sleep(0.2)
