@@ -258,6 +258,7 @@ class ScaledOut:
 
     def __post_init__(self) -> None:
         self.data_dir = self.work / "data"
+        self.work.mkdir(parents=True, exist_ok=True)
         process_faults.copy_data_dir(self.template, self.data_dir)
         self.cluster = process_faults.cluster(self.data_dir)
         self.bouncer = Bouncer(
