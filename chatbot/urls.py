@@ -1,12 +1,13 @@
 from django.contrib import admin
 from django.urls import path
 
-from chatbot.views import documents, health
+from chatbot.views import documents, health, metrics
 
 # POST /slack/events is served before Django: chatbot/asgi.py, chatbot/slack_http.py.
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_page, name="metrics"),
     path("admin/", admin.site.urls),
     path("docs/<int:document_id>/", documents.document, name="document"),
 ]

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
+from prometheus_client.parser import text_string_to_metric_families
 
 from chatbot import embedded_postgres
 from tests import process_faults
@@ -42,6 +43,7 @@ PGBOUNCER = "pgbouncer"
 # The commands deploy/ runs (systemd units, Dockerfile, compose.yaml), after the interpreter.
 WEB_COMMAND = ("manage.py", "serve", "--no-worker")
 WORKER_COMMAND = ("manage.py", "procrastinate", "worker")
+METRICS_TOKEN = "scale-out-metrics-token"
 
 
 def find_pgbouncer() -> str | None:
@@ -177,6 +179,9 @@ def scaled_env(
         DATABASE_PGBOUNCER="true",
         DJANGO_SECRET_KEY="scale-out-secret-key-" + "x" * 40,
         HOST="127.0.0.1",
+        CHATBOT_METRICS_TOKEN=METRICS_TOKEN,
+        # One directory for the host's processes: any web process's /metrics sums them all.
+        PROMETHEUS_MULTIPROC_DIR=str(data_dir.parent / "metrics"),
     )
     return env
 
@@ -259,6 +264,7 @@ class ScaledOut:
     def __post_init__(self) -> None:
         self.data_dir = self.work / "data"
         self.work.mkdir(parents=True, exist_ok=True)
+        (self.work / "metrics").mkdir(exist_ok=True)
         process_faults.copy_data_dir(self.template, self.data_dir)
         self.cluster = process_faults.cluster(self.data_dir)
         self.bouncer = Bouncer(
@@ -362,3 +368,17 @@ async def ask_round_robin(
     for base, status in await asyncio.gather(*(post(n, b) for n, b in plan)):
         acks[base].append(status)
     return acks
+
+
+async def scrape(client: httpx.AsyncClient, *, base: str) -> dict[str, float]:
+    """``/metrics`` of one web process, as {'name{label="value",...}': value}."""
+    response = await client.get(
+        f"{base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+    )
+    response.raise_for_status()
+    samples: dict[str, float] = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            labels = ",".join(f'{key}="{value}"' for key, value in sorted(sample.labels.items()))
+            samples[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
+    return samples

@@ -74,6 +74,8 @@ async def test_two_webs_two_workers_through_pgbouncer_answer_each_once_after_a_w
             layout.workers[0].kill()
             result = await process_faults.wait_answered(slack, threads, seconds=120)
             await sampler.stop()
+            refused = await client.get(f"{layout.bases[1]}/metrics")
+            metrics = await scale_out.scrape(client, base=layout.bases[1])
         statuses = process_faults.question_statuses(data_dir=layout.data_dir)
         killed_statuses = scale_out.job_statuses(cluster=layout.cluster, ids=killed_jobs)
         outputs = layout.outputs()
@@ -93,3 +95,12 @@ async def test_two_webs_two_workers_through_pgbouncer_answer_each_once_after_a_w
     # The killed worker's jobs were finished by the other one.
     assert killed_statuses == {"succeeded": len(killed_jobs)}
     assert 0 < sampler.peak <= POOL_SIZE
+    # /metrics of one web process counts what every process did (PROMETHEUS_MULTIPROC_DIR).
+    assert refused.status_code == 403
+    assert metrics['chatbot_questions{status="ANSWERED"}'] == QUESTIONS
+    assert metrics["chatbot_slack_ack_seconds_count"] == QUESTIONS  # both web processes
+    model_calls = metrics['chatbot_model_calls_total{model="openai-chat:fake-model",outcome="ok"}']
+    assert model_calls >= QUESTIONS  # made by the workers
+    assert metrics["chatbot_time_to_status_seconds_count"] >= QUESTIONS
+    assert metrics["chatbot_time_to_answer_seconds_count"] >= QUESTIONS
+    assert metrics['chatbot_model_tokens_total{kind="output",model="openai-chat:fake-model"}'] > 0
