@@ -23,3 +23,8 @@ def jobs_by_task_and_status() -> dict[tuple[str, str], int]:
             " WHERE status IN ('todo', 'doing') GROUP BY task_name, status"
         )
         return {(str(task), str(status)): int(n) for task, status, n in cursor.fetchall()}
+
+
+def documentation_sources() -> list[str]:
+    """Names of the sources in the knowledge base, the built-in guide first if present."""
+    return list(models.DocumentationSource.objects.order_by("name").values_list("name", flat=True))
