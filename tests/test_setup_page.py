@@ -6,7 +6,7 @@ from django.db import connection
 from django.test import Client
 
 from data import models
-from tests import factories
+from tests import admin_support, factories
 
 pytestmark = pytest.mark.django_db
 
@@ -50,8 +50,7 @@ def test_once_configured_anyone_but_staff_sees_only_ok(settings):
     assert anonymous.status_code == 200
     assert anonymous.content == b"ok\n"
 
-    staff = Client()
-    staff.force_login(factories.UserFactory(is_staff=True))
+    staff = admin_support.logged_in_client(factories.UserFactory(is_staff=True))
     page = staff.get("/").content.decode()
     assert "Everything is configured." in page
     assert "handbook" in page
