@@ -75,3 +75,30 @@ def test_a_bad_allow_list_is_one_clear_error():
     assert result.returncode != 0
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("chatbot: CHATBOT_METRICS_ALLOW: 'not-an-address' does not appear")
+
+
+async def test_slack_api_errors_are_counted_by_kind_and_still_retried(settings):
+    from prometheus_client import REGISTRY
+
+    from chatbot import slack_client
+    from tests.fakes.slack import FakeSlack
+
+    def count(kind: str) -> float:
+        return REGISTRY.get_sample_value("chatbot_slack_api_errors_total", {"kind": kind}) or 0.0
+
+    slack = FakeSlack()
+    await slack.start()
+    try:
+        settings.SLACK_API_URL = slack.url
+        settings.SLACK_RETRY_LIMIT = 2
+        slack.server_errors["chat.postMessage"] = 1
+        slack.rate_limited["chat.postMessage"] = 1
+        slack.retry_after = 0
+        before = count("server_error"), count("rate_limited")
+
+        response = await slack_client.web_client().chat_postMessage(channel="C1", text="hi")
+
+        assert response["ok"]
+        assert (count("server_error"), count("rate_limited")) == (before[0] + 1, before[1] + 1)
+    finally:
+        await slack.stop()
