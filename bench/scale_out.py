@@ -78,10 +78,8 @@ async def run_scaled(*, template: Path, work: Path, questions: int, delay: float
             started = time.monotonic()
             acks = await scale_out.ask_round_robin(c, bases=layout.bases, count=questions, run="b")
             await half_answered(slack, threads)
-            running = scale_out.answering_jobs(
-                cluster=layout.cluster, worker_id=layout.worker_ids[0]
-            )
-            layout.workers[0].kill()
+            busiest, running = layout.busiest_worker()
+            layout.workers[busiest].kill()
             result = await process_faults.wait_answered(slack, threads, seconds=900)
             await sampler.stop()
         killed = scale_out.job_statuses(cluster=layout.cluster, ids=running)

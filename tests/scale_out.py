@@ -332,6 +332,12 @@ class ScaledOut:
             await asyncio.sleep(0.2)
         raise RuntimeError(f"a web process was not healthy in 60 s:\n{web.output()[-3000:]}")
 
+    def busiest_worker(self) -> tuple[int, list[int]]:
+        """The worker running the most answers now (its index), and those jobs' ids."""
+        running = [answering_jobs(cluster=self.cluster, worker_id=i) for i in self.worker_ids]
+        index = max(range(len(running)), key=lambda n: len(running[n]))
+        return index, running[index]
+
     @property
     def bases(self) -> list[str]:
         return [f"http://127.0.0.1:{web.env['PORT']}" for web in self.webs]
