@@ -32,6 +32,7 @@ from pydantic_ai.models import Model
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.usage import RunUsage
 
+from application import metrics
 from data import models
 from domain import agent_runs
 
@@ -132,6 +133,12 @@ async def run[DepsT, OutputT](
                 error=error[:2000],
                 started_at=started_at,
             )
+        )
+        metrics.record_model_run(
+            model=model_name,
+            outcome=str(outcome).lower(),
+            input_tokens=records[-1].input_tokens,
+            output_tokens=records[-1].output_tokens,
         )
         if output is not None:
             return ModelRun(output=output, records=records, requests=requests, error="")

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ from slack_sdk.models.blocks import MarkdownBlock
 from slack_sdk.web.async_chat_stream import AsyncChatStream
 from slack_sdk.web.async_client import AsyncWebClient
 
+from application import metrics
 from application.answering import messenger
 from chatbot import slack_blocks, slack_names, slack_progress
 from domain.text import message_splitting, slack_mentions
@@ -46,6 +48,7 @@ class SlackMessenger:
         self._live_sent = ""
         self._live_diverged = False  # text no longer extends what was sent: finish by update
         self._live_refused = False
+        self._status_shown = False
 
     async def show_partial(
         self,
@@ -83,6 +86,9 @@ class SlackMessenger:
 
     async def show_status(self, *, text: str, loading_messages: Sequence[str] = ()) -> None:
         conversation = self._conversation
+        if not self._status_shown:
+            self._status_shown = True
+            _observe_since_message(metrics.STATUS_SECONDS, conversation)
         try:
             await self._client.assistant_threads_setStatus(
                 channel_id=conversation.channel_id,
@@ -149,20 +155,31 @@ class SlackMessenger:
     ) -> str:
         answer = dataclasses.replace(answer, text=slack_mentions.neutralise(text=answer.text))
         try:
-            if self._live is not None:
-                # This messenger already shows this answer live: finish that message.
-                return await self._finish_live(answer, on_posted)
-            if existing_ref:
-                return await self._replace([existing_ref, *continuation_refs], answer, on_posted)
-            if len(answer.text) <= STREAM_LIMIT:
-                ts = await self._stream(answer, on_posted)
-                if ts is not None:
-                    return ts
-            return await self._send_pieces([], answer, on_posted)
+            ref = await self._deliver(answer, existing_ref, on_posted, continuation_refs)
+            _observe_since_message(metrics.ANSWER_SECONDS, self._conversation)
+            return ref
         except _SLACK_FAILURES as error:
             raise messenger.DeliveryFailed(_describe(error)) from error
         finally:
             await self._clear_reaction()
+
+    async def _deliver(
+        self,
+        answer: messenger.OutgoingAnswer,
+        existing_ref: str,
+        on_posted: Callable[[str], Awaitable[None]],
+        continuation_refs: Sequence[str],
+    ) -> str:
+        if self._live is not None:
+            # This messenger already shows this answer live: finish that message.
+            return await self._finish_live(answer, on_posted)
+        if existing_ref:
+            return await self._replace([existing_ref, *continuation_refs], answer, on_posted)
+        if len(answer.text) <= STREAM_LIMIT:
+            ts = await self._stream(answer, on_posted)
+            if ts is not None:
+                return ts
+        return await self._send_pieces([], answer, on_posted)
 
     async def find_posted(self, *, question_id: int, answer_id: int) -> list[str]:
         """The thread's replies with their metadata (``conversations.replies``, every page)."""
@@ -383,3 +400,13 @@ def _describe(error: BaseException) -> str:
         code = data.get("error") if isinstance(data, dict) else f"HTTP {error.response.status_code}"
         return f"Slack API error: {code}"
     return f"{type(error).__name__}: {error}"
+
+
+def _observe_since_message(histogram: Any, conversation: messenger.Conversation) -> None:
+    """Seconds since the asker's message (its Slack ts is its time), into ``histogram``."""
+    try:
+        sent = float(conversation.message_ts)
+    except ValueError:
+        return
+    if sent > 0:
+        histogram.observe(max(0.0, time.time() - sent))

@@ -1,5 +1,6 @@
 """Django settings, read from the environment (see the configuration table in README.md)."""
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
@@ -192,6 +193,15 @@ CHATBOT_DATABASE_THREADS = env.int(
     validate=validate.Range(min=1),
 )
 CHATBOT_WORKER_SHUTDOWN_TIMEOUT = env.float("CHATBOT_WORKER_SHUTDOWN_TIMEOUT", 30.0)
+
+# GET /metrics (Prometheus): for a scraper sending `Authorization: Bearer <token>`, or from an
+# allowed address or network; with neither set the page does not exist.
+CHATBOT_METRICS_TOKEN = env.str("CHATBOT_METRICS_TOKEN", "")
+_metrics_allow: list[str] = env.list("CHATBOT_METRICS_ALLOW", [])
+try:
+    CHATBOT_METRICS_ALLOW = [ipaddress.ip_network(item, strict=False) for item in _metrics_allow]
+except ValueError as error:
+    raise ImproperlyConfigured(f"CHATBOT_METRICS_ALLOW: {error}") from error
 
 LOG_LEVEL = env.str("LOG_LEVEL", "INFO")
 # `line` for people reading a terminal, `json` (one object per line, request or job id in

@@ -9,12 +9,18 @@ import weakref
 
 import aiohttp
 from django.conf import settings
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
+
+from application import metrics
 
 # One HTTP session per event loop for the jobs' clients: without one, slack_sdk opens a new
 # session, so a new connection (and, to slack.com, a new TLS handshake), for every call.
@@ -57,8 +63,32 @@ def web_client(
         timeout=timeout,
         session=_shared_session(timeout=timeout) if shared_session else None,
         retry_handlers=[
+            _CountErrors(),
             AsyncConnectionErrorRetryHandler(max_retry_count=retries),
             AsyncRateLimitErrorRetryHandler(max_retry_count=retries),
             AsyncServerErrorRetryHandler(max_retry_count=retries),
         ],
     )
+
+
+class _CountErrors(AsyncRetryHandler):
+    """Counts failed calls (``chatbot_slack_api_errors``); retries nothing itself."""
+
+    def __init__(self) -> None:
+        super().__init__(max_retry_count=1_000_000)
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if error is not None:
+            metrics.SLACK_API_ERRORS.labels(kind=type(error).__name__).inc()
+        elif response is not None and response.status_code == 429:
+            metrics.SLACK_API_ERRORS.labels(kind="rate_limited").inc()
+        elif response is not None and response.status_code >= 500:
+            metrics.SLACK_API_ERRORS.labels(kind="server_error").inc()
+        return False

@@ -58,6 +58,7 @@ from asgiref.sync import ThreadSensitiveContext
 from django.conf import settings
 from slack_sdk.signature import SignatureVerifier
 
+from application import metrics
 from chatbot import (
     database_busy,
     log_context,
@@ -133,6 +134,7 @@ async def _serve(scope: Scope, receive: Receive, send: Send) -> None:
         middleware.log_access(
             method=scope["method"], path=PATH, status=status, started=started, problem=problem
         )
+        metrics.ACK_SECONDS.observe(time.perf_counter() - started)
         log_context.current_id.reset(token)
 
 
