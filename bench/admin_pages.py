@@ -48,7 +48,8 @@ def fill(*, per_day: int) -> int:
             now() - (g * interval '365 days' / {total}),
             now() - (g * interval '365 days' / {total}) + interval '3 seconds',
             500 + (g * 37) % 6000, g % 10 = 0,
-            CASE WHEN g % 10 = 0 THEN now() - (g * interval '365 days' / {total}) + interval '1 day' END,
+            CASE WHEN g % 10 = 0
+                THEN now() - (g * interval '365 days' / {total}) + interval '1 day' END,
             '', false, '#channel-' || (g % 40)
         FROM generate_series(1, {total}) AS g
         """,
