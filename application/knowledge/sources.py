@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 
 Kind = sources.Kind
 KindMismatch = sources.KindMismatch
+schedule_error = sources.schedule_error
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -10,7 +10,7 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from croniter import croniter  # procrastinate's own cron library
+from croniter import croniter  # type: ignore[import-untyped]  # procrastinate's cron library
 
 from data import models
 from domain.knowledge import documents
