@@ -195,6 +195,7 @@ async def test_each_failing_page_is_reported_and_keeps_its_last_good_version(sit
     result = await _sync(site)
 
     assert result.outcome == Outcome.PARTIAL
+    assert result.report is not None
     reasons = {failure.path: failure.reason for failure in result.report.failures}
     assert reasons["/missing/"] == "not found (404)"
     assert reasons["/broken/"] == "server error (503)"

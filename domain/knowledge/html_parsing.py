@@ -27,7 +27,7 @@ def parse_html(*, text: str, fallback_title: str) -> chunking.ParsedDocument:
     soup = bs4.BeautifulSoup(text, "html.parser")
     for tag in soup.find_all(_DROPPED_TAGS):
         tag.decompose()
-    for tag in soup.find_all(attrs={"role": _DROPPED_ROLES}):
+    for tag in soup.find_all(role=_DROPPED_ROLES):
         tag.decompose()
     for tag in soup.find_all(class_=_DROPPED_CLASSES):
         tag.decompose()
