@@ -121,7 +121,10 @@ async def reingest_source(source_id: int) -> None:
     "sync now" action, and the scheduler's)."""
     from application.knowledge import sources
 
-    await sources.sync(source_id=source_id)
+    try:
+        await sources.sync(source_id=source_id)
+    except sources.SourceNotFound:
+        logger.info("Source %s was deleted before its sync ran", source_id)
 
 
 def queue_reingest(source_ids: Sequence[int]) -> None:

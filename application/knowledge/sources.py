@@ -15,13 +15,14 @@ from django.utils import timezone
 
 from application import writes
 from application.knowledge import git_sync, ingestion, web_sync
-from domain.knowledge import sources
+from domain.knowledge import documents, sources
 
 logger = logging.getLogger(__name__)
 
 Kind = sources.Kind
 KindMismatch = sources.KindMismatch
 schedule_error = sources.schedule_error
+SourceNotFound = documents.SourceNotFound
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
