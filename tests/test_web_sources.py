@@ -278,3 +278,5 @@ def test_ingest_docs_syncs_a_site_from_its_url_and_reports_an_unreachable_one(si
 
     with pytest.raises(CommandError, match="is a web site source"):
         call_command("ingest_docs", "--git", "/nowhere", "--source", "site", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="is a web site source, not a folder"):
+        call_command("ingest_docs", "/tmp", "--source", "site", stdout=io.StringIO())

@@ -156,7 +156,13 @@ async def ingest_folder(
     progress: ingestion.Progress | None = None,
 ) -> ingestion.IngestionReport:
     """``ingestion.ingest`` from the command line, recorded on the source like any sync;
-    ``schedule`` (a cron expression, '' for none) has it re-read from its root on a schedule."""
+    ``schedule`` (a cron expression, '' for none) has it re-read from its root on a schedule.
+    Raises :class:`KindMismatch` when the name belongs to a web or git source."""
+    existing = await sources.find(name=source)
+    if existing is not None and existing.kind != Kind.FOLDER:
+        raise KindMismatch(
+            f"source {source!r} is a {Kind(existing.kind).label.lower()} source, not a folder"
+        )
     report = await ingestion.ingest(
         paths=paths, source=source, base_url=base_url, prune=prune, move=move, progress=progress
     )

@@ -206,6 +206,8 @@ class Command(BaseCommand):
             raise CommandError(f"no such file or directory: {error}") from error
         except ingestion.PathOutsideSource as error:
             raise CommandError(f"{error}; pass --move to re-root the source there") from error
+        except sources.KindMismatch as error:
+            raise CommandError(str(error)) from error
         finally:
             progress.stop()
         self.stdout.write(report.summary())
