@@ -154,12 +154,16 @@ async def test_robots_txt_keeps_the_sync_out_of_disallowed_pages(site):
 
 async def test_a_crawl_stays_in_the_start_pages_folder_and_follows_links_of_unchanged_pages(site):
     site.put("/docs/", docs_site.html("Home", links=("guide/", "/blog/news/", "https://x.test/")))
-    site.put("/docs/guide/", docs_site.html("Guide", links=("deep/",)))
+    site.put("/docs/guide/", docs_site.html("Guide", links=("deep/", "latin/")))
     site.put("/docs/guide/deep/", docs_site.html("Deep", sections={"Details": "Deep text."}))
+    site.put("/docs/guide/latin/", "<html><body><p>Caf\xe9</p></body></html>".encode("latin-1"))
     site.put("/blog/news/", docs_site.html("News"))
 
     first = await _sync(site, "/docs/")
     second = await _sync(site, "/docs/")
+
+    assert first.report is not None
+    assert [failure.path for failure in first.report.failures] == ["/docs/guide/latin/"]
 
     assert await _paths() == ["/docs/", "/docs/guide/", "/docs/guide/deep/"]
     assert site.requested("/blog/news/") == []

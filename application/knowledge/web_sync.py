@@ -15,6 +15,7 @@ raises :class:`SiteUnavailable` before it changes anything.
 import asyncio
 import codecs
 import dataclasses
+import logging
 import time
 import urllib.robotparser
 
@@ -24,6 +25,8 @@ from django.conf import settings
 from application import writes
 from application.knowledge import ingestion
 from domain.knowledge import documents, sources, web_pages
+
+logger = logging.getLogger(__name__)
 
 USER_AGENT = "chatbot-docs-sync/1.0"
 MAX_REDIRECTS = 5
@@ -257,7 +260,11 @@ class _Run:
         self.found.add(path)
         try:
             return await self._fetch_and_store(url=url, path=path, previous=previous, crawl=crawl)
-        except (_PageError, ingestion.Skipped) as error:
+        except Exception as error:
+            if not isinstance(error, _PageError | ingestion.Skipped):
+                # A bug or an outage while storing: this page fails, the others go on.
+                logger.exception("Could not sync %s", url)
+                error = _PageError(f"unexpected error ({type(error).__name__})")
             if first:
                 raise _PageError(str(error)) from error
             self._fail(path, str(error))
@@ -290,7 +297,9 @@ class _Run:
             raise ingestion.Skipped(f"not a page ({fetched.content_type or 'no content type'})")
         data = _as_utf8(fetched)
         links = (
-            web_pages.links(html=data.decode(), url=fetched.url, prefix=self.prefix)
+            web_pages.links(
+                html=data.decode("utf-8", "replace"), url=fetched.url, prefix=self.prefix
+            )
             if crawl and parse_as == "page.html"
             else []
         )
