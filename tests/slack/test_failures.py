@@ -242,7 +242,11 @@ async def test_a_job_is_taken_from_a_worker_silent_for_fifteen_seconds(
     finally:
         await sync_to_async(_forget_worker, thread_sensitive=True)(worker_id)
     assert job_app.worker_defaults["update_heartbeat_interval"] == 3
-    [check] = [p for p in job_app.periodic_registry.periodic_tasks.values()]
+    [check] = [
+        periodic
+        for periodic in job_app.periodic_registry.periodic_tasks.values()
+        if periodic.task.name == "retry_stalled_jobs"
+    ]
     assert check.cron == "* * * * * */3"
 
 
