@@ -288,6 +288,18 @@ CHATBOT_ANSWER_EXTERNAL_USERS = env.bool("CHATBOT_ANSWER_EXTERNAL_USERS", False)
 # figures stay. 0: keep everything.
 CHATBOT_RETENTION_DAYS = env.int("CHATBOT_RETENTION_DAYS", 0, validate=validate.Range(min=0))
 CHATBOT_DOCS_MAX_FILE_BYTES = env.int("CHATBOT_DOCS_MAX_FILE_BYTES", 2_000_000)
+# Web and git sources (docs/knowledge-base.md): git sources are fetched into this folder; a web
+# sync sends at most this many requests at once and per second to a site (slower if its
+# robots.txt asks for a Crawl-delay), waits this long for each, and reads at most this many
+# pages.
+CHATBOT_SOURCES_DIR = env.path("CHATBOT_SOURCES_DIR", LOCAL_DATA_DIR / "sources")
+CHATBOT_WEB_CONCURRENCY = env.int("CHATBOT_WEB_CONCURRENCY", 4, validate=validate.Range(min=1))
+CHATBOT_WEB_REQUESTS_PER_SECOND = env.float(
+    "CHATBOT_WEB_REQUESTS_PER_SECOND", 5.0, validate=validate.Range(min=0.01)
+)
+CHATBOT_WEB_TIMEOUT = env.float("CHATBOT_WEB_TIMEOUT", 20.0, validate=validate.Range(min=0.1))
+CHATBOT_WEB_MAX_PAGES = env.int("CHATBOT_WEB_MAX_PAGES", 5_000, validate=validate.Range(min=1))
+CHATBOT_GIT_TIMEOUT = env.float("CHATBOT_GIT_TIMEOUT", 300.0, validate=validate.Range(min=1))
 # Where the user guide (docs/) is published, so answers citing it link there; empty: no links.
 CHATBOT_GUIDE_BASE_URL = env.str("CHATBOT_GUIDE_BASE_URL", "")
 # Whom a "not covered" answer tells the asker to ask, e.g. "the IT help desk in #it-help".

@@ -143,10 +143,14 @@ def queue_escalation(escalation_id: int) -> None:
 
 @app.task(name="reingest_source", retry=REINGEST_RETRY)
 async def reingest_source(source_id: int) -> None:
-    """Re-read a documentation source from its root (the admin's re-ingest action)."""
-    from application.knowledge import ingestion
+    """Sync a documentation source: its folder, web site or git repository (the admin's
+    "sync now" action, and the scheduler's)."""
+    from application.knowledge import sources
 
-    await ingestion.reingest_source(source_id=source_id)
+    try:
+        await sources.sync(source_id=source_id)
+    except sources.SourceNotFound:
+        logger.info("Source %s was deleted before its sync ran", source_id)
 
 
 def queue_reingest(source_ids: Sequence[int]) -> None:
@@ -169,6 +173,29 @@ async def forget_old_questions(timestamp: int) -> None:
             forgotten.questions,
             forgotten.events,
         )
+
+
+def _queue_scheduled_syncs(source_ids: list[int]) -> None:
+    """Inside the claim's transaction: one sync job per source, unless one is still queued
+    (its queueing lock; a savepoint keeps the refusal from aborting the transaction)."""
+    from django.db import transaction
+    from procrastinate import exceptions
+
+    for pk in source_ids:
+        try:
+            with transaction.atomic():
+                reingest_source.configure(queueing_lock=f"source-{pk}").defer(source_id=pk)
+        except exceptions.AlreadyEnqueued:
+            logger.info("A sync of source %s is already queued", pk)
+
+
+@app.periodic(cron="* * * * *", periodic_id="sync_scheduled_sources")
+@app.task(name="sync_scheduled_sources", queueing_lock="sync_scheduled_sources")
+async def sync_scheduled_sources(timestamp: int) -> None:
+    """Every minute: queue a sync of each source whose schedule says it is due."""
+    from application.knowledge import sources
+
+    await sources.queue_scheduled(queue=_queue_scheduled_syncs)
 
 
 # Every few seconds (a sixth cron field), so a job whose worker died is running again soon

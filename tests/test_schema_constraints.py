@@ -301,3 +301,20 @@ def test_the_migration_refuses_rows_it_cannot_repair_and_names_them():
     message = str(refusal.value)
     assert f"data.AgentRun ids {orphan.pk} break agent_run_one_owner" in message
     assert "correct or delete them, then migrate again" in message
+
+
+# Documentation sources.
+
+
+def test_a_source_has_a_known_kind_and_sync_outcome():
+    with refused("source_kind_valid"):
+        models.DocumentationSource.objects.create(name="a", kind="FTP", location="ftp://x")
+    with refused("source_sync_outcome_valid"):
+        models.DocumentationSource.objects.create(name="b", root="/srv", last_sync_outcome="MEH")
+
+
+def test_a_web_or_git_source_has_its_location():
+    for kind in ("WEB", "GIT"):
+        with refused("source_web_git_have_location"):
+            models.DocumentationSource.objects.create(name=kind, kind=kind, location="")
+    models.DocumentationSource.objects.create(name="folder", kind="FOLDER", root="/srv/docs")

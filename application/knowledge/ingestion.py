@@ -240,6 +240,11 @@ class _Prepared:
     chunks: list[chunking.ChunkDraft]
 
 
+# The names web and git sync use (application/knowledge/web_sync.py, git_sync.py).
+Skipped = _Skipped
+Prepared = _Prepared
+
+
 def _prepare(*, file: Path, root: Path, path: str, previous_hash: str) -> _Prepared | None:
     """Read, hash and (when changed) parse one file; None when it is unchanged.
 
@@ -257,6 +262,18 @@ def _prepare(*, file: Path, root: Path, path: str, previous_hash: str) -> _Prepa
         data = target.read_bytes()
     except OSError as error:
         raise _Skipped(f"unreadable ({error.strerror or error})") from error
+    return prepare_content(data=data, path=path, previous_hash=previous_hash)
+
+
+def prepare_content(
+    *, data: bytes, path: str, previous_hash: str, parse_as: str = ""
+) -> _Prepared | None:
+    """Hash and (when changed) parse one document's bytes; None when they are unchanged.
+
+    Files, web pages and files from git all come through here, so every kind of source is
+    decoded, parsed and chunked alike. ``parse_as`` names the format by a file name (a web
+    page's path has no suffix); by default ``path``'s suffix does. Raises :class:`Skipped`.
+    """
     content_hash = hashlib.sha256(CHUNKER_VERSION.encode() + b"\0" + data).hexdigest()
     if content_hash == previous_hash:
         return None
@@ -267,7 +284,7 @@ def _prepare(*, file: Path, root: Path, path: str, previous_hash: str) -> _Prepa
     if "\0" in text:
         raise _Skipped("binary content (NUL characters)")
     try:
-        parsed = markup.parse(text=text, path=path)
+        parsed = markup.parse(text=text, path=parse_as or path)
     except Exception as error:
         logger.exception("Could not parse %s", path)
         raise _Skipped(f"could not be parsed ({type(error).__name__}: {error})") from error
@@ -282,7 +299,16 @@ def _save_source(*, name: str, root: str, base_url: str) -> int:
     return documents.save_source(name=name, root=root, base_url=base_url)
 
 
-def _write_document(*, source_id: int, path: str, url: str, prepared: _Prepared) -> bool:
+def _write_document(
+    *,
+    source_id: int,
+    path: str,
+    url: str,
+    prepared: _Prepared,
+    etag: str = "",
+    last_modified: str = "",
+    links: list[str] | None = None,
+) -> bool:
     try:
         # A savepoint of its own, so one document that cannot be stored rolls back alone.
         with transaction.atomic():
@@ -294,6 +320,9 @@ def _write_document(*, source_id: int, path: str, url: str, prepared: _Prepared)
                 content_hash=prepared.content_hash,
                 chunks=prepared.chunks,
                 now=timezone.now(),
+                etag=etag,
+                last_modified=last_modified,
+                links=links,
             )
     except DatabaseError as error:
         logger.exception("Could not store %s", path)
@@ -320,6 +349,41 @@ def _refresh_search_statistics() -> None:
     """
     if documents.search_statistics_outdated():
         documents.refresh_search_statistics()
+
+
+async def store_document(
+    *,
+    source_id: int,
+    path: str,
+    url: str,
+    prepared: _Prepared,
+    etag: str = "",
+    last_modified: str = "",
+    links: list[str] | None = None,
+) -> bool:
+    """Write one prepared document (True when new); raises :class:`Skipped` if it cannot be."""
+    return await writes.write(
+        _write_document,
+        source_id=source_id,
+        path=path,
+        url=url,
+        prepared=prepared,
+        etag=etag,
+        last_modified=last_modified,
+        links=links,
+    )
+
+
+async def finish(*, source_id: int, gone: list[str], unchanged_urls: dict[str, str]) -> int:
+    """Delete the documents that are gone, re-link unchanged ones, and make it all searchable.
+
+    Returns how many documents were removed.
+    """
+    removed = await writes.write(
+        _finish, source_id=source_id, gone=gone, unchanged_urls=unchanged_urls
+    )
+    await writes.outside_transaction(_refresh_search_statistics)
+    return removed
 
 
 async def reingest_source(*, source_id: int) -> IngestionReport:

@@ -1,17 +1,23 @@
-"""The knowledge base: sources (with a re-ingest action), documents with chunk counts, chunks.
+"""The knowledge base: sources (kinds, schedules, sync status, a "sync now" action), documents
+with chunk counts, chunks.
 
 Documents and chunks are written by ingestion only, so they are read-only here.
 """
 
 from typing import Any, ClassVar
 
+from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, Max, QuerySet
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from data import models
+from domain.knowledge import sources
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -22,12 +28,78 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class DocumentationSourceForm(forms.ModelForm):
+    """What each kind of source needs, checked before it is saved."""
+
+    class Meta:
+        model = models.DocumentationSource
+        fields = (
+            "name",
+            "kind",
+            "location",
+            "root",
+            "git_ref",
+            "git_subdir",
+            "base_url",
+            "url_template",
+            "schedule",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        kind, location = data.get("kind"), (data.get("location") or "").strip()
+        kinds = models.DocumentationSource.Kind
+        if kind == kinds.WEB:
+            try:
+                URLValidator(schemes=["http", "https"])(location)
+            except ValidationError:
+                self.add_error("location", "A web source needs an http(s) URL.")
+        elif kind == kinds.GIT:
+            if not location or location.startswith("-"):
+                self.add_error("location", "A git source needs the repository's URL or path.")
+            if not (data.get("git_ref") or "").strip():
+                self.add_error("git_ref", "A git source follows a branch or tag.")
+        elif kind == kinds.FOLDER and not (data.get("root") or "").strip():
+            self.add_error("root", "A folder source needs its directory.")
+        problem = sources.schedule_error(data.get("schedule") or "")
+        if problem:
+            self.add_error("schedule", problem)
+        return data
+
+
 @admin.register(models.DocumentationSource)
 class DocumentationSourceAdmin(admin.ModelAdmin):
-    list_display = ("name", "root", "base_url", "document_count", "chunk_count", "last_ingested_at")
-    search_fields = ("name", "root")
+    form = DocumentationSourceForm
+    list_display = (
+        "name",
+        "kind",
+        "where",
+        "last_sync_outcome",
+        "last_synced_at",
+        "next_sync_at",
+        "document_count",
+        "chunk_count",
+    )
+    list_filter = ("kind", "last_sync_outcome")
+    search_fields = ("name", "root", "location")
     ordering = ("name", "pk")
-    readonly_fields = ("created_at",)
+    readonly_fields = (
+        "created_at",
+        "last_sync_outcome",
+        "last_sync_started_at",
+        "last_synced_at",
+        "next_sync_at",
+        "last_sync_pages",
+        "last_sync_summary",
+        "sync_failures",
+        "synced_commit",
+    )
+    fieldsets = (
+        (None, {"fields": ("name", "kind", "location", "root", "schedule")}),
+        ("Git", {"fields": ("git_ref", "git_subdir", "url_template")}),
+        ("Links", {"fields": ("base_url",)}),
+        ("Status", {"fields": readonly_fields}),
+    )
     actions = ("reingest",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[models.DocumentationSource]:
@@ -37,9 +109,22 @@ class DocumentationSourceAdmin(admin.ModelAdmin):
             .annotate(
                 document_count=Count("documents", distinct=True),
                 chunk_count=Count("documents__chunks"),
-                last_ingested_at=Max("documents__ingested_at"),
             )
         )
+
+    def save_model(
+        self, request: HttpRequest, obj: models.DocumentationSource, form: Any, change: bool
+    ) -> None:
+        if not change or "schedule" in form.changed_data:
+            obj.next_sync_at = sources.next_run(schedule=obj.schedule, now=timezone.now())
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="location", ordering="location")
+    def where(self, source: models.DocumentationSource) -> str:
+        if source.kind == models.DocumentationSource.Kind.GIT:
+            subdir = f" /{source.git_subdir}" if source.git_subdir else ""
+            return f"{source.location} @ {source.git_ref}{subdir}"
+        return source.location or source.root
 
     @admin.display(description="documents", ordering="document_count")
     def document_count(self, source: models.DocumentationSource) -> int:
@@ -49,11 +134,25 @@ class DocumentationSourceAdmin(admin.ModelAdmin):
     def chunk_count(self, source: models.DocumentationSource) -> int:
         return source.chunk_count  # type: ignore[attr-defined]
 
-    @admin.display(description="last ingested", ordering="last_ingested_at")
-    def last_ingested_at(self, source: models.DocumentationSource) -> Any:
-        return source.last_ingested_at  # type: ignore[attr-defined]
+    @admin.display(description="what failed in the last sync")
+    def sync_failures(self, source: models.DocumentationSource) -> str:
+        errors = source.last_sync_errors if isinstance(source.last_sync_errors, list) else []
+        if not errors:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li><code>{}</code>: {}</li>",
+                (
+                    (error.get("path") or "(the source)", error.get("reason", ""))
+                    for error in errors
+                    if isinstance(error, dict)
+                ),
+            ),
+        )
 
-    @admin.action(description="Re-ingest selected sources", permissions=["change"])
+    @admin.action(description="Sync selected sources now", permissions=["change"])
     def reingest(
         self, request: HttpRequest, queryset: QuerySet[models.DocumentationSource]
     ) -> None:
@@ -62,7 +161,7 @@ class DocumentationSourceAdmin(admin.ModelAdmin):
         source_ids = list(queryset.order_by("pk").values_list("pk", flat=True))
         tasks.queue_reingest(source_ids)
         self.message_user(
-            request, f"Queued {len(source_ids)} source(s) for re-ingestion.", messages.SUCCESS
+            request, f"Queued {len(source_ids)} source(s) for a sync.", messages.SUCCESS
         )
 
 

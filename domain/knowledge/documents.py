@@ -25,6 +25,10 @@ from domain.knowledge import chunking
 class StoredDocument:
     path: str
     content_hash: str
+    url: str = ""
+    etag: str = ""
+    last_modified: str = ""
+    links: tuple[str, ...] = ()
 
 
 async def stored_documents(*, source_name: str) -> dict[str, StoredDocument]:
@@ -32,11 +36,18 @@ async def stored_documents(*, source_name: str) -> dict[str, StoredDocument]:
     rows = (
         models.Document.objects.filter(source__name=source_name)
         .order_by("path", "id")
-        .values_list("path", "content_hash")
+        .values_list("path", "content_hash", "url", "etag", "last_modified", "links")
     )
     return {
-        path: StoredDocument(path=path, content_hash=content_hash)
-        async for path, content_hash in rows
+        path: StoredDocument(
+            path=path,
+            content_hash=content_hash,
+            url=url,
+            etag=etag,
+            last_modified=modified,
+            links=tuple(links) if isinstance(links, list) else (),
+        )
+        async for path, content_hash, url, etag, modified, links in rows
     }
 
 
@@ -59,6 +70,15 @@ async def prominent_titles(*, limit: int) -> list[str]:
         if len(titles) == limit:
             break
     return titles
+
+
+def update_validators(
+    *, source_id: int, path: str, etag: str, last_modified: str, links: list[str]
+) -> None:
+    """Keep a web page's new validators (and links) when its content came back unchanged."""
+    models.Document.objects.filter(source_id=source_id, path=path).update(
+        etag=etag[:500], last_modified=last_modified[:100], links=links
+    )
 
 
 def url_for(*, base_url: str, path: str) -> str:
@@ -97,12 +117,27 @@ def save_document(
     content_hash: str,
     chunks: list[chunking.ChunkDraft],
     now: dt.datetime,
+    etag: str = "",
+    last_modified: str = "",
+    links: list[str] | None = None,
 ) -> bool:
-    """Replace a document and all its chunks; return True when it was new."""
+    """Replace a document and all its chunks; return True when it was new.
+
+    ``etag`` and ``last_modified`` are a web page's validators, for the next conditional GET;
+    ``links`` the pages a crawled page links to.
+    """
     document, created = models.Document.objects.update_or_create(
         source_id=source_id,
         path=path,
-        defaults={"title": title, "url": url, "content_hash": content_hash, "ingested_at": now},
+        defaults={
+            "title": title,
+            "url": url,
+            "content_hash": content_hash,
+            "ingested_at": now,
+            "etag": etag[:500],
+            "last_modified": last_modified[:100],
+            "links": links or [],
+        },
     )
     if not created:
         models.Chunk.objects.filter(document=document).delete()

@@ -1,4 +1,9 @@
-"""Read HTML (Beautiful Soup) into titled sections, leaving navigation and scripts out."""
+"""Read HTML (Beautiful Soup) into titled sections, leaving navigation and scripts out.
+
+Pages from documentation sites (Sphinx, MkDocs, Docusaurus) carry menus, sidebars, banners and
+footers around the text; only the page's main content is kept: its ``<main>`` element, or its
+``role="main"`` or single ``<article>``, and navigation landmarks inside it are dropped too.
+"""
 
 import re
 
@@ -8,6 +13,9 @@ from domain.knowledge import chunking, sectioning
 
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _DROPPED_TAGS = ("script", "style", "nav", "header", "footer", "noscript", "template", "svg")
+# ARIA landmarks that are never the page's text, and Sphinx's "¶" permalinks in headings.
+_DROPPED_ROLES = ["navigation", "banner", "contentinfo", "search"]
+_DROPPED_CLASSES = ["headerlink", "sphinxsidebar", "related"]
 _BLOCK_TAGS = [
     *_HEADINGS,
     *("p", "pre", "table", "ul", "ol", "dl", "li", "dt", "dd", "div", "section", "article"),
@@ -19,12 +27,25 @@ def parse_html(*, text: str, fallback_title: str) -> chunking.ParsedDocument:
     soup = bs4.BeautifulSoup(text, "html.parser")
     for tag in soup.find_all(_DROPPED_TAGS):
         tag.decompose()
+    for tag in soup.find_all(role=_DROPPED_ROLES):
+        tag.decompose()
+    for tag in soup.find_all(class_=_DROPPED_CLASSES):
+        tag.decompose()
     head_title = soup.title.get_text(" ", strip=True) if soup.title else ""
     collector = sectioning.SectionCollector(fallback_title=head_title or fallback_title)
     anchors: dict[str, int] = {}
-    root = soup.body or soup
+    root = _main_content(soup)
     _walk_html(root, collector=collector, anchors=anchors)
     return collector.document()
+
+
+def _main_content(soup: bs4.BeautifulSoup) -> bs4.Tag:
+    """The element holding the page's own text: the whole body when none stands out."""
+    for selector in ("main", '[role="main"]', "article"):
+        found = soup.select(selector)
+        if len(found) == 1:
+            return found[0]
+    return soup.body or soup
 
 
 def _walk_html(

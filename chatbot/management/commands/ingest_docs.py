@@ -1,4 +1,6 @@
-"""``manage.py ingest_docs PATH [PATH ...] --source NAME [--base-url URL] [--prune] [--move]``."""
+"""``manage.py ingest_docs PATH [PATH ...] --source NAME [--base-url URL] [--prune] [--move]``,
+``manage.py ingest_docs https://… --source NAME`` (a web site: its sitemap.xml or a start page),
+``manage.py ingest_docs --git URL_OR_PATH [--ref main] [--subdir docs] --source NAME``."""
 
 import sys
 from pathlib import Path
@@ -17,7 +19,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from application.knowledge import ingestion
+from application.knowledge import ingestion, sources
 from chatbot import units_of_work
 
 
@@ -77,7 +79,35 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("paths", nargs="+", type=Path, help="Files or directories.")
+        parser.add_argument(
+            "paths",
+            nargs="*",
+            help=(
+                "Files or directories; or one http(s):// URL: a sitemap.xml, or a start page "
+                "crawled within its own folder."
+            ),
+        )
+        parser.add_argument(
+            "--git", default=None, metavar="URL_OR_PATH", help="A git repository to follow."
+        )
+        parser.add_argument("--ref", default="main", help="Git: the branch or tag (main).")
+        parser.add_argument("--subdir", default="", help="Git: read only this folder.")
+        parser.add_argument(
+            "--url-template",
+            default=None,
+            help=(
+                "Git: the link to a file in the repository's web view, with {path}, {ref} "
+                "and {commit}, e.g. https://github.com/acme/docs/blob/{ref}/{path}"
+            ),
+        )
+        parser.add_argument(
+            "--schedule",
+            default=None,
+            help=(
+                'Sync the source on this cron schedule ("0 * * * *": hourly) from then on; '
+                "an empty value: only by hand."
+            ),
+        )
         parser.add_argument("--source", required=True, help='Name of the source, e.g. "guide".')
         parser.add_argument(
             "--base-url",
@@ -111,15 +141,63 @@ class Command(BaseCommand):
                 URLValidator(schemes=["http", "https"])(base_url)
             except ValidationError as error:
                 raise CommandError(f"--base-url is not an http(s) URL: {base_url}") from error
+        schedule: str | None = options["schedule"]
+        if schedule and (problem := sources.schedule_error(schedule)):
+            raise CommandError(f"--schedule: {problem}")
+        paths: list[str] = options["paths"]
+        urls = [path for path in paths if path.startswith(("http://", "https://"))]
+        if options["git"] is not None:
+            if paths:
+                raise CommandError("give either PATHs, a URL or --git, not several")
+            self._sync_remote(
+                name=source,
+                kind=sources.Kind.GIT,
+                location=options["git"],
+                git_ref=options["ref"],
+                git_subdir=options["subdir"],
+                url_template=options["url_template"],
+                schedule=schedule,
+            )
+        elif urls:
+            if len(paths) > 1:
+                raise CommandError("give one URL per web source, and no PATHs beside it")
+            try:
+                URLValidator(schemes=["http", "https"])(urls[0])
+            except ValidationError as error:
+                raise CommandError(f"not an http(s) URL: {urls[0]}") from error
+            self._sync_remote(
+                name=source, kind=sources.Kind.WEB, location=urls[0], schedule=schedule
+            )
+        elif paths:
+            self._ingest_folder(
+                paths=[Path(path) for path in paths],
+                source=source,
+                base_url=base_url,
+                schedule=schedule,
+                options=options,
+            )
+        else:
+            raise CommandError("give PATHs, an http(s):// URL or --git URL_OR_PATH")
+
+    def _ingest_folder(
+        self,
+        *,
+        paths: list[Path],
+        source: str,
+        base_url: str | None,
+        schedule: str | None,
+        options: dict[str, Any],
+    ) -> None:
         progress = _Bar() if sys.stderr.isatty() else _Lines(self)
         try:
             report = units_of_work.run(
-                lambda: ingestion.ingest(
-                    paths=options["paths"],
+                lambda: sources.ingest_folder(
+                    paths=paths,
                     source=source,
                     base_url=base_url,
                     prune=options["prune"],
                     move=options["move"],
+                    schedule=schedule,
                     progress=progress,
                 ),
                 log_id="ingest_docs",
@@ -128,6 +206,25 @@ class Command(BaseCommand):
             raise CommandError(f"no such file or directory: {error}") from error
         except ingestion.PathOutsideSource as error:
             raise CommandError(f"{error}; pass --move to re-root the source there") from error
+        except sources.KindMismatch as error:
+            raise CommandError(str(error)) from error
         finally:
             progress.stop()
         self.stdout.write(report.summary())
+
+    def _sync_remote(self, *, name: str, kind: str, location: str, **config: Any) -> None:
+        progress = _Bar() if sys.stderr.isatty() else _Lines(self)
+        try:
+            result = units_of_work.run(
+                lambda: sources.add_and_sync(
+                    name=name, kind=kind, location=location, progress=progress, **config
+                ),
+                log_id="ingest_docs",
+            )
+        except sources.KindMismatch as error:
+            raise CommandError(str(error)) from error
+        finally:
+            progress.stop()
+        self.stdout.write(result.summary())
+        if result.report is None:
+            raise CommandError(f"source {name!r} was not synced: {result.error}")
