@@ -5,9 +5,11 @@ Names are for the record (the admin shows them beside the ids), so a lookup that
 a busy channel costs one call an hour, not one per question.
 """
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -35,17 +37,36 @@ def _remember(key: str, name: str) -> str:
     return name
 
 
+# Lookups under way, so that questions answered at once share one call.
+_pending: dict[str, asyncio.Task[str]] = {}
+
+
 def forget_all() -> None:
     """Drop every cached name (tests, or a workspace renamed everything)."""
     _cache.clear()
+    _pending.clear()
+
+
+async def _once(key: str, look_up: Callable[[], Awaitable[str]]) -> str:
+    """The cached name, or one lookup shared by everyone who asks while it runs."""
+    if (name := _cached(key)) is not None:
+        return name
+    task = _pending.get(key)
+    if task is None or task.get_loop() is not asyncio.get_running_loop():
+        task = asyncio.ensure_future(look_up())
+        _pending[key] = task
+        task.add_done_callback(lambda _: _pending.pop(key, None))
+    return await asyncio.shield(task)
 
 
 async def person(*, client: AsyncWebClient, user_id: str) -> str:
     """The person's display name (else real name, else user name); "" if unknown."""
     if not user_id:
         return ""
-    if (name := _cached(f"user:{user_id}")) is not None:
-        return name
+    return await _once(f"user:{user_id}", lambda: _person(client=client, user_id=user_id))
+
+
+async def _person(*, client: AsyncWebClient, user_id: str) -> str:
     try:
         response = await client.users_info(user=user_id)
     except (SlackApiError, SlackClientError, OSError, TimeoutError) as error:
