@@ -151,7 +151,6 @@ async def ingest(
     removed = await writes.write(
         _finish, source_id=source_id, gone=gone, unchanged_urls=unchanged_urls
     )
-    await writes.outside_transaction(_refresh_search_statistics)
     return IngestionReport(
         added=counts["added"],
         updated=counts["updated"],
@@ -238,6 +237,7 @@ class _Prepared:
     title: str
     content_hash: str
     chunks: list[chunking.ChunkDraft]
+    vectors: list[bytes]
 
 
 def _prepare(*, file: Path, root: Path, path: str, previous_hash: str) -> _Prepared | None:
@@ -271,10 +271,12 @@ def _prepare(*, file: Path, root: Path, path: str, previous_hash: str) -> _Prepa
     except Exception as error:
         logger.exception("Could not parse %s", path)
         raise _Skipped(f"could not be parsed ({type(error).__name__}: {error})") from error
+    chunks = chunking.chunk(document=parsed)
     return _Prepared(
         title=parsed.title[:500],
         content_hash=content_hash,
-        chunks=chunking.chunk(document=parsed),
+        chunks=chunks,
+        vectors=documents.chunk_vectors(chunks=chunks),
     )
 
 
@@ -293,6 +295,7 @@ def _write_document(*, source_id: int, path: str, url: str, prepared: _Prepared)
                 url=url,
                 content_hash=prepared.content_hash,
                 chunks=prepared.chunks,
+                vectors=prepared.vectors,
                 now=timezone.now(),
             )
     except DatabaseError as error:
@@ -302,24 +305,9 @@ def _write_document(*, source_id: int, path: str, url: str, prepared: _Prepared)
 
 def _finish(*, source_id: int, gone: list[str], unchanged_urls: dict[str, str]) -> int:
     """Prune, and re-link unchanged documents to a new base URL."""
-    removed = (
-        documents.delete_documents(source_id=source_id, paths=gone, now=timezone.now())
-        if gone
-        else 0
-    )
+    removed = documents.delete_documents(source_id=source_id, paths=gone) if gone else 0
     documents.update_urls(source_id=source_id, urls=unchanged_urls)
     return removed
-
-
-def _refresh_search_statistics() -> None:
-    """Recount the search lexicons whenever any committed change is not in them yet.
-
-    Not only after runs that changed something: a run that died before its refresh left
-    changes behind, and the next run, finding every file unchanged, must still make them
-    searchable.
-    """
-    if documents.search_statistics_outdated():
-        documents.refresh_search_statistics()
 
 
 async def reingest_source(*, source_id: int) -> IngestionReport:

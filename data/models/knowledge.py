@@ -14,15 +14,6 @@ class DocumentationSource(models.Model):
         max_length=1000, blank=True, help_text="Links are built as base URL + document path."
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    index_refresh_requested_at = models.DateTimeField(
-        null=True,
-        blank=True,
-        editable=False,  # ingestion's bookkeeping, not for forms
-        help_text=(
-            "When a change to this source's documents was committed that search's indexes may "
-            "not include yet; cleared by the refresh that includes it."
-        ),
-    )
 
     def __str__(self) -> str:
         return self.name
@@ -62,6 +53,11 @@ class Chunk(models.Model):
         + SearchVector("text", weight="B", config="english"),
         output_field=SearchVectorField(),
         db_persist=True,
+    )
+    embedding = models.BinaryField(
+        null=True,
+        editable=False,
+        help_text="The section's semantic vector (256 float32, little-endian).",
     )
 
     class Meta:

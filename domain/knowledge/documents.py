@@ -3,21 +3,18 @@
 The writes are sync and expect to run inside the caller's atomic block, one document at a time,
 so a failure never leaves a document half-written.
 
-Search reads materialized views of the chunks, which only a refresh brings up to date. Every
-write that changes chunks also marks its source (``index_refresh_requested_at``) in the same
-transaction, and only a refresh that includes the change clears the mark, so a run that dies
-between writing and refreshing leaves a durable reminder for the next one.
+Search's term statistics follow the chunks by themselves (triggers, migration
+``0012_knowledge_incremental_index``): a document is searchable, with its new statistics, the
+moment its transaction commits. Each chunk is stored with its semantic vector
+(``embeddings``), computed here unless the caller computed it already (in parallel, at ingest).
 """
 
 import dataclasses
 import datetime as dt
 from pathlib import PurePosixPath
 
-from django.db import connection
-
 from data import models
-from domain import database
-from domain.knowledge import chunking
+from domain.knowledge import chunking, embeddings
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -75,8 +72,15 @@ def save_document(
     content_hash: str,
     chunks: list[chunking.ChunkDraft],
     now: dt.datetime,
+    vectors: list[bytes] | None = None,
 ) -> bool:
-    """Replace a document and all its chunks; return True when it was new."""
+    """Replace a document and all its chunks; return True when it was new.
+
+    ``vectors``: the chunks' embeddings (``embeddings.to_bytes``), in order; computed here
+    when not given.
+    """
+    if vectors is None:
+        vectors = chunk_vectors(chunks=chunks)
     document, created = models.Document.objects.update_or_create(
         source_id=source_id,
         path=path,
@@ -91,11 +95,22 @@ def save_document(
             heading_path=chunk.heading_path,
             anchor=chunk.anchor[: models.Chunk._meta.get_field("anchor").max_length],
             text=chunk.text,
+            embedding=vector,
         )
-        for chunk in chunks
+        for chunk, vector in zip(chunks, vectors, strict=True)
     )
-    _request_refresh(source_id=source_id, now=now)
     return created
+
+
+def chunk_vectors(*, chunks: list[chunking.ChunkDraft]) -> list[bytes]:
+    """The chunks' semantic vectors, as stored."""
+    matrix = embeddings.embed(
+        texts=[
+            embeddings.section_text(heading_path=chunk.heading_path, text=chunk.text)
+            for chunk in chunks
+        ]
+    )
+    return [embeddings.to_bytes(row) for row in matrix]
 
 
 def update_urls(*, source_id: int, urls: dict[str, str]) -> None:
@@ -106,57 +121,10 @@ def update_urls(*, source_id: int, urls: dict[str, str]) -> None:
             document.save(update_fields=["url"])
 
 
-def delete_documents(*, source_id: int, paths: list[str], now: dt.datetime) -> int:
+def delete_documents(*, source_id: int, paths: list[str]) -> int:
     """Delete the source's documents at these paths (their chunks go with them)."""
     _total, by_model = models.Document.objects.filter(source_id=source_id, path__in=paths).delete()
-    removed = by_model.get(models.Document._meta.label, 0)
-    if removed:
-        _request_refresh(source_id=source_id, now=now)
-    return removed
-
-
-def _request_refresh(*, source_id: int, now: dt.datetime) -> None:
-    """Mark the source's chunks as changed since search's views were last refreshed.
-
-    Written last in the document's transaction, so the source row stays locked only briefly.
-    """
-    models.DocumentationSource.objects.filter(pk=source_id).update(index_refresh_requested_at=now)
-
-
-def search_statistics_outdated() -> bool:
-    """Whether a committed change (by any source, any run) is not yet in search's views."""
-    return models.DocumentationSource.objects.filter(
-        index_refresh_requested_at__isnull=False
-    ).exists()
-
-
-def refresh_search_statistics() -> None:
-    """Recompute the postings and lexicons search reads (migrations 0002 and 0003, knowledge_*).
-
-    Run after the chunks change, outside a transaction. ``CONCURRENTLY`` lets searches keep
-    reading the old rows meanwhile; the vacuum afterwards keeps the postings' index-only scans
-    from visiting the table.
-
-    The refresh marks are read before the views are refreshed, so every change they stand for
-    was committed before the refresh started and is included. A mark is cleared only if it still
-    holds the value read: a write committed meanwhile has set a new one, which stays for the
-    next refresh.
-    """
-    requested = list(
-        models.DocumentationSource.objects.filter(index_refresh_requested_at__isnull=False)
-        .order_by("pk")
-        .values_list("pk", "index_refresh_requested_at")
-    )
-    # Minutes on a large corpus (README, Knowledge base): more than a query may usually take.
-    with database.without_statement_timeout() as cursor:
-        for view in ("knowledge_postings", "knowledge_term_stats", "knowledge_word_stats"):
-            cursor.execute(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {view}")
-        if not connection.in_atomic_block:
-            cursor.execute("VACUUM (ANALYZE) knowledge_postings")
-    for source_id, requested_at in requested:
-        models.DocumentationSource.objects.filter(
-            pk=source_id, index_refresh_requested_at=requested_at
-        ).update(index_refresh_requested_at=None)
+    return by_model.get(models.Document._meta.label, 0)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
