@@ -412,3 +412,19 @@ async def test_the_file_system_walk_runs_off_the_event_loop(tmp_path):
     assert report.unchanged == 20
     assert len(listed) >= 21  # the walk was seen: the root and every section
     assert listed_on_loop == []
+
+
+async def test_a_big_run_parses_in_worker_processes_with_the_same_outcome(tmp_path, monkeypatch):
+    monkeypatch.setattr(ingestion, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(ingestion.os, "cpu_count", lambda: 2)
+    _write(tmp_path, {**GUIDE, "broken.rst": b"Title\n=====\n\n\xff\xfe not text\n"})
+    recorder = Recorder()
+
+    report = await ingestion.ingest(paths=[tmp_path], source="guide", progress=recorder)
+
+    assert (report.added, report.chunks) == (4, 5)
+    assert [f.path for f in report.failures] == ["broken.rst"]
+    assert "not UTF-8" in report.failures[0].reason
+    assert recorder.seen == sorted(recorder.seen)
+    [result] = await search.search(query="signing secret", limit=1)
+    assert result.path == "slack/connecting.md"

@@ -13,12 +13,15 @@ parsing) runs in threads, off the event loop the worker shares with every job in
 """
 
 import asyncio
+import concurrent.futures
+import contextlib
 import dataclasses
 import hashlib
 import logging
+import multiprocessing
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -27,6 +30,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from application import writes
+from application.knowledge import parsing_processes
 from domain.knowledge import chunking, documents, markup
 
 logger = logging.getLogger(__name__)
@@ -34,6 +38,12 @@ logger = logging.getLogger(__name__)
 # Part of every content hash: bump it when parsing or chunking changes, so the next run
 # re-chunks every document instead of skipping them as unchanged.
 CHUNKER_VERSION = "chunks-2"
+
+
+# From this many changed files on, they are parsed in worker processes (one per core): parsing
+# reStructuredText is CPU-bound (docutils), and a worker costs about a second to start (Django
+# and the embedding model are loaded in each).
+PARALLEL_FROM = 40
 
 
 class PathNotFound(Exception):
@@ -112,36 +122,48 @@ async def ingest(
     failures: list[Failure] = []
     unchanged_urls: dict[str, str] = {}
     outside: set[str] = set()  # links out of the root: their documents go with --prune
-    for file in files:
-        relative = file.relative_to(root).as_posix()
-        url = documents.url_for(base_url=base_url, path=relative)
-        previous = stored.get(relative)
-        try:
-            # Reading and parsing: no database, so any thread will do.
-            outcome = await asyncio.to_thread(
-                _prepare,
-                file=file,
-                root=root,
-                path=relative,
-                previous_hash=previous.content_hash if previous else "",
-            )
-            if outcome is None:
-                counts["unchanged"] += 1
-                unchanged_urls[relative] = url
-            else:
-                created = await writes.write(
-                    _write_document, source_id=source_id, path=relative, url=url, prepared=outcome
-                )
-                counts["added" if created else "updated"] += 1
-                counts["chunks"] += len(outcome.chunks)
-        except _Skipped as skipped:
-            if isinstance(skipped, _OutsideRoot):
-                outside.add(relative)
-            failures.append(Failure(path=relative, reason=str(skipped)))
+    relatives = [file.relative_to(root).as_posix() for file in files]
+    # Reading and hashing every file is quick (threads); parsing only the changed ones is
+    # the slow part, spread over worker processes when there are many.
+    read = await asyncio.to_thread(
+        _read_all,
+        files=files,
+        root=root,
+        paths=relatives,
+        previous={path: document.content_hash for path, document in stored.items()},
+    )
+    async with _parsers(changed=sum(isinstance(r, _Read) for r in read)) as parse:
+        parsing = [
+            asyncio.ensure_future(parse(outcome)) if isinstance(outcome, _Read) else None
+            for outcome in read
+        ]
+        for relative, outcome, parsed in zip(relatives, read, parsing, strict=True):
+            url = documents.url_for(base_url=base_url, path=relative)
+            try:
+                if isinstance(outcome, _Skipped):
+                    raise outcome
+                if parsed is None:
+                    counts["unchanged"] += 1
+                    unchanged_urls[relative] = url
+                else:
+                    prepared = await parsed
+                    created = await writes.write(
+                        _write_document,
+                        source_id=source_id,
+                        path=relative,
+                        url=url,
+                        prepared=prepared,
+                    )
+                    counts["added" if created else "updated"] += 1
+                    counts["chunks"] += len(prepared.chunks)
+            except _Skipped as skipped:
+                if isinstance(skipped, _OutsideRoot):
+                    outside.add(relative)
+                failures.append(Failure(path=relative, reason=str(skipped)))
+                if progress:
+                    progress.failed(path=relative, reason=str(skipped))
             if progress:
-                progress.failed(path=relative, reason=str(skipped))
-        if progress:
-            progress.advanced(path=relative)
+                progress.advanced(path=relative)
     on_disk = {file.relative_to(root).as_posix() for file in files} - outside
     gone = (
         sorted(path for path in stored if path not in on_disk and _within(path, scopes))
@@ -240,13 +262,41 @@ class _Prepared:
     vectors: list[bytes]
 
 
-def _prepare(*, file: Path, root: Path, path: str, previous_hash: str) -> _Prepared | None:
-    """Read, hash and (when changed) parse one file; None when it is unchanged.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Read:
+    path: str
+    data: bytes
+    content_hash: str
+
+
+def _read_all(
+    *, files: list[Path], root: Path, paths: list[str], previous: dict[str, str]
+) -> list[_Read | _Skipped | None]:
+    """Each file read and hashed: None when unchanged, the reason when it cannot be read."""
+    limit = settings.CHATBOT_DOCS_MAX_FILE_BYTES
+    outcomes: list[_Read | _Skipped | None] = []
+    for file, path in zip(files, paths, strict=True):
+        try:
+            outcomes.append(
+                _read(
+                    file=file,
+                    root=root,
+                    path=path,
+                    previous_hash=previous.get(path, ""),
+                    limit=limit,
+                )
+            )
+        except _Skipped as skipped:
+            outcomes.append(skipped)
+    return outcomes
+
+
+def _read(*, file: Path, root: Path, path: str, previous_hash: str, limit: int) -> _Read | None:
+    """Read and hash one file; None when it is unchanged.
 
     The link is resolved here, just before reading, and the resolved file is what is read:
     a link changed after the walk cannot lead out of the root either.
     """
-    limit = settings.CHATBOT_DOCS_MAX_FILE_BYTES
     try:
         target = file.resolve(strict=True)
         if not target.is_relative_to(root.resolve()):
@@ -260,24 +310,60 @@ def _prepare(*, file: Path, root: Path, path: str, previous_hash: str) -> _Prepa
     content_hash = hashlib.sha256(CHUNKER_VERSION.encode() + b"\0" + data).hexdigest()
     if content_hash == previous_hash:
         return None
+    return _Read(path=path, data=data, content_hash=content_hash)
+
+
+def _parse(read: _Read) -> _Prepared:
+    """Decode, parse, chunk and embed one changed file (no database: any thread or process)."""
     try:
-        text = data.decode("utf-8-sig")
+        text = read.data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise _Skipped(f"not UTF-8 text ({error.reason} at byte {error.start})") from error
     if "\0" in text:
         raise _Skipped("binary content (NUL characters)")
     try:
-        parsed = markup.parse(text=text, path=path)
+        parsed = markup.parse(text=text, path=read.path)
     except Exception as error:
-        logger.exception("Could not parse %s", path)
+        logger.exception("Could not parse %s", read.path)
         raise _Skipped(f"could not be parsed ({type(error).__name__}: {error})") from error
     chunks = chunking.chunk(document=parsed)
     return _Prepared(
         title=parsed.title[:500],
-        content_hash=content_hash,
+        content_hash=read.content_hash,
         chunks=chunks,
         vectors=documents.chunk_vectors(chunks=chunks),
     )
+
+
+@contextlib.asynccontextmanager
+async def _parsers(*, changed: int) -> AsyncIterator[Callable[[_Read], Awaitable[_Prepared]]]:
+    """Where changed files are parsed: a thread each, or worker processes for big runs."""
+    workers = os.cpu_count() or 1
+    futures: list[asyncio.Future[_Prepared]] = []
+    pool: concurrent.futures.ProcessPoolExecutor | None = None
+    if changed >= PARALLEL_FROM and workers > 1:
+        pool = concurrent.futures.ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),  # no fork of threads and sockets
+            initializer=parsing_processes.started,
+        )
+    loop = asyncio.get_running_loop()
+
+    def parse(read: _Read) -> Awaitable[_Prepared]:
+        future = loop.run_in_executor(pool, _parse, read)
+        futures.append(future)
+        return future
+
+    try:
+        yield parse
+    finally:
+        for future in futures:
+            if future.done() and not future.cancelled():
+                future.exception()  # retrieved: an unfinished run reports its own error
+            else:
+                future.cancel()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _save_source(*, name: str, root: str, base_url: str) -> int:

@@ -9,7 +9,7 @@ writing transaction itself:
   the chunk's length. BM25 is computed at query time from these, the document frequencies and
   the totals, so a change touches only its own chunks' rows.
 - ``knowledge_term_stats``: per stemmed lexeme, the number of chunks containing it.
-- ``knowledge_word_stats``: per unstemmed word, the same, with a trigram index (typos).
+- ``knowledge_word_stats``: the unstemmed words, with a trigram index (typos).
 - ``knowledge_totals``: one row, the number of chunks and their summed length, and a
   generation number that changes with every change (search's vector cache reads it).
 
@@ -49,10 +49,11 @@ CREATE TABLE knowledge_postings (
     length float4 NOT NULL,
     PRIMARY KEY (lexeme, chunk_id) INCLUDE (tf, length)
 );
-CREATE INDEX knowledge_postings_chunk ON knowledge_postings (chunk_id);
 
 CREATE TABLE knowledge_term_stats (word text PRIMARY KEY, ndoc integer NOT NULL);
-CREATE TABLE knowledge_word_stats (word text PRIMARY KEY, ndoc integer NOT NULL);
+-- Words are only added: counting them would cost a trigram index update per word per change.
+-- A word no chunk uses any more is harmless: a typo corrected to it finds no stem (ndoc 0).
+CREATE TABLE knowledge_word_stats (word text PRIMARY KEY);
 CREATE INDEX knowledge_word_stats_trgm ON knowledge_word_stats USING gin (word gin_trgm_ops);
 
 CREATE TABLE knowledge_totals (
@@ -77,10 +78,11 @@ BEGIN
         ON CONFLICT (word) DO UPDATE SET ndoc = s.ndoc + excluded.ndoc
     ),
     words AS (
-        INSERT INTO knowledge_word_stats AS s (word, ndoc)
-        SELECT word, count(DISTINCT chunk_id) FROM ({_WORDS.format(table="new_chunks")}) AS w
-        GROUP BY word ORDER BY word
-        ON CONFLICT (word) DO UPDATE SET ndoc = s.ndoc + excluded.ndoc
+        INSERT INTO knowledge_word_stats (word)
+        SELECT DISTINCT word FROM ({_WORDS.format(table="new_chunks")}) AS w
+        WHERE NOT EXISTS (SELECT 1 FROM knowledge_word_stats AS s WHERE s.word = w.word)
+        ORDER BY word
+        ON CONFLICT (word) DO NOTHING
     )
     UPDATE knowledge_totals SET
         chunks = chunks + (SELECT count(*) FROM new_chunks),
@@ -94,8 +96,10 @@ CREATE FUNCTION knowledge_index_remove() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE knowledge_totals SET generation = generation + 1 WHERE id = 1;
     WITH gone AS (
-        DELETE FROM knowledge_postings AS p USING old_chunks AS o
-        WHERE p.chunk_id = o.id
+        -- By the primary key: the old rows' lexemes are in their search vectors.
+        DELETE FROM knowledge_postings AS p
+        USING (SELECT o.id, e.lexeme FROM old_chunks AS o, unnest(o.search_vector) AS e) AS o
+        WHERE p.lexeme = o.lexeme AND p.chunk_id = o.id
         RETURNING p.lexeme, p.tf
     ),
     counted AS (
@@ -109,14 +113,9 @@ BEGIN
         chunks = greatest(chunks - (SELECT count(*) FROM old_chunks), 0),
         length = greatest(length - (SELECT coalesce(sum(length), 0) FROM counted), 0)
     WHERE id = 1;
-    DELETE FROM knowledge_term_stats WHERE ndoc <= 0;
-    UPDATE knowledge_word_stats AS s SET ndoc = s.ndoc - w.n
-    FROM (
-        SELECT word, count(DISTINCT chunk_id) AS n FROM ({_WORDS.format(table="old_chunks")}) AS x
-        GROUP BY word
-    ) AS w
-    WHERE s.word = w.word;
-    DELETE FROM knowledge_word_stats WHERE ndoc <= 0;
+    DELETE FROM knowledge_term_stats AS s
+    USING (SELECT DISTINCT e.lexeme FROM old_chunks AS o, unnest(o.search_vector) AS e) AS o
+    WHERE s.word = o.lexeme AND s.ndoc <= 0;
     RETURN NULL;
 END
 $$;
@@ -152,9 +151,8 @@ INSERT INTO knowledge_postings (lexeme, chunk_id, tf, length)
     FROM ({_ENTRIES.format(table="data_chunk")}) AS e;
 INSERT INTO knowledge_term_stats (word, ndoc)
     SELECT lexeme, count(*) FROM knowledge_postings GROUP BY lexeme;
-INSERT INTO knowledge_word_stats (word, ndoc)
-    SELECT word, count(DISTINCT chunk_id) FROM ({_WORDS.format(table="data_chunk")}) AS w
-    GROUP BY word;
+INSERT INTO knowledge_word_stats (word)
+    SELECT DISTINCT word FROM ({_WORDS.format(table="data_chunk")}) AS w;
 UPDATE knowledge_totals SET
     chunks = (SELECT count(*) FROM data_chunk),
     length = (SELECT coalesce(sum(tf), 0) FROM knowledge_postings);

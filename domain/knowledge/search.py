@@ -137,7 +137,7 @@ corrected AS (
         SELECT w.word, similarity(w.word, u.word) AS similarity
         FROM knowledge_word_stats AS w
         WHERE w.word %% u.word
-        ORDER BY similarity DESC, w.ndoc DESC, w.word
+        ORDER BY similarity DESC, w.word
         LIMIT 1
     ) AS best
     CROSS JOIN LATERAL unnest(to_tsvector('english', best.word)) AS e
