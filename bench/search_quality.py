@@ -160,7 +160,9 @@ def settle() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE data_chunk, data_document")
+        cursor.execute(
+            "VACUUM ANALYZE data_chunk, data_document, knowledge_postings, knowledge_term_stats"
+        )
     connection.close()
 
 

@@ -133,10 +133,7 @@ async def ingest(
         previous={path: document.content_hash for path, document in stored.items()},
     )
     async with _parsers(changed=sum(isinstance(r, _Read) for r in read)) as parse:
-        parsing = [
-            asyncio.ensure_future(parse(outcome)) if isinstance(outcome, _Read) else None
-            for outcome in read
-        ]
+        parsing = [parse(outcome) if isinstance(outcome, _Read) else None for outcome in read]
         for relative, outcome, parsed in zip(relatives, read, parsing, strict=True):
             url = documents.url_for(base_url=base_url, path=relative)
             try:
@@ -349,8 +346,20 @@ async def _parsers(*, changed: int) -> AsyncIterator[Callable[[_Read], Awaitable
         )
     loop = asyncio.get_running_loop()
 
+    async def in_process_or_thread(read: _Read) -> _Prepared:
+        try:
+            return await loop.run_in_executor(pool, _parse, read)
+        except concurrent.futures.BrokenExecutor:
+            # A worker died (killed, out of memory): this run goes on in threads.
+            logger.warning("A parsing process died; parsing %s in a thread", read.path)
+            return await asyncio.to_thread(_parse, read)
+
     def parse(read: _Read) -> Awaitable[_Prepared]:
-        future = loop.run_in_executor(pool, _parse, read)
+        future = (
+            asyncio.ensure_future(in_process_or_thread(read))
+            if pool is not None
+            else loop.run_in_executor(None, _parse, read)
+        )
         futures.append(future)
         return future
 

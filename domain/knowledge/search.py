@@ -15,6 +15,7 @@ Everything runs in one sync function on one cursor, so on one connection, which 
 gives back to the pool as the cursor closes (unless the caller is inside a transaction).
 """
 
+import collections
 import dataclasses
 import itertools
 import math
@@ -36,12 +37,20 @@ _SEMANTIC_POOL_SIZE = 30
 # BM25's parameters.
 _K1 = 1.2
 _B = 0.75
-# Reciprocal rank fusion: 1 / (k + rank) from each ranking, the semantic one weighted.
-_RRF_K = 60
+# Reciprocal rank fusion: 1 / (k + rank) from each ranking, the semantic one weighted. A small
+# k trusts the top of each ranking (tuned on bench/search_questions.json, k 5 to 60).
+_RRF_K = 5
 _SEMANTIC_WEIGHT = 0.5
 # A section that shares no term with the question is a candidate only if this close in meaning:
 # below it, "close" sections of a small corpus are merely the least far.
 _MIN_SEMANTIC_ONLY_COSINE = 0.5
+# A document several candidates come from is about the question: a section's fused score grows
+# by this share for each other candidate of its document (the topic page beats a one-line
+# mention in release notes).
+_DOCUMENT_WEIGHT = 0.3
+# Sections of one document beyond this many are moved behind the others: ten results from
+# five documents give the reader (and the answer) more to go on than ten from one.
+_MAX_PER_DOCUMENT = 2
 # Longest questions keep only their rarest terms: more add noise and cost, not recall.
 _MAX_TERMS = 16
 # Pasted pages are read up to here (cut between words); the rest adds cost, not terms.
@@ -100,6 +109,7 @@ class _Term:
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class _Candidate:
     chunk_id: int
+    document_id: int
     base: float
     heading: float
     title: float
@@ -288,7 +298,7 @@ def _candidates(
             WHERE ids.chunk_id NOT IN (SELECT chunk_id FROM best)
         ),
         pool AS (SELECT * FROM best UNION ALL SELECT * FROM close)
-        SELECT pool.chunk_id, pool.base,
+        SELECT pool.chunk_id, c.document_id, pool.base,
                {" + ".join(field_parts["hv"])},
                {" + ".join(field_parts["tv"])},
                {" + ".join(field_parts["pv"])},
@@ -312,11 +322,12 @@ def _candidates(
     return [
         _Candidate(
             chunk_id=row[0],
-            base=float(row[1]),
-            heading=float(row[2]) / total,
-            title=float(row[3]) / total,
-            path=float(row[4]) / total,
-            adjacency=float(row[5]) / pair_total,
+            document_id=row[1],
+            base=float(row[2]),
+            heading=float(row[3]) / total,
+            title=float(row[4]) / total,
+            path=float(row[5]) / total,
+            adjacency=float(row[6]) / pair_total,
             cosine=cosines.get(row[0], -1.0),
         )
         for row in cursor.fetchall()
@@ -336,10 +347,21 @@ def _fuse(candidates: list[_Candidate]) -> list[_Candidate]:
         fused[candidate.chunk_id] = 1 / (_RRF_K + rank)
     for rank, candidate in enumerate(close, start=1):
         fused[candidate.chunk_id] += _SEMANTIC_WEIGHT / (_RRF_K + rank)
-    return sorted(
+    per_document = collections.Counter(c.document_id for c in candidates)
+    for candidate in candidates:
+        fused[candidate.chunk_id] *= 1 + _DOCUMENT_WEIGHT * (
+            per_document[candidate.document_id] - 1
+        )
+    ranked = sorted(
         (dataclasses.replace(c, score=round(fused[c.chunk_id] * 100, 4)) for c in candidates),
         key=lambda c: (-c.score, c.chunk_id),
     )
+    shown: collections.Counter[int] = collections.Counter()
+    first, later = [], []
+    for candidate in ranked:
+        shown[candidate.document_id] += 1
+        (first if shown[candidate.document_id] <= _MAX_PER_DOCUMENT else later).append(candidate)
+    return first + later
 
 
 def _lexical_score(candidate: _Candidate, *, max_base: float) -> float:
