@@ -357,7 +357,8 @@ def _fuse(candidates: list[_Candidate]) -> list[_Candidate]:
         key=lambda c: (-c.score, c.chunk_id),
     )
     shown: collections.Counter[int] = collections.Counter()
-    first, later = [], []
+    first: list[_Candidate] = []
+    later: list[_Candidate] = []
     for candidate in ranked:
         shown[candidate.document_id] += 1
         (first if shown[candidate.document_id] <= _MAX_PER_DOCUMENT else later).append(candidate)
