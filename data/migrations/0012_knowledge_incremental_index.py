@@ -185,6 +185,8 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunSQL(CREATE, DROP),
+        # Search reads the postings; the chunks' own full-text index only slowed their writes.
+        migrations.RemoveIndex(model_name="chunk", name="chunk_search_vector_gin"),
         migrations.RemoveField(
             model_name="documentationsource",
             name="index_refresh_requested_at",

@@ -1,6 +1,5 @@
 """The knowledge base: documentation sources, their documents, and searchable chunks."""
 
-from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 
@@ -64,7 +63,6 @@ class Chunk(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["document", "position"], name="chunk_unique_position"),
         ]
-        indexes = [GinIndex(fields=["search_vector"], name="chunk_search_vector_gin")]
 
     def __str__(self) -> str:
         return f"{self.document_id}#{self.position}"
