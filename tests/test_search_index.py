@@ -100,6 +100,9 @@ async def test_statistics_after_adds_edits_and_removals_equal_a_rebuild(tmp_path
 
     await sync(_delete_source, name="handbook")
     await sync(_assert_statistics_equal_a_fresh_build)
+    await ingestion.ingest(paths=[tmp_path / "guide"], source="guide", language="french")
+    await sync(_assert_statistics_equal_a_fresh_build)
+    await ingestion.ingest(paths=[tmp_path / "guide"], source="guide", language="english")
     assert await search.search(query="manager leave") == []
     [result] = await search.search(query="install twice", limit=1)
     assert result.path == "setup.md"

@@ -50,6 +50,10 @@ class PathNotFound(Exception):
     """A path given to ingest does not exist."""
 
 
+class UnknownLanguage(Exception):
+    """PostgreSQL has no text search configuration of that name."""
+
+
 class PathOutsideSource(Exception):
     """A path given to ingest lies outside the stored root of the existing source."""
 
@@ -93,6 +97,7 @@ async def ingest(
     paths: Sequence[Path],
     source: str,
     base_url: str | None = None,
+    language: str | None = None,
     prune: bool = False,
     move: bool = False,
     progress: Progress | None = None,
@@ -104,6 +109,8 @@ async def ingest(
     to the stored root, and ``prune`` deletes only documents under the given paths. A path
     outside the stored root is refused unless ``move`` re-roots the source at the paths' common
     directory. ``base_url`` None keeps the source's stored base URL; '' removes the links.
+    ``language`` (a PostgreSQL text search configuration) None keeps the stored one; a new one
+    re-indexes the source's sections with it.
     """
     started = time.perf_counter()
     existing = await documents.find_source(name=source)
@@ -117,7 +124,9 @@ async def ingest(
     if progress:
         progress.started(total=len(files))
     stored = await documents.stored_documents(source_name=source)
-    source_id = await writes.write(_save_source, name=source, root=str(root), base_url=base_url)
+    source_id = await writes.write(
+        _save_source, name=source, root=str(root), base_url=base_url, language=language
+    )
     counts = {"added": 0, "updated": 0, "unchanged": 0, "chunks": 0}
     failures: list[Failure] = []
     unchanged_urls: dict[str, str] = {}
@@ -375,8 +384,12 @@ async def _parsers(*, changed: int) -> AsyncIterator[Callable[[_Read], Awaitable
             pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _save_source(*, name: str, root: str, base_url: str) -> int:
-    return documents.save_source(name=name, root=root, base_url=base_url)
+def _save_source(*, name: str, root: str, base_url: str, language: str | None) -> int:
+    if language is not None:
+        known = documents.text_search_languages()
+        if language not in known:
+            raise UnknownLanguage(f"{language!r} (PostgreSQL knows: {', '.join(known)})")
+    return documents.save_source(name=name, root=root, base_url=base_url, language=language)
 
 
 def _write_document(*, source_id: int, path: str, url: str, prepared: _Prepared) -> bool:

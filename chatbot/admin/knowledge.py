@@ -24,10 +24,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(models.DocumentationSource)
 class DocumentationSourceAdmin(admin.ModelAdmin):
-    list_display = ("name", "root", "base_url", "document_count", "chunk_count", "last_ingested_at")
+    list_display = (
+        "name",
+        "root",
+        "base_url",
+        "language",
+        "document_count",
+        "chunk_count",
+        "last_ingested_at",
+    )
     search_fields = ("name", "root")
     ordering = ("name", "pk")
-    readonly_fields = ("created_at",)
+    # The language is changed by ingesting with --language, which re-indexes the sections.
+    readonly_fields = ("language", "created_at")
     actions = ("reingest",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[models.DocumentationSource]:

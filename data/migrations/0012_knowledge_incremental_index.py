@@ -134,11 +134,12 @@ CREATE TRIGGER knowledge_index_insert AFTER INSERT ON data_chunk
 CREATE TRIGGER knowledge_index_delete AFTER DELETE ON data_chunk
     REFERENCING OLD TABLE AS old_chunks
     FOR EACH STATEMENT EXECUTE FUNCTION knowledge_index_remove();
--- An update is a removal of the old rows and an addition of the new ones.
-CREATE TRIGGER knowledge_index_update_old AFTER UPDATE ON data_chunk
+-- An update is a removal of the old rows, then an addition of the new ones (triggers of one
+-- event fire in the order of their names).
+CREATE TRIGGER knowledge_index_update_1_remove AFTER UPDATE ON data_chunk
     REFERENCING OLD TABLE AS old_chunks
     FOR EACH STATEMENT EXECUTE FUNCTION knowledge_index_remove();
-CREATE TRIGGER knowledge_index_update_new AFTER UPDATE ON data_chunk
+CREATE TRIGGER knowledge_index_update_2_add AFTER UPDATE ON data_chunk
     REFERENCING NEW TABLE AS new_chunks
     FOR EACH STATEMENT EXECUTE FUNCTION knowledge_index_add();
 CREATE TRIGGER knowledge_index_truncate AFTER TRUNCATE ON data_chunk
@@ -161,8 +162,8 @@ UPDATE knowledge_totals SET
 _DROP = """
 DROP TRIGGER IF EXISTS knowledge_index_insert ON data_chunk;
 DROP TRIGGER IF EXISTS knowledge_index_delete ON data_chunk;
-DROP TRIGGER IF EXISTS knowledge_index_update_old ON data_chunk;
-DROP TRIGGER IF EXISTS knowledge_index_update_new ON data_chunk;
+DROP TRIGGER IF EXISTS knowledge_index_update_1_remove ON data_chunk;
+DROP TRIGGER IF EXISTS knowledge_index_update_2_add ON data_chunk;
 DROP TRIGGER IF EXISTS knowledge_index_truncate ON data_chunk;
 DROP FUNCTION IF EXISTS knowledge_index_add();
 DROP FUNCTION IF EXISTS knowledge_index_remove();

@@ -2,6 +2,24 @@
 
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+# PostgreSQL's default text search configuration, for sources that do not name one.
+DEFAULT_LANGUAGE = "english"
+
+
+class TextSearchConfigField(models.CharField):
+    """A PostgreSQL text search configuration (``regconfig``), e.g. ``english`` or ``french``.
+
+    Its own type, not text: ``to_tsvector(regconfig, text)`` is immutable, so a generated
+    column may use it, where a cast from text would not be allowed.
+    """
+
+    def db_type(self, connection: BaseDatabaseWrapper) -> str:
+        return "regconfig"
+
+    def cast_db_type(self, connection: BaseDatabaseWrapper) -> str:
+        return "regconfig"
 
 
 class DocumentationSource(models.Model):
@@ -11,6 +29,14 @@ class DocumentationSource(models.Model):
     root = models.CharField(max_length=1000, help_text="Directory the documents were read from.")
     base_url = models.URLField(
         max_length=1000, blank=True, help_text="Links are built as base URL + document path."
+    )
+    language = models.CharField(
+        max_length=63,
+        default=DEFAULT_LANGUAGE,
+        help_text=(
+            "PostgreSQL text search configuration its documents are indexed and searched with "
+            "(english, french, german, simple, ...)."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -47,9 +73,15 @@ class Chunk(models.Model):
     )
     anchor = models.CharField(max_length=500, blank=True)
     text = models.TextField()
+    language = TextSearchConfigField(
+        max_length=63,
+        default=DEFAULT_LANGUAGE,
+        editable=False,  # the source's, copied when the chunk is written
+        help_text="Text search configuration of its source, which its search vector is built with.",
+    )
     search_vector = models.GeneratedField(
-        expression=SearchVector("heading_path", weight="A", config="english")
-        + SearchVector("text", weight="B", config="english"),
+        expression=SearchVector("heading_path", weight="A", config=models.F("language"))
+        + SearchVector("text", weight="B", config=models.F("language")),
         output_field=SearchVectorField(),
         db_persist=True,
     )

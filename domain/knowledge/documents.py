@@ -13,6 +13,8 @@ import dataclasses
 import datetime as dt
 from pathlib import PurePosixPath
 
+from django.db import connection
+
 from data import models
 from domain.knowledge import chunking, embeddings
 
@@ -55,12 +57,37 @@ def url_for(*, base_url: str, path: str) -> str:
     return base if str(stem) == "." else f"{base}{stem}/"
 
 
-def save_source(*, name: str, root: str, base_url: str) -> int:
-    """Create or update the source; return its id."""
-    source, _created = models.DocumentationSource.objects.update_or_create(
-        name=name, defaults={"root": root, "base_url": base_url}
+def save_source(*, name: str, root: str, base_url: str, language: str | None = None) -> int:
+    """Create or update the source; return its id.
+
+    ``language`` None keeps the stored one (``english`` for a new source). A new language
+    re-indexes the source's chunks with it (their search vectors are rebuilt, and the term
+    statistics follow by trigger).
+    """
+    source, created = models.DocumentationSource.objects.get_or_create(
+        name=name,
+        defaults={
+            "root": root,
+            "base_url": base_url,
+            "language": language or models.DEFAULT_LANGUAGE,
+        },
     )
+    if not created:
+        changed = language is not None and language != source.language
+        source.root, source.base_url = root, base_url
+        if changed:
+            source.language = language or models.DEFAULT_LANGUAGE
+        source.save(update_fields=["root", "base_url", "language"])
+        if changed:
+            models.Chunk.objects.filter(document__source=source).update(language=source.language)
     return source.pk
+
+
+def text_search_languages() -> list[str]:
+    """The text search configurations PostgreSQL knows (``--language`` choices)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT cfgname FROM pg_ts_config ORDER BY cfgname")
+        return [row[0] for row in cursor.fetchall()]
 
 
 def save_document(
@@ -81,6 +108,9 @@ def save_document(
     """
     if vectors is None:
         vectors = chunk_vectors(chunks=chunks)
+    language = models.DocumentationSource.objects.values_list("language", flat=True).get(
+        pk=source_id
+    )
     document, created = models.Document.objects.update_or_create(
         source_id=source_id,
         path=path,
@@ -95,6 +125,7 @@ def save_document(
             heading_path=chunk.heading_path,
             anchor=chunk.anchor[: models.Chunk._meta.get_field("anchor").max_length],
             text=chunk.text,
+            language=language,
             embedding=vector,
         )
         for chunk, vector in zip(chunks, vectors, strict=True)
@@ -133,6 +164,7 @@ class Source:
     name: str
     root: str
     base_url: str
+    language: str
 
 
 class SourceNotFound(Exception):
@@ -154,4 +186,6 @@ async def get_source(*, source_id: int) -> Source:
 
 
 def _source(row: models.DocumentationSource) -> Source:
-    return Source(id=row.pk, name=row.name, root=row.root, base_url=row.base_url)
+    return Source(
+        id=row.pk, name=row.name, root=row.root, base_url=row.base_url, language=row.language
+    )

@@ -121,27 +121,34 @@ class _Candidate:
 
 # The query's stemmed terms with their document frequencies, plus, for each word the
 # documentation never uses (and whose stem it does not use either), the closest word it does.
+# The query is stemmed in the language of every source (a PostgreSQL text search configuration
+# each, ``DocumentationSource.language``), since any of them may hold the answer.
 _ANALYSE_SQL = """
-WITH english AS (
-    SELECT t.lexeme, t.positions[1] AS position, 1.0::float8 AS factor
-    FROM unnest(to_tsvector('english', %(query)s)) AS t
+WITH languages AS (
+    SELECT DISTINCT c.oid::regconfig AS config
+    FROM data_documentationsource AS s
+    JOIN pg_ts_config AS c ON c.cfgname = s.language
+),
+stemmed AS (
+    SELECT DISTINCT t.lexeme, t.positions[1] AS position, 1.0::float8 AS factor
+    FROM languages AS l, unnest(to_tsvector(l.config, %(query)s)) AS t
 ),
 unknown AS (
     SELECT t.lexeme AS word, t.positions[1] AS position
     FROM unnest(to_tsvector('simple', %(query)s)) AS t
     WHERE length(t.lexeme) >= 4
       AND t.lexeme !~ '[0-9]'
-      AND to_tsvector('english', t.lexeme) <> ''::tsvector
+      AND EXISTS (SELECT 1 FROM languages AS l WHERE to_tsvector(l.config, t.lexeme) <> '')
       AND NOT EXISTS (SELECT 1 FROM knowledge_word_stats w WHERE w.word = t.lexeme)
       AND NOT EXISTS (
-          SELECT 1 FROM knowledge_term_stats s
-          WHERE s.word = ANY(tsvector_to_array(to_tsvector('english', t.lexeme)))
+          SELECT 1 FROM languages AS l, knowledge_term_stats AS s
+          WHERE s.word = ANY(tsvector_to_array(to_tsvector(l.config, t.lexeme)))
       )
     ORDER BY position, word
     LIMIT %(max_corrections)s
 ),
 corrected AS (
-    SELECT e.lexeme, u.position, best.similarity AS factor
+    SELECT DISTINCT e.lexeme, u.position, best.similarity AS factor
     FROM unknown AS u
     CROSS JOIN LATERAL (
         SELECT w.word, similarity(w.word, u.word) AS similarity
@@ -150,11 +157,12 @@ corrected AS (
         ORDER BY similarity DESC, w.word
         LIMIT 1
     ) AS best
-    CROSS JOIN LATERAL unnest(to_tsvector('english', best.word)) AS e
+    CROSS JOIN languages AS l
+    CROSS JOIN LATERAL unnest(to_tsvector(l.config, best.word)) AS e
     WHERE best.similarity >= %(min_similarity)s
 ),
 terms AS (
-    SELECT * FROM english
+    SELECT * FROM stemmed
     UNION ALL
     SELECT * FROM corrected
 )
@@ -309,9 +317,9 @@ def _candidates(
         CROSS JOIN LATERAL (
             -- Concatenating detoasts the search vector once per row, not once per phrase.
             SELECT c.search_vector || ''::tsvector AS sv,
-                   to_tsvector('english', regexp_replace(c.heading_path, '^.* > ', '')) AS hv,
-                   to_tsvector('english', d.title) AS tv,
-                   to_tsvector('english', translate(d.path, '/_-.', '    ')) AS pv
+                   to_tsvector(c.language, regexp_replace(c.heading_path, '^.* > ', '')) AS hv,
+                   to_tsvector(c.language, d.title) AS tv,
+                   to_tsvector(c.language, translate(d.path, '/_-.', '    ')) AS pv
             OFFSET 0
         ) AS fields
     """
@@ -379,7 +387,7 @@ def _lexical_score(candidate: _Candidate, *, max_base: float) -> float:
 _RESULTS_SQL = f"""
 SELECT c.id, d.title, c.heading_path, d.path, d.url, c.anchor, c.text,
        ts_headline(
-           'english', c.text, %(query)s::tsquery,
+           c.language, c.text, %(query)s::tsquery,
            'StartSel="{HIGHLIGHT_START}", StopSel="{HIGHLIGHT_STOP}", MaxWords=30, MinWords=12,
             MaxFragments=2, FragmentDelimiter=" … "'
        )

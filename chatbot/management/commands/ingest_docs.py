@@ -1,4 +1,5 @@
-"""``manage.py ingest_docs PATH [PATH ...] --source NAME [--base-url URL] [--prune] [--move]``."""
+"""``manage.py ingest_docs PATH [PATH ...] --source NAME [--base-url URL] [--language CONFIG]
+[--prune] [--move]``."""
 
 import sys
 from pathlib import Path
@@ -88,6 +89,15 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
+            "--language",
+            default=None,
+            help=(
+                "PostgreSQL text search configuration for this source's documents (english, "
+                "french, german, simple, ...). Without it, an existing source keeps its own; a "
+                "new one gets english."
+            ),
+        )
+        parser.add_argument(
             "--prune",
             action="store_true",
             help="Delete the source's documents under PATHs whose files are gone.",
@@ -118,6 +128,7 @@ class Command(BaseCommand):
                     paths=options["paths"],
                     source=source,
                     base_url=base_url,
+                    language=options["language"],
                     prune=options["prune"],
                     move=options["move"],
                     progress=progress,
@@ -126,6 +137,8 @@ class Command(BaseCommand):
             )
         except ingestion.PathNotFound as error:
             raise CommandError(f"no such file or directory: {error}") from error
+        except ingestion.UnknownLanguage as error:
+            raise CommandError(f"--language: no text search configuration {error}") from error
         except ingestion.PathOutsideSource as error:
             raise CommandError(f"{error}; pass --move to re-root the source there") from error
         finally:
