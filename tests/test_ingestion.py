@@ -414,17 +414,34 @@ async def test_the_file_system_walk_runs_off_the_event_loop(tmp_path):
     assert listed_on_loop == []
 
 
-async def test_a_big_run_parses_in_worker_processes_with_the_same_outcome(tmp_path, monkeypatch):
+async def test_a_big_run_parses_in_worker_processes_and_stores_in_groups(tmp_path, monkeypatch):
     monkeypatch.setattr(ingestion, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(ingestion, "WRITE_GROUP", 3)
     monkeypatch.setattr(ingestion.os, "cpu_count", lambda: 2)
-    _write(tmp_path, {**GUIDE, "broken.rst": b"Title\n=====\n\n\xff\xfe not text\n"})
+    deep = "/".join(["d" * 200] * 5) + "/deep.md"  # a path longer than the database takes
+    _write(
+        tmp_path,
+        {
+            **GUIDE,
+            "broken.rst": b"Title\n=====\n\n\xff\xfe not text\n",
+            deep: "# Deep\n\nFar down.\n",
+        },
+    )
     recorder = Recorder()
 
     report = await ingestion.ingest(paths=[tmp_path], source="guide", progress=recorder)
 
     assert (report.added, report.chunks) == (4, 5)
-    assert [f.path for f in report.failures] == ["broken.rst"]
-    assert "not UTF-8" in report.failures[0].reason
+    reasons = {f.path: f.reason for f in report.failures}
+    assert reasons.keys() == {"broken.rst", deep}
+    assert "not UTF-8" in reasons["broken.rst"]
+    assert "could not be stored" in reasons[deep]
     assert recorder.seen == sorted(recorder.seen)
     [result] = await search.search(query="signing secret", limit=1)
     assert result.path == "slack/connecting.md"
+
+    _write(tmp_path, {"setup.md": "# Setup\n\nWait for the green light.\n"})
+    again = await ingestion.ingest(paths=[tmp_path], source="guide")
+    assert (again.added, again.updated, again.unchanged) == (0, 1, 3)
+    [result] = await search.search(query="green light", limit=1)
+    assert result.path == "setup.md"

@@ -90,6 +90,16 @@ def text_search_languages() -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DocumentDraft:
+    path: str
+    title: str
+    url: str
+    content_hash: str
+    chunks: list[chunking.ChunkDraft]
+    vectors: list[bytes] | None = None  # the chunks' embeddings, in order; computed if None
+
+
 def save_document(
     *,
     source_id: int,
@@ -101,36 +111,80 @@ def save_document(
     now: dt.datetime,
     vectors: list[bytes] | None = None,
 ) -> bool:
-    """Replace a document and all its chunks; return True when it was new.
+    """Replace a document and all its chunks; return True when it was new."""
+    [created] = save_documents(
+        source_id=source_id,
+        drafts=[
+            DocumentDraft(
+                path=path,
+                title=title,
+                url=url,
+                content_hash=content_hash,
+                chunks=chunks,
+                vectors=vectors,
+            )
+        ],
+        now=now,
+    )
+    return created
 
-    ``vectors``: the chunks' embeddings (``embeddings.to_bytes``), in order; computed here
-    when not given.
+
+def save_documents(*, source_id: int, drafts: list[DocumentDraft], now: dt.datetime) -> list[bool]:
+    """Replace documents and all their chunks; return, for each, whether it was new.
+
+    One delete of their old chunks and one insert of the new ones, however many documents:
+    the search index's triggers run once per statement.
     """
-    if vectors is None:
-        vectors = chunk_vectors(chunks=chunks)
     language = models.DocumentationSource.objects.values_list("language", flat=True).get(
         pk=source_id
     )
-    document, created = models.Document.objects.update_or_create(
-        source_id=source_id,
-        path=path,
-        defaults={"title": title, "url": url, "content_hash": content_hash, "ingested_at": now},
+    existing = dict(
+        models.Document.objects.filter(
+            source_id=source_id, path__in=[draft.path for draft in drafts]
+        ).values_list("path", "id")
     )
-    if not created:
-        models.Chunk.objects.filter(document=document).delete()
+    for draft in drafts:
+        if draft.path in existing:
+            models.Document.objects.filter(pk=existing[draft.path]).update(
+                title=draft.title,
+                url=draft.url,
+                content_hash=draft.content_hash,
+                ingested_at=now,
+            )
+    added = models.Document.objects.bulk_create(
+        models.Document(
+            source_id=source_id,
+            path=draft.path,
+            title=draft.title,
+            url=draft.url,
+            content_hash=draft.content_hash,
+            ingested_at=now,
+        )
+        for draft in drafts
+        if draft.path not in existing
+    )
+    ids = existing | {document.path: document.pk for document in added}
+    if existing:
+        models.Chunk.objects.filter(document_id__in=list(existing.values())).delete()
+    anchor_length = models.Chunk._meta.get_field("anchor").max_length
     models.Chunk.objects.bulk_create(
         models.Chunk(
-            document=document,
+            document_id=ids[draft.path],
             position=chunk.position,
             heading_path=chunk.heading_path,
-            anchor=chunk.anchor[: models.Chunk._meta.get_field("anchor").max_length],
+            anchor=chunk.anchor[:anchor_length],
             text=chunk.text,
             language=language,
             embedding=vector,
         )
-        for chunk, vector in zip(chunks, vectors, strict=True)
+        for draft in drafts
+        for chunk, vector in zip(
+            draft.chunks,
+            draft.vectors if draft.vectors is not None else chunk_vectors(chunks=draft.chunks),
+            strict=True,
+        )
     )
-    return created
+    return [draft.path not in existing for draft in drafts]
 
 
 def chunk_vectors(*, chunks: list[chunking.ChunkDraft]) -> list[bytes]:
