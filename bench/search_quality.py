@@ -3,11 +3,15 @@
     uv run python bench/search_quality.py [--verbose]
 
 Downloads Django's source distribution from PyPI (checking its sha256) into bench/.cache on
-first use and ingests its docs/ into a throwaway PostgreSQL cluster (or the server DATABASE_URL
-names: it gets written to).
-Then asks the questions in bench/search_questions.json (written for this benchmark, each with
-the doc files that answer it) and prints Recall@5 and MRR@10 next to a BM25 baseline (bm25s,
-English stop words and Snowball stemmer) over the same chunks, plus ingest times and search
+first use and ingests a copy of its docs/ into a throwaway PostgreSQL cluster (or the server
+DATABASE_URL names: it gets written to). Times the full ingest, an unchanged re-ingest, and
+one changed file (ingested alone, then searched for its new sentence).
+Then asks the questions of bench/search_questions.json (the project's own set, used while
+tuning) and bench/search_questions_heldout.json (42 more, written before the fusion was tuned;
+its figures were printed beside the own set's while tuning, so it is a second sample rather
+than a blind test), each
+with the doc files that answer it, and prints MRR@10, Recall@5 and Recall@10 next to a BM25
+baseline (bm25s, English stop words and Snowball stemmer) over the same chunks, plus search
 latency. A hit is a result from one of the question's gold files.
 """
 
@@ -113,15 +117,44 @@ def setup_django() -> None:
     django.setup()
 
 
-def timed_ingest(docs: Path) -> tuple[float, str]:
+def timed_ingest(docs: Path, *extra: str) -> tuple[float, str]:
     from django.core.management import call_command
 
     out = io.StringIO()
     started = time.perf_counter()
     call_command(
-        "ingest_docs", str(docs), "--source", SOURCE, "--base-url", BASE_URL, "--prune", stdout=out
+        "ingest_docs", str(docs), "--source", SOURCE, "--base-url", BASE_URL, *extra, stdout=out
     )
     return time.perf_counter() - started, out.getvalue().strip()
+
+
+CHANGED_FILE = "topics/db/managers.txt"
+NEW_SENTENCE = "Zanzibar quokkas recommend a custom manager for every marmalade model."
+
+
+def timed_change(docs: Path) -> tuple[float, float, bool]:
+    """One file edited and ingested alone: the ingest's time, then the first search's, and
+    whether that search found the new sentence."""
+    from chatbot import units_of_work
+    from domain.knowledge import search
+
+    path = docs / CHANGED_FILE
+    original = path.read_text()
+    path.write_text(original + "\n\n" + NEW_SENTENCE + "\n")
+    try:
+        seconds, _summary = timed_ingest(path)
+
+        async def find() -> bool:
+            async with units_of_work.unit_of_work(log_id="bench"):
+                results = await search.search(query="zanzibar quokkas marmalade", limit=3)
+            return any(NEW_SENTENCE in r.text for r in results)
+
+        started = time.perf_counter()
+        found = asyncio.run(find())
+        return seconds, time.perf_counter() - started, found
+    finally:
+        path.write_text(original)
+        timed_ingest(path)
 
 
 def settle() -> None:
@@ -129,7 +162,9 @@ def settle() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE data_chunk, data_document")
+        cursor.execute(
+            "VACUUM ANALYZE data_chunk, data_document, knowledge_postings, knowledge_term_stats"
+        )
     connection.close()
 
 
@@ -187,6 +222,13 @@ def bm25_rankings(questions: list[dict]) -> tuple[list[list[str]], list[float]]:
     return rankings, latencies
 
 
+def load_questions() -> dict[str, list[dict]]:
+    return {
+        "own": json.loads((BENCH_DIR / "search_questions.json").read_text()),
+        "held-out": json.loads((BENCH_DIR / "search_questions_heldout.json").read_text()),
+    }
+
+
 def recall_at(rankings: list[list[str]], questions: list[dict], k: int) -> float:
     hits = sum(bool(set(r[:k]) & set(q["gold"])) for r, q in zip(rankings, questions, strict=True))
     return hits / len(questions)
@@ -216,29 +258,42 @@ def main() -> int:
         help="With DATABASE_URL: reuse the corpus ingested by an earlier run (for tuning).",
     )
     args = parser.parse_args()
-    questions = json.loads((BENCH_DIR / "search_questions.json").read_text())
-    docs = corpus_dir()
-    with database():
-        setup_django()
-        from django.core.management import call_command
+    sets = load_questions()
+    questions = [q for qs in sets.values() for q in qs]
+    pristine = corpus_dir()
+    work = Path(tempfile.mkdtemp(prefix="chatbot-bench-docs-"))
+    docs = work / "docs"
+    shutil.copytree(pristine, docs)
+    try:
+        with database():
+            setup_django()
+            from django.core.management import call_command
 
-        from data import models
+            from data import models
 
-        call_command("migrate", verbosity=0)
-        full_seconds = again_seconds = 0.0
-        full_summary = again_summary = "skipped"
-        if not args.search_only:
-            reset_source()
-            full_seconds, full_summary = timed_ingest(docs)
-            again_seconds, again_summary = timed_ingest(docs)
-        documents = models.Document.objects.filter(source__name=SOURCE).count()
-        chunks = models.Chunk.objects.filter(document__source__name=SOURCE).count()
-        settle()
-        ours, our_latencies = asyncio.run(our_rankings(questions))
-        bm25, bm25_latencies = bm25_rankings(questions)
-        from django.db import connections
+            call_command("migrate", verbosity=0)
+            timings: dict[str, str] = {}
+            if not args.search_only:
+                reset_source()
+                seconds, summary = timed_ingest(docs, "--prune", "--move")
+                timings["Full corpus"] = f"{seconds:.1f} s ({summary})"
+                seconds, summary = timed_ingest(docs, "--prune")
+                timings["Again, nothing changed"] = f"{seconds:.1f} s ({summary})"
+                ingest_s, search_s, found = timed_change(docs)
+                timings["One changed file, ingested alone, then searched"] = (
+                    f"{ingest_s:.2f} s + first search {search_s * 1000:.0f} ms"
+                    f" (new sentence found: {'yes' if found else 'NO'})"
+                )
+            documents = models.Document.objects.filter(source__name=SOURCE).count()
+            chunks = models.Chunk.objects.filter(document__source__name=SOURCE).count()
+            settle()
+            ours, our_latencies = asyncio.run(our_rankings(questions))
+            bm25, bm25_latencies = bm25_rankings(questions)
+            from django.db import connections
 
-        connections.close_all()
+            connections.close_all()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
     if args.verbose:
         for q, mine, theirs in zip(questions, ours, bm25, strict=True):
@@ -248,22 +303,33 @@ def main() -> int:
     cores = os.cpu_count()
     memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     print(f"Corpus: Django {DJANGO_VERSION} docs, {documents} documents, {chunks} chunks")
-    print(f"{len(questions)} questions; machine: {cores} cores, {memory_gib:.0f} GiB RAM")
+    print(f"Machine: {cores} cores, {memory_gib:.0f} GiB RAM, load {os.getloadavg()[0]:.1f}")
     print()
-    print("| Method | Recall@5 | MRR@10 | p50 latency | p95 latency |")
+    print("| Questions | Method | MRR@10 | Recall@5 | Recall@10 |")
     print("| --- | --- | --- | --- | --- |")
-    for name, rankings, latencies in (
-        ("PostgreSQL search (domain/search.py)", ours, our_latencies),
-        ("BM25 baseline (bm25s, in memory)", bm25, bm25_latencies),
-    ):
+    start = 0
+    for set_name, qs in sets.items():
+        end = start + len(qs)
+        for name, rankings in (
+            ("product (domain/knowledge/search.py)", ours),
+            ("BM25 baseline (bm25s)", bm25),
+        ):
+            part = rankings[start:end]
+            print(
+                f"| {set_name} ({len(qs)}) | {name} | {mrr_at(part, qs, 10):.3f} "
+                f"| {recall_at(part, qs, 5):.3f} | {recall_at(part, qs, 10):.3f} |"
+            )
+        start = end
+    print()
+    print(f"Latency over {len(questions)} questions x {PASSES} passes (limit 10):")
+    for name, latencies in (("product", our_latencies), ("bm25s, in memory", bm25_latencies)):
         print(
-            f"| {name} | {recall_at(rankings, questions, 5):.3f} "
-            f"| {mrr_at(rankings, questions, 10):.3f} "
-            f"| {statistics.median(latencies):.1f} ms | {percentile(latencies, 0.95):.1f} ms |"
+            f"- {name}: p50 {statistics.median(latencies):.1f} ms, "
+            f"p95 {percentile(latencies, 0.95):.1f} ms"
         )
     print()
-    print(f"Full ingest: {full_seconds:.1f} s ({full_summary})")
-    print(f"Unchanged re-ingest: {again_seconds:.1f} s ({again_summary})")
+    for label, value in timings.items():
+        print(f"{label}: {value}")
     return 0
 
 

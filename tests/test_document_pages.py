@@ -38,7 +38,6 @@ def _runbook_without_a_base_url() -> int:
             chunks=chunking.chunk(document=parsed),
             now=timezone.now(),
         )
-    documents.refresh_search_statistics()
     return source_id
 
 

@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from application.knowledge import ingestion
 from data import models
-from domain.knowledge import chunking, documents, search
+from domain.knowledge import chunking, search
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -104,41 +104,29 @@ async def test_a_changed_file_is_rechunked_and_found_by_its_new_text(tmp_path):
     assert await search.search(query="DATABASE_URL PostgreSQL") == []
 
 
-def _refresh_fails() -> None:
-    raise RuntimeError("the run died before search's indexes were refreshed")
+class _Interrupted(Exception):
+    pass
 
 
-async def test_changes_of_a_run_that_died_before_refreshing_are_found_after_the_next_run(
-    tmp_path, monkeypatch
-):
+@dataclasses.dataclass
+class _DiesAfterFirstFile(Recorder):
+    def advanced(self, *, path: str) -> None:
+        super().advanced(path=path)
+        raise _Interrupted(path)
+
+
+async def test_what_a_run_wrote_before_it_died_is_already_found(tmp_path):
     _write(tmp_path, GUIDE)
     await ingestion.ingest(paths=[tmp_path], source="guide")
+    _write(tmp_path, {"faq.html": "<h1>FAQ</h1><p>Ask in the green light channel.</p>"})
     _write(tmp_path, {"setup.md": "# Setup\n\nRun make run and wait for the green light.\n"})
-    (tmp_path / "faq.html").unlink()
-    monkeypatch.setattr(documents, "refresh_search_statistics", _refresh_fails)
-    with pytest.raises(RuntimeError):
-        await ingestion.ingest(paths=[tmp_path], source="guide", prune=True)
-    monkeypatch.undo()
-    assert await search.search(query="green light") == []
 
-    report = await ingestion.ingest(paths=[tmp_path], source="guide", prune=True)
+    with pytest.raises(_Interrupted):
+        await ingestion.ingest(paths=[tmp_path], source="guide", progress=_DiesAfterFirstFile())
 
-    assert (report.added, report.updated, report.unchanged, report.removed) == (0, 0, 3, 0)
-    [result] = await search.search(query="green light", limit=1)
-    assert result.path == "setup.md"
-    assert not await models.DocumentationSource.objects.filter(
-        index_refresh_requested_at__isnull=False
-    ).aexists()
-
-
-async def test_a_run_that_changes_nothing_does_not_refresh_the_indexes(tmp_path, monkeypatch):
-    _write(tmp_path, GUIDE)
-    await ingestion.ingest(paths=[tmp_path], source="guide")
-    monkeypatch.setattr(documents, "refresh_search_statistics", _refresh_fails)
-
-    report = await ingestion.ingest(paths=[tmp_path], source="guide", prune=True)
-
-    assert report.unchanged == 4
+    [result] = await search.search(query="channel", limit=1)
+    assert result.path == "faq.html"
+    assert [r.path for r in await search.search(query="install")] == ["setup.md"]
 
 
 async def test_removed_files_are_deleted_only_with_prune(tmp_path):
@@ -424,3 +412,36 @@ async def test_the_file_system_walk_runs_off_the_event_loop(tmp_path):
     assert report.unchanged == 20
     assert len(listed) >= 21  # the walk was seen: the root and every section
     assert listed_on_loop == []
+
+
+async def test_a_big_run_parses_in_worker_processes_and_stores_in_groups(tmp_path, monkeypatch):
+    monkeypatch.setattr(ingestion, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(ingestion, "WRITE_GROUP", 3)
+    monkeypatch.setattr(ingestion.os, "cpu_count", lambda: 2)
+    deep = "/".join(["d" * 200] * 5) + "/deep.md"  # a path longer than the database takes
+    _write(
+        tmp_path,
+        {
+            **GUIDE,
+            "broken.rst": b"Title\n=====\n\n\xff\xfe not text\n",
+            deep: "# Deep\n\nFar down.\n",
+        },
+    )
+    recorder = Recorder()
+
+    report = await ingestion.ingest(paths=[tmp_path], source="guide", progress=recorder)
+
+    assert (report.added, report.chunks) == (4, 5)
+    reasons = {f.path: f.reason for f in report.failures}
+    assert reasons.keys() == {"broken.rst", deep}
+    assert "not UTF-8" in reasons["broken.rst"]
+    assert "could not be stored" in reasons[deep]
+    assert recorder.seen == sorted(recorder.seen)
+    [result] = await search.search(query="signing secret", limit=1)
+    assert result.path == "slack/connecting.md"
+
+    _write(tmp_path, {"setup.md": "# Setup\n\nWait for the green light.\n"})
+    again = await ingestion.ingest(paths=[tmp_path], source="guide")
+    assert (again.added, again.updated, again.unchanged) == (0, 1, 3)
+    [result] = await search.search(query="green light", limit=1)
+    assert result.path == "setup.md"

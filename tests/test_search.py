@@ -106,7 +106,6 @@ def _store_corpus() -> None:
                 chunks=chunking.chunk(document=parsed),
                 now=now,
             )
-    documents.refresh_search_statistics()
 
 
 @pytest.fixture

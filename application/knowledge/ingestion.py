@@ -13,12 +13,15 @@ parsing) runs in threads, off the event loop the worker shares with every job in
 """
 
 import asyncio
+import concurrent.futures
+import contextlib
 import dataclasses
 import hashlib
 import logging
+import multiprocessing
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -27,6 +30,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from application import writes
+from application.knowledge import parsing_processes
 from domain.knowledge import chunking, documents, markup
 
 logger = logging.getLogger(__name__)
@@ -36,8 +40,20 @@ logger = logging.getLogger(__name__)
 CHUNKER_VERSION = "chunks-2"
 
 
+# From this many changed files on, they are parsed in worker processes (one per core): parsing
+# reStructuredText is CPU-bound (docutils), and a worker costs about a second to start (Django
+# and the embedding model are loaded in each).
+PARALLEL_FROM = 40
+# Documents stored per transaction in such big runs.
+WRITE_GROUP = 25
+
+
 class PathNotFound(Exception):
     """A path given to ingest does not exist."""
+
+
+class UnknownLanguage(Exception):
+    """PostgreSQL has no text search configuration of that name."""
 
 
 class PathOutsideSource(Exception):
@@ -83,6 +99,7 @@ async def ingest(
     paths: Sequence[Path],
     source: str,
     base_url: str | None = None,
+    language: str | None = None,
     prune: bool = False,
     move: bool = False,
     progress: Progress | None = None,
@@ -94,6 +111,8 @@ async def ingest(
     to the stored root, and ``prune`` deletes only documents under the given paths. A path
     outside the stored root is refused unless ``move`` re-roots the source at the paths' common
     directory. ``base_url`` None keeps the source's stored base URL; '' removes the links.
+    ``language`` (a PostgreSQL text search configuration) None keeps the stored one; a new one
+    re-indexes the source's sections with it.
     """
     started = time.perf_counter()
     existing = await documents.find_source(name=source)
@@ -107,41 +126,52 @@ async def ingest(
     if progress:
         progress.started(total=len(files))
     stored = await documents.stored_documents(source_name=source)
-    source_id = await writes.write(_save_source, name=source, root=str(root), base_url=base_url)
+    source_id = await writes.write(
+        _save_source, name=source, root=str(root), base_url=base_url, language=language
+    )
     counts = {"added": 0, "updated": 0, "unchanged": 0, "chunks": 0}
     failures: list[Failure] = []
     unchanged_urls: dict[str, str] = {}
     outside: set[str] = set()  # links out of the root: their documents go with --prune
-    for file in files:
-        relative = file.relative_to(root).as_posix()
-        url = documents.url_for(base_url=base_url, path=relative)
-        previous = stored.get(relative)
-        try:
-            # Reading and parsing: no database, so any thread will do.
-            outcome = await asyncio.to_thread(
-                _prepare,
-                file=file,
-                root=root,
-                path=relative,
-                previous_hash=previous.content_hash if previous else "",
-            )
-            if outcome is None:
-                counts["unchanged"] += 1
-                unchanged_urls[relative] = url
-            else:
-                created = await writes.write(
-                    _write_document, source_id=source_id, path=relative, url=url, prepared=outcome
-                )
-                counts["added" if created else "updated"] += 1
-                counts["chunks"] += len(outcome.chunks)
-        except _Skipped as skipped:
-            if isinstance(skipped, _OutsideRoot):
-                outside.add(relative)
-            failures.append(Failure(path=relative, reason=str(skipped)))
-            if progress:
-                progress.failed(path=relative, reason=str(skipped))
+
+    def failed(path: str, skipped: _Skipped) -> None:
+        if isinstance(skipped, _OutsideRoot):
+            outside.add(path)
+        failures.append(Failure(path=path, reason=str(skipped)))
         if progress:
-            progress.advanced(path=relative)
+            progress.failed(path=path, reason=str(skipped))
+
+    relatives = [file.relative_to(root).as_posix() for file in files]
+    # Reading and hashing every file is quick (threads); parsing only the changed ones is
+    # the slow part, spread over worker processes when there are many.
+    read = await asyncio.to_thread(
+        _read_all,
+        files=files,
+        root=root,
+        paths=relatives,
+        previous={path: document.content_hash for path, document in stored.items()},
+    )
+    changed = sum(isinstance(r, _Read) for r in read)
+    writer = _Writer(
+        source_id=source_id, batched=changed >= PARALLEL_FROM, counts=counts, failed=failed
+    )
+    async with _parsers(changed=changed) as parse:
+        parsing = [parse(outcome) if isinstance(outcome, _Read) else None for outcome in read]
+        for relative, outcome, parsed in zip(relatives, read, parsing, strict=True):
+            url = documents.url_for(base_url=base_url, path=relative)
+            try:
+                if isinstance(outcome, _Skipped):
+                    raise outcome
+                if parsed is None:
+                    counts["unchanged"] += 1
+                    unchanged_urls[relative] = url
+                else:
+                    await writer.add(_Item(path=relative, url=url, prepared=await parsed))
+            except _Skipped as skipped:
+                failed(relative, skipped)
+            if progress:
+                progress.advanced(path=relative)
+        await writer.flush()
     on_disk = {file.relative_to(root).as_posix() for file in files} - outside
     gone = (
         sorted(path for path in stored if path not in on_disk and _within(path, scopes))
@@ -151,7 +181,6 @@ async def ingest(
     removed = await writes.write(
         _finish, source_id=source_id, gone=gone, unchanged_urls=unchanged_urls
     )
-    await writes.outside_transaction(_refresh_search_statistics)
     return IngestionReport(
         added=counts["added"],
         updated=counts["updated"],
@@ -238,6 +267,7 @@ class _Prepared:
     title: str
     content_hash: str
     chunks: list[chunking.ChunkDraft]
+    vectors: list[bytes]
 
 
 # The names web and git sync use (application/knowledge/web_sync.py, git_sync.py).
@@ -245,13 +275,56 @@ Skipped = _Skipped
 Prepared = _Prepared
 
 
-def _prepare(*, file: Path, root: Path, path: str, previous_hash: str) -> _Prepared | None:
-    """Read, hash and (when changed) parse one file; None when it is unchanged.
+def prepare_content(
+    *, data: bytes, path: str, previous_hash: str, parse_as: str = ""
+) -> _Prepared | None:
+    """Hash and (when changed) parse one document's bytes; None when they are unchanged.
+
+    Web pages and files from git come through here, so every kind of source is decoded,
+    parsed, chunked and embedded alike. ``parse_as`` names the format by a file name (a web
+    page's path has no suffix); by default ``path``'s suffix does. Raises :class:`Skipped`.
+    """
+    content_hash = hashlib.sha256(CHUNKER_VERSION.encode() + b"\0" + data).hexdigest()
+    if content_hash == previous_hash:
+        return None
+    return _parse(_Read(path=path, data=data, content_hash=content_hash), parse_as=parse_as)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Read:
+    path: str
+    data: bytes
+    content_hash: str
+
+
+def _read_all(
+    *, files: list[Path], root: Path, paths: list[str], previous: dict[str, str]
+) -> list[_Read | _Skipped | None]:
+    """Each file read and hashed: None when unchanged, the reason when it cannot be read."""
+    limit = settings.CHATBOT_DOCS_MAX_FILE_BYTES
+    outcomes: list[_Read | _Skipped | None] = []
+    for file, path in zip(files, paths, strict=True):
+        try:
+            outcomes.append(
+                _read(
+                    file=file,
+                    root=root,
+                    path=path,
+                    previous_hash=previous.get(path, ""),
+                    limit=limit,
+                )
+            )
+        except _Skipped as skipped:
+            outcomes.append(skipped)
+    return outcomes
+
+
+def _read(*, file: Path, root: Path, path: str, previous_hash: str, limit: int) -> _Read | None:
+    """Read and hash one file; None when it is unchanged.
 
     The link is resolved here, just before reading, and the resolved file is what is read:
     a link changed after the walk cannot lead out of the root either.
     """
-    limit = settings.CHATBOT_DOCS_MAX_FILE_BYTES
     try:
         target = file.resolve(strict=True)
         if not target.is_relative_to(root.resolve()):
@@ -262,41 +335,173 @@ def _prepare(*, file: Path, root: Path, path: str, previous_hash: str) -> _Prepa
         data = target.read_bytes()
     except OSError as error:
         raise _Skipped(f"unreadable ({error.strerror or error})") from error
-    return prepare_content(data=data, path=path, previous_hash=previous_hash)
-
-
-def prepare_content(
-    *, data: bytes, path: str, previous_hash: str, parse_as: str = ""
-) -> _Prepared | None:
-    """Hash and (when changed) parse one document's bytes; None when they are unchanged.
-
-    Files, web pages and files from git all come through here, so every kind of source is
-    decoded, parsed and chunked alike. ``parse_as`` names the format by a file name (a web
-    page's path has no suffix); by default ``path``'s suffix does. Raises :class:`Skipped`.
-    """
     content_hash = hashlib.sha256(CHUNKER_VERSION.encode() + b"\0" + data).hexdigest()
     if content_hash == previous_hash:
         return None
+    return _Read(path=path, data=data, content_hash=content_hash)
+
+
+def _parse(read: _Read, parse_as: str = "") -> _Prepared:
+    """Decode, parse, chunk and embed one changed file (no database: any thread or process)."""
     try:
-        text = data.decode("utf-8-sig")
+        text = read.data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise _Skipped(f"not UTF-8 text ({error.reason} at byte {error.start})") from error
     if "\0" in text:
         raise _Skipped("binary content (NUL characters)")
     try:
-        parsed = markup.parse(text=text, path=parse_as or path)
+        parsed = markup.parse(text=text, path=parse_as or read.path)
     except Exception as error:
-        logger.exception("Could not parse %s", path)
+        logger.exception("Could not parse %s", read.path)
         raise _Skipped(f"could not be parsed ({type(error).__name__}: {error})") from error
+    chunks = chunking.chunk(document=parsed)
     return _Prepared(
         title=parsed.title[:500],
-        content_hash=content_hash,
-        chunks=chunking.chunk(document=parsed),
+        content_hash=read.content_hash,
+        chunks=chunks,
+        vectors=documents.chunk_vectors(chunks=chunks),
     )
 
 
-def _save_source(*, name: str, root: str, base_url: str) -> int:
-    return documents.save_source(name=name, root=root, base_url=base_url)
+@contextlib.asynccontextmanager
+async def _parsers(*, changed: int) -> AsyncIterator[Callable[[_Read], Awaitable[_Prepared]]]:
+    """Where changed files are parsed: a thread each, or worker processes for big runs."""
+    workers = os.cpu_count() or 1
+    futures: list[asyncio.Future[_Prepared]] = []
+    pool: concurrent.futures.ProcessPoolExecutor | None = None
+    if changed >= PARALLEL_FROM and workers > 1:
+        pool = concurrent.futures.ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),  # no fork of threads and sockets
+            initializer=parsing_processes.started,
+        )
+    loop = asyncio.get_running_loop()
+
+    async def in_process_or_thread(read: _Read) -> _Prepared:
+        try:
+            return await loop.run_in_executor(pool, _parse, read)
+        except concurrent.futures.BrokenExecutor:
+            # A worker died (killed, out of memory): this run goes on in threads.
+            logger.warning("A parsing process died; parsing %s in a thread", read.path)
+            return await asyncio.to_thread(_parse, read)
+
+    def parse(read: _Read) -> Awaitable[_Prepared]:
+        future = (
+            asyncio.ensure_future(in_process_or_thread(read))
+            if pool is not None
+            else loop.run_in_executor(None, _parse, read)
+        )
+        futures.append(future)
+        return future
+
+    try:
+        yield parse
+    finally:
+        for future in futures:
+            if future.done() and not future.cancelled():
+                future.exception()  # retrieved: an unfinished run reports its own error
+            else:
+                future.cancel()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _save_source(*, name: str, root: str, base_url: str, language: str | None) -> int:
+    if language is not None:
+        known = documents.text_search_languages()
+        if language not in known:
+            raise UnknownLanguage(f"{language!r} (PostgreSQL knows: {', '.join(known)})")
+    return documents.save_source(name=name, root=root, base_url=base_url, language=language)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Item:
+    path: str
+    url: str
+    prepared: _Prepared
+
+
+class _Writer:
+    """Stores prepared documents: each in its own transaction, or, in big runs, groups of
+    ``WRITE_GROUP`` in one (one delete and one insert of their chunks, so the index triggers
+    run once per group: about a third less time per document). A group PostgreSQL refuses is
+    written again document by document, so only the bad document fails."""
+
+    def __init__(
+        self,
+        *,
+        source_id: int,
+        batched: bool,
+        counts: dict[str, int],
+        failed: Callable[[str, _Skipped], None],
+    ) -> None:
+        self.source_id = source_id
+        self.batched = batched
+        self.counts = counts
+        self.failed = failed
+        self.pending: list[_Item] = []
+
+    async def add(self, item: _Item) -> None:
+        if not self.batched:
+            await self._one(item)
+            return
+        self.pending.append(item)
+        if len(self.pending) >= WRITE_GROUP:
+            await self.flush()
+
+    async def flush(self) -> None:
+        group, self.pending = self.pending, []
+        if not group:
+            return
+        try:
+            created = await writes.write(_write_documents, source_id=self.source_id, items=group)
+        except _Skipped:
+            for item in group:
+                await self._one(item)
+            return
+        for item, new in zip(group, created, strict=True):
+            self._count(item, created=new)
+
+    async def _one(self, item: _Item) -> None:
+        try:
+            created = await writes.write(
+                _write_document,
+                source_id=self.source_id,
+                path=item.path,
+                url=item.url,
+                prepared=item.prepared,
+            )
+        except _Skipped as skipped:
+            self.failed(item.path, skipped)
+            return
+        self._count(item, created=created)
+
+    def _count(self, item: _Item, *, created: bool) -> None:
+        self.counts["added" if created else "updated"] += 1
+        self.counts["chunks"] += len(item.prepared.chunks)
+
+
+def _write_documents(*, source_id: int, items: list[_Item]) -> list[bool]:
+    try:
+        with transaction.atomic():
+            return documents.save_documents(
+                source_id=source_id,
+                drafts=[
+                    documents.DocumentDraft(
+                        path=item.path,
+                        title=item.prepared.title,
+                        url=item.url,
+                        content_hash=item.prepared.content_hash,
+                        chunks=item.prepared.chunks,
+                        vectors=item.prepared.vectors,
+                    )
+                    for item in items
+                ],
+                now=timezone.now(),
+            )
+    except DatabaseError as error:
+        logger.warning("A group of %s documents could not be stored; one by one", len(items))
+        raise _Skipped(f"could not be stored ({type(error).__name__})") from error
 
 
 def _write_document(
@@ -319,6 +524,7 @@ def _write_document(
                 url=url,
                 content_hash=prepared.content_hash,
                 chunks=prepared.chunks,
+                vectors=prepared.vectors,
                 now=timezone.now(),
                 etag=etag,
                 last_modified=last_modified,
@@ -331,24 +537,9 @@ def _write_document(
 
 def _finish(*, source_id: int, gone: list[str], unchanged_urls: dict[str, str]) -> int:
     """Prune, and re-link unchanged documents to a new base URL."""
-    removed = (
-        documents.delete_documents(source_id=source_id, paths=gone, now=timezone.now())
-        if gone
-        else 0
-    )
+    removed = documents.delete_documents(source_id=source_id, paths=gone) if gone else 0
     documents.update_urls(source_id=source_id, urls=unchanged_urls)
     return removed
-
-
-def _refresh_search_statistics() -> None:
-    """Recount the search lexicons whenever any committed change is not in them yet.
-
-    Not only after runs that changed something: a run that died before its refresh left
-    changes behind, and the next run, finding every file unchanged, must still make them
-    searchable.
-    """
-    if documents.search_statistics_outdated():
-        documents.refresh_search_statistics()
 
 
 async def store_document(
@@ -375,15 +566,13 @@ async def store_document(
 
 
 async def finish(*, source_id: int, gone: list[str], unchanged_urls: dict[str, str]) -> int:
-    """Delete the documents that are gone, re-link unchanged ones, and make it all searchable.
+    """Delete the documents that are gone and re-link unchanged ones; how many were removed.
 
-    Returns how many documents were removed.
+    Nothing more makes the changes searchable: the index follows the chunks by triggers.
     """
-    removed = await writes.write(
+    return await writes.write(
         _finish, source_id=source_id, gone=gone, unchanged_urls=unchanged_urls
     )
-    await writes.outside_transaction(_refresh_search_statistics)
-    return removed
 
 
 async def reingest_source(*, source_id: int) -> IngestionReport:

@@ -150,13 +150,15 @@ async def ingest_folder(
     paths: Sequence[Path],
     source: str,
     base_url: str | None = None,
+    language: str | None = None,
     prune: bool = False,
     move: bool = False,
     schedule: str | None = None,
     progress: ingestion.Progress | None = None,
 ) -> ingestion.IngestionReport:
     """``ingestion.ingest`` from the command line, recorded on the source like any sync;
-    ``schedule`` (a cron expression, '' for none) has it re-read from its root on a schedule.
+    ``schedule`` (a cron expression, '' for none) has it re-read from its root on a schedule;
+    ``language`` (a text search configuration) changes how the source is indexed.
     Raises :class:`KindMismatch` when the name belongs to a web or git source."""
     existing = await sources.find(name=source)
     if existing is not None and existing.kind != Kind.FOLDER:
@@ -164,7 +166,13 @@ async def ingest_folder(
             f"source {source!r} is a {Kind(existing.kind).label.lower()} source, not a folder"
         )
     report = await ingestion.ingest(
-        paths=paths, source=source, base_url=base_url, prune=prune, move=move, progress=progress
+        paths=paths,
+        source=source,
+        base_url=base_url,
+        language=language,
+        prune=prune,
+        move=move,
+        progress=progress,
     )
     target = await sources.find(name=source)
     if target is not None:

@@ -74,6 +74,7 @@ class DocumentationSourceAdmin(admin.ModelAdmin):
         "name",
         "kind",
         "where",
+        "language",
         "last_sync_outcome",
         "last_synced_at",
         "next_sync_at",
@@ -83,7 +84,9 @@ class DocumentationSourceAdmin(admin.ModelAdmin):
     list_filter = ("kind", "last_sync_outcome")
     search_fields = ("name", "root", "location")
     ordering = ("name", "pk")
+    # The language is changed by ingesting with --language, which re-indexes the sections.
     readonly_fields = (
+        "language",
         "created_at",
         "last_sync_outcome",
         "last_sync_started_at",
@@ -95,10 +98,10 @@ class DocumentationSourceAdmin(admin.ModelAdmin):
         "synced_commit",
     )
     fieldsets = (
-        (None, {"fields": ("name", "kind", "location", "root", "schedule")}),
+        (None, {"fields": ("name", "kind", "location", "root", "schedule", "language")}),
         ("Git", {"fields": ("git_ref", "git_subdir", "url_template")}),
         ("Links", {"fields": ("base_url",)}),
-        ("Status", {"fields": readonly_fields}),
+        ("Status", {"fields": readonly_fields[1:]}),
     )
     actions = ("reingest",)
 

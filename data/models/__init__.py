@@ -1,6 +1,6 @@
 """Django models, one module per area. Business workflows live in domain/, not here."""
 
-from data.models.knowledge import Chunk, Document, DocumentationSource
+from data.models.knowledge import DEFAULT_LANGUAGE, Chunk, Document, DocumentationSource
 from data.models.questions import (
     AgentRun,
     Answer,
@@ -13,6 +13,7 @@ from data.models.questions import (
 from data.models.release_notes import ReleaseNotes
 
 __all__ = [
+    "DEFAULT_LANGUAGE",
     "AgentRun",
     "Answer",
     "Chunk",

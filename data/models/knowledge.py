@@ -2,9 +2,26 @@
 
 from typing import TypeAlias
 
-from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+# PostgreSQL's default text search configuration, for sources that do not name one.
+DEFAULT_LANGUAGE = "english"
+
+
+class TextSearchConfigField(models.CharField):
+    """A PostgreSQL text search configuration (``regconfig``), e.g. ``english`` or ``french``.
+
+    Its own type, not text: ``to_tsvector(regconfig, text)`` is immutable, so a generated
+    column may use it, where a cast from text would not be allowed.
+    """
+
+    def db_type(self, connection: BaseDatabaseWrapper) -> str:
+        return "regconfig"
+
+    def cast_db_type(self, connection: BaseDatabaseWrapper) -> str:
+        return "regconfig"
 
 
 class _SourceKind(models.TextChoices):
@@ -85,16 +102,15 @@ class DocumentationSource(models.Model):
     synced_commit = models.CharField(
         max_length=64, blank=True, editable=False, help_text="Git: the last commit synced."
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    index_refresh_requested_at = models.DateTimeField(
-        null=True,
-        blank=True,
-        editable=False,  # ingestion's bookkeeping, not for forms
+    language = models.CharField(
+        max_length=63,
+        default=DEFAULT_LANGUAGE,
         help_text=(
-            "When a change to this source's documents was committed that search's indexes may "
-            "not include yet; cleared by the refresh that includes it."
+            "PostgreSQL text search configuration its documents are indexed and searched with "
+            "(english, french, german, simple, ...)."
         ),
     )
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         # docs/architecture.md, "Invariants in the schema".
@@ -155,18 +171,28 @@ class Chunk(models.Model):
     )
     anchor = models.CharField(max_length=500, blank=True)
     text = models.TextField()
+    language = TextSearchConfigField(
+        max_length=63,
+        default=DEFAULT_LANGUAGE,
+        editable=False,  # the source's, copied when the chunk is written
+        help_text="Text search configuration of its source, which its search vector is built with.",
+    )
     search_vector = models.GeneratedField(
-        expression=SearchVector("heading_path", weight="A", config="english")
-        + SearchVector("text", weight="B", config="english"),
+        expression=SearchVector("heading_path", weight="A", config=models.F("language"))
+        + SearchVector("text", weight="B", config=models.F("language")),
         output_field=SearchVectorField(),
         db_persist=True,
+    )
+    embedding = models.BinaryField(
+        null=True,
+        editable=False,
+        help_text="The section's semantic vector (256 float32, little-endian).",
     )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["document", "position"], name="chunk_unique_position"),
         ]
-        indexes = [GinIndex(fields=["search_vector"], name="chunk_search_vector_gin")]
 
     def __str__(self) -> str:
         return f"{self.document_id}#{self.position}"

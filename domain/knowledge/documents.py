@@ -3,10 +3,10 @@
 The writes are sync and expect to run inside the caller's atomic block, one document at a time,
 so a failure never leaves a document half-written.
 
-Search reads materialized views of the chunks, which only a refresh brings up to date. Every
-write that changes chunks also marks its source (``index_refresh_requested_at``) in the same
-transaction, and only a refresh that includes the change clears the mark, so a run that dies
-between writing and refreshing leaves a durable reminder for the next one.
+Search's term statistics follow the chunks by themselves (triggers, migration
+``0020_knowledge_incremental_index``): a document is searchable, with its new statistics, the
+moment its transaction commits. Each chunk is stored with its semantic vector
+(``embeddings``), computed here unless the caller computed it already (in parallel, at ingest).
 """
 
 import dataclasses
@@ -17,8 +17,7 @@ from django.db import connection
 from django.db.models import Count
 
 from data import models
-from domain import database
-from domain.knowledge import chunking
+from domain.knowledge import chunking, embeddings
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -100,12 +99,51 @@ def url_for(*, base_url: str, path: str) -> str:
     return base if str(stem) == "." else f"{base}{stem}/"
 
 
-def save_source(*, name: str, root: str, base_url: str) -> int:
-    """Create or update the source; return its id."""
-    source, _created = models.DocumentationSource.objects.update_or_create(
-        name=name, defaults={"root": root, "base_url": base_url}
+def save_source(*, name: str, root: str, base_url: str, language: str | None = None) -> int:
+    """Create or update the source; return its id.
+
+    ``language`` None keeps the stored one (``english`` for a new source). A new language
+    re-indexes the source's chunks with it (their search vectors are rebuilt, and the term
+    statistics follow by trigger).
+    """
+    source, created = models.DocumentationSource.objects.get_or_create(
+        name=name,
+        defaults={
+            "root": root,
+            "base_url": base_url,
+            "language": language or models.DEFAULT_LANGUAGE,
+        },
     )
+    if not created:
+        changed = language is not None and language != source.language
+        source.root, source.base_url = root, base_url
+        if changed:
+            source.language = language or models.DEFAULT_LANGUAGE
+        source.save(update_fields=["root", "base_url", "language"])
+        if changed:
+            models.Chunk.objects.filter(document__source=source).update(language=source.language)
     return source.pk
+
+
+def text_search_languages() -> list[str]:
+    """The text search configurations PostgreSQL knows (``--language`` choices)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT cfgname FROM pg_ts_config ORDER BY cfgname")
+        return [row[0] for row in cursor.fetchall()]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class DocumentDraft:
+    path: str
+    title: str
+    url: str
+    content_hash: str
+    chunks: list[chunking.ChunkDraft]
+    vectors: list[bytes] | None = None  # the chunks' embeddings, in order; computed if None
+    # A web page's validators, for the next conditional GET, and the pages it links to.
+    etag: str = ""
+    last_modified: str = ""
+    links: list[str] = dataclasses.field(default_factory=list)
 
 
 def save_document(
@@ -117,6 +155,7 @@ def save_document(
     content_hash: str,
     chunks: list[chunking.ChunkDraft],
     now: dt.datetime,
+    vectors: list[bytes] | None = None,
     etag: str = "",
     last_modified: str = "",
     links: list[str] | None = None,
@@ -126,33 +165,99 @@ def save_document(
     ``etag`` and ``last_modified`` are a web page's validators, for the next conditional GET;
     ``links`` the pages a crawled page links to.
     """
-    document, created = models.Document.objects.update_or_create(
+    [created] = save_documents(
         source_id=source_id,
-        path=path,
-        defaults={
-            "title": title,
-            "url": url,
-            "content_hash": content_hash,
-            "ingested_at": now,
-            "etag": etag[:500],
-            "last_modified": last_modified[:100],
-            "links": links or [],
-        },
+        drafts=[
+            DocumentDraft(
+                path=path,
+                title=title,
+                url=url,
+                content_hash=content_hash,
+                chunks=chunks,
+                vectors=vectors,
+                etag=etag,
+                last_modified=last_modified,
+                links=links or [],
+            )
+        ],
+        now=now,
     )
-    if not created:
-        models.Chunk.objects.filter(document=document).delete()
+    return created
+
+
+def save_documents(*, source_id: int, drafts: list[DocumentDraft], now: dt.datetime) -> list[bool]:
+    """Replace documents and all their chunks; return, for each, whether it was new.
+
+    One delete of their old chunks and one insert of the new ones, however many documents:
+    the search index's triggers run once per statement.
+    """
+    language = models.DocumentationSource.objects.values_list("language", flat=True).get(
+        pk=source_id
+    )
+    existing = dict(
+        models.Document.objects.filter(
+            source_id=source_id, path__in=[draft.path for draft in drafts]
+        ).values_list("path", "id")
+    )
+    for draft in drafts:
+        if draft.path in existing:
+            models.Document.objects.filter(pk=existing[draft.path]).update(
+                title=draft.title,
+                url=draft.url,
+                content_hash=draft.content_hash,
+                ingested_at=now,
+                etag=draft.etag[:500],
+                last_modified=draft.last_modified[:100],
+                links=draft.links,
+            )
+    added = models.Document.objects.bulk_create(
+        models.Document(
+            source_id=source_id,
+            path=draft.path,
+            title=draft.title,
+            url=draft.url,
+            content_hash=draft.content_hash,
+            ingested_at=now,
+            etag=draft.etag[:500],
+            last_modified=draft.last_modified[:100],
+            links=draft.links,
+        )
+        for draft in drafts
+        if draft.path not in existing
+    )
+    ids = existing | {document.path: document.pk for document in added}
+    if existing:
+        models.Chunk.objects.filter(document_id__in=list(existing.values())).delete()
+    anchor_length = models.Chunk._meta.get_field("anchor").max_length
     models.Chunk.objects.bulk_create(
         models.Chunk(
-            document=document,
+            document_id=ids[draft.path],
             position=chunk.position,
             heading_path=chunk.heading_path,
-            anchor=chunk.anchor[: models.Chunk._meta.get_field("anchor").max_length],
+            anchor=chunk.anchor[:anchor_length],
             text=chunk.text,
+            language=language,
+            embedding=vector,
         )
-        for chunk in chunks
+        for draft in drafts
+        for chunk, vector in zip(
+            draft.chunks,
+            draft.vectors if draft.vectors is not None else chunk_vectors(chunks=draft.chunks),
+            strict=True,
+        )
     )
-    _request_refresh(source_id=source_id, now=now)
-    return created
+    return [draft.path not in existing for draft in drafts]
+
+
+def chunk_vectors(*, chunks: list[chunking.ChunkDraft]) -> list[bytes]:
+    """The chunks' semantic vectors, as stored."""
+    matrix = embeddings.embed(
+        texts=[
+            embeddings.section_text(heading_path=chunk.heading_path, text=chunk.text)
+            for chunk in chunks
+        ]
+    )
+    return [embeddings.to_bytes(row) for row in matrix]
 
 
 def update_urls(*, source_id: int, urls: dict[str, str]) -> None:
@@ -163,57 +268,10 @@ def update_urls(*, source_id: int, urls: dict[str, str]) -> None:
             document.save(update_fields=["url"])
 
 
-def delete_documents(*, source_id: int, paths: list[str], now: dt.datetime) -> int:
+def delete_documents(*, source_id: int, paths: list[str]) -> int:
     """Delete the source's documents at these paths (their chunks go with them)."""
     _total, by_model = models.Document.objects.filter(source_id=source_id, path__in=paths).delete()
-    removed = by_model.get(models.Document._meta.label, 0)
-    if removed:
-        _request_refresh(source_id=source_id, now=now)
-    return removed
-
-
-def _request_refresh(*, source_id: int, now: dt.datetime) -> None:
-    """Mark the source's chunks as changed since search's views were last refreshed.
-
-    Written last in the document's transaction, so the source row stays locked only briefly.
-    """
-    models.DocumentationSource.objects.filter(pk=source_id).update(index_refresh_requested_at=now)
-
-
-def search_statistics_outdated() -> bool:
-    """Whether a committed change (by any source, any run) is not yet in search's views."""
-    return models.DocumentationSource.objects.filter(
-        index_refresh_requested_at__isnull=False
-    ).exists()
-
-
-def refresh_search_statistics() -> None:
-    """Recompute the postings and lexicons search reads (migrations 0002 and 0003, knowledge_*).
-
-    Run after the chunks change, outside a transaction. ``CONCURRENTLY`` lets searches keep
-    reading the old rows meanwhile; the vacuum afterwards keeps the postings' index-only scans
-    from visiting the table.
-
-    The refresh marks are read before the views are refreshed, so every change they stand for
-    was committed before the refresh started and is included. A mark is cleared only if it still
-    holds the value read: a write committed meanwhile has set a new one, which stays for the
-    next refresh.
-    """
-    requested = list(
-        models.DocumentationSource.objects.filter(index_refresh_requested_at__isnull=False)
-        .order_by("pk")
-        .values_list("pk", "index_refresh_requested_at")
-    )
-    # Minutes on a large corpus (README, Knowledge base): more than a query may usually take.
-    with database.without_statement_timeout() as cursor:
-        for view in ("knowledge_postings", "knowledge_term_stats", "knowledge_word_stats"):
-            cursor.execute(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {view}")
-        if not connection.in_atomic_block:
-            cursor.execute("VACUUM (ANALYZE) knowledge_postings")
-    for source_id, requested_at in requested:
-        models.DocumentationSource.objects.filter(
-            pk=source_id, index_refresh_requested_at=requested_at
-        ).update(index_refresh_requested_at=None)
+    return by_model.get(models.Document._meta.label, 0)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -222,6 +280,7 @@ class Source:
     name: str
     root: str
     base_url: str
+    language: str
 
 
 class SourceNotFound(Exception):
@@ -243,4 +302,6 @@ async def get_source(*, source_id: int) -> Source:
 
 
 def _source(row: models.DocumentationSource) -> Source:
-    return Source(id=row.pk, name=row.name, root=row.root, base_url=row.base_url)
+    return Source(
+        id=row.pk, name=row.name, root=row.root, base_url=row.base_url, language=row.language
+    )

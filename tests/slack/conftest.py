@@ -70,7 +70,6 @@ def store_knowledge() -> None:
                 chunks=chunking.chunk(document=parsed),
                 now=timezone.now(),
             )
-    documents.refresh_search_statistics()
 
 
 def _truncate_jobs() -> None:

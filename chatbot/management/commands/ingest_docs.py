@@ -1,4 +1,5 @@
-"""``manage.py ingest_docs PATH [PATH ...] --source NAME [--base-url URL] [--prune] [--move]``,
+"""``manage.py ingest_docs PATH [PATH ...] --source NAME [--base-url URL] [--language CONFIG]
+[--prune] [--move]``,
 ``manage.py ingest_docs https://… --source NAME`` (a web site: its sitemap.xml or a start page),
 ``manage.py ingest_docs --git URL_OR_PATH [--ref main] [--subdir docs] --source NAME``."""
 
@@ -118,6 +119,15 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
+            "--language",
+            default=None,
+            help=(
+                "PostgreSQL text search configuration for this source's documents (english, "
+                "french, german, simple, ...). Without it, an existing source keeps its own; a "
+                "new one gets english."
+            ),
+        )
+        parser.add_argument(
             "--prune",
             action="store_true",
             help="Delete the source's documents under PATHs whose files are gone.",
@@ -195,6 +205,7 @@ class Command(BaseCommand):
                     paths=paths,
                     source=source,
                     base_url=base_url,
+                    language=options["language"],
                     prune=options["prune"],
                     move=options["move"],
                     schedule=schedule,
@@ -204,6 +215,8 @@ class Command(BaseCommand):
             )
         except ingestion.PathNotFound as error:
             raise CommandError(f"no such file or directory: {error}") from error
+        except ingestion.UnknownLanguage as error:
+            raise CommandError(f"--language: no text search configuration {error}") from error
         except ingestion.PathOutsideSource as error:
             raise CommandError(f"{error}; pass --move to re-root the source there") from error
         except sources.KindMismatch as error:
