@@ -228,3 +228,32 @@ def test_reviewer_follows_a_gap_from_the_list_to_the_request_for_a_person(live_s
 
     escalation = models.Escalation.objects.get(question=gap)
     assert escalation.state == "ANSWERED"
+
+
+def test_reviewer_opens_the_coverage_gaps_from_the_dashboard(live_server):
+    from playwright.sync_api import expect, sync_playwright
+
+    admin_support.make_reviewer("rita")
+    for text in ("Who approves travel to the Berlin office?", "Is travel to Berlin refunded?"):
+        factories.QuestionFactory.create(
+            text=text, status="NOT_COVERED", asked_at=timezone.now() - dt.timedelta(hours=1)
+        )
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1360, "height": 900})
+            page.goto(f"{live_server.url}/admin/")
+            page.fill("#id_username", "rita")
+            page.fill("#id_password", admin_support.PASSWORD)
+            page.click("input[type=submit]")
+            page.locator(".qa-dashboard").get_by_role("link", name="Coverage gaps").click()
+            berlin = page.locator("tr[data-topic=berlin]")
+            expect(berlin).to_contain_text("2")
+            expect(berlin).to_contain_text("Who approves travel")
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=ARTIFACTS / "admin-coverage-gaps.png", full_page=True)
+        finally:
+            browser.close()

@@ -19,7 +19,8 @@ PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30
 
 
-def _period(request: HttpRequest) -> int:
+def period_days(request: HttpRequest) -> int:
+    """The period asked for (``?days=``), or the default for anything not offered."""
     try:
         days = int(request.GET.get("days", DEFAULT_PERIOD))
     except ValueError:
@@ -37,7 +38,7 @@ def _day_url(changelist: str, day: dt.date, **filters: str) -> str:
 def context(*, request: HttpRequest) -> dict[str, Any]:
     if not request.user.has_perm("data.view_question"):
         return {"dashboard": None}
-    days = _period(request)
+    days = period_days(request)
     end = timezone.localdate()
     figures = dashboard.dashboard(
         start=end - dt.timedelta(days=days - 1), end=end, prices=settings.MODEL_PRICES
@@ -118,4 +119,5 @@ def context(*, request: HttpRequest) -> dict[str, Any]:
         "cost": figures.cost if settings.MODEL_PRICES else None,
         "zero": Decimal(0),
         "channel_url": f"{changelist}?channel=",
+        "gaps_url": f"{reverse('coverage_gaps')}?days={days}",
     }
