@@ -592,3 +592,30 @@ def test_the_list_shows_people_and_channels_by_name_where_slack_gave_one(reviewe
     assert "#deploys" in page
     assert "U999" in page
     assert "C9" in page
+
+
+def test_a_persons_answer_becomes_the_reviewed_answer_in_one_click(reviewer_client):
+    asked = factories.AnswerFactory.create(question__text="Who approves VPN access?")
+    escalation = models.Escalation.objects.create(
+        question=asked.question,
+        requested_by="U777",
+        target_channel_id="CHELP",
+        requested_at=timezone.now(),
+        state="ANSWERED",
+        person_answer="Your manager approves it in the IT portal.",
+        answered_by="U0IT",
+        answered_at=timezone.now(),
+    )
+
+    response = reviewer_client.post(
+        reverse("admin:data_escalation_changelist"),
+        {"action": "make_reviewed_answer", "_selected_action": [escalation.pk]},
+    )
+
+    assert response.status_code == 302
+    [in_force] = models.ReviewedAnswer.objects.all()
+    assert (in_force.question_id, in_force.text) == (
+        asked.question_id,
+        "Your manager approves it in the IT portal.",
+    )
+    assert in_force.document is not None  # in search

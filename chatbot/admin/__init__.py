@@ -6,9 +6,17 @@ admin site.
 
 from django.contrib import admin
 
-from chatbot.admin import escalations, jobs, knowledge, overview, questions, release_notes
+from chatbot.admin import (
+    escalations,
+    jobs,
+    knowledge,
+    overview,
+    questions,
+    release_notes,
+    reviewed,
+)
 
-__all__ = ["escalations", "jobs", "knowledge", "overview", "questions", "release_notes"]
+__all__ = ["escalations", "jobs", "knowledge", "overview", "questions", "release_notes", "reviewed"]
 
 # The question list is wide (ten columns beside the filters); the navigation sidebar would
 # push its last columns off screen on a laptop. Breadcrumbs and the index still navigate.

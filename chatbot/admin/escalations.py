@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from application.knowledge import reviewed
 from chatbot.admin import slack_links
 from data import models
 
@@ -83,7 +84,7 @@ class EscalationAdmin(admin.ModelAdmin):
     ordering = ("-requested_at", "-pk")
     list_select_related = ("question",)
     show_full_result_count = False
-    actions = ("mark_answered", "mark_closed")
+    actions = ("mark_answered", "mark_closed", "make_reviewed_answer")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -138,3 +139,26 @@ class EscalationAdmin(admin.ModelAdmin):
     @admin.action(description="Mark closed", permissions=["resolve"])
     def mark_closed(self, request: HttpRequest, queryset: QuerySet[models.Escalation]) -> None:
         self._set_state(request, queryset, models.Escalation.State.CLOSED)
+
+    @admin.action(
+        description="Make the person's answer the reviewed answer", permissions=["resolve"]
+    )
+    def make_reviewed_answer(
+        self, request: HttpRequest, queryset: QuerySet[models.Escalation]
+    ) -> None:
+        user = request.user
+        name = getattr(user, "get_full_name", lambda: "")() or user.get_username()
+        made = 0
+        for escalation in queryset.exclude(person_answer="").exclude(question__isnull=True):
+            reviewed.publish(
+                question_id=escalation.question_id,
+                text=escalation.person_answer,
+                reviewer_id=user.pk,
+                reviewer_name=name,
+            )
+            made += 1
+        self.message_user(
+            request,
+            f"{made} reviewed answer(s) made; requests without a person's answer were skipped.",
+            messages.SUCCESS,
+        )

@@ -15,7 +15,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.auth import get_user_model
 from django.db.models import ForeignKey, Prefetch, QuerySet, prefetch_related_objects
-from django.forms import ModelChoiceField, ModelForm
+from django.forms import CharField, ModelChoiceField, ModelForm, Textarea
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -25,12 +25,16 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator, smart_split, unescape_string_literal
 
+from application.knowledge import reviewed
 from chatbot.admin import escalations, slack_links
+from chatbot.admin import reviewed as reviewed_admin
 from data import models
 from domain.questions import review
 from domain.text import safe_markdown
 
 REVIEW_FIELDS = ("reviewed", "reviewer", "reviewed_at", "review_note", "quality_rating")
+# Not a field of the question: a reviewed answer of its own (application/knowledge/reviewed.py).
+CORRECT_ANSWER = "correct_answer"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -122,6 +126,14 @@ class QuestionReviewForm(ModelForm):
     before ``save_model`` runs: ticked means reviewed now unless a time is given, unticked
     clears the reviewer and the time (docs/architecture.md, "Invariants in the schema")."""
 
+    correct_answer = CharField(
+        label="Correct answer",
+        required=False,
+        widget=Textarea(attrs={"rows": 6}),
+        help_text="Markdown. Saved as a reviewed answer the bot finds first and cites; it "
+        "replaces this question's earlier one. Leave empty to change nothing.",
+    )
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or self.cleaned_data
         if cleaned.get("reviewed"):
@@ -165,7 +177,7 @@ class QuestionAdmin(admin.ModelAdmin):
     # Counting every match of a filter on a year of data costs more than the page itself.
     show_full_result_count = False
     actions = ("mark_reviewed", "export_csv", "answer_again")
-    inlines = (escalations.EscalationInline, AgentRunInline)
+    inlines = (reviewed_admin.ReviewedAnswerInline, escalations.EscalationInline, AgentRunInline)
     fieldsets = (
         (
             "Question",
@@ -188,9 +200,11 @@ class QuestionAdmin(admin.ModelAdmin):
                     ("reviewed", "quality_rating"),
                     ("reviewer", "reviewed_at"),
                     "review_note",
+                    CORRECT_ANSWER,
                 ),
                 "description": "Ticking “reviewed” records you as the reviewer, now, "
-                "unless you pick someone else.",
+                "unless you pick someone else. A correct answer, once saved, is what the bot "
+                "cites for questions like this one, as reviewed by you.",
             },
         ),
     )
@@ -246,7 +260,8 @@ class QuestionAdmin(admin.ModelAdmin):
         return shown
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [name for name in flatten_fieldsets(self.fieldsets) if name not in REVIEW_FIELDS]
+        editable = (*REVIEW_FIELDS, CORRECT_ANSWER)
+        return [name for name in flatten_fieldsets(self.fieldsets) if name not in editable]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # questions come from Slack and the terminal
@@ -267,6 +282,15 @@ class QuestionAdmin(admin.ModelAdmin):
             obj.reviewer = request.user  # type: ignore[assignment]
         # Only the review fields: a job may be writing the status or answer meanwhile.
         obj.save(update_fields=REVIEW_FIELDS)
+        if text := form.cleaned_data.get(CORRECT_ANSWER, "").strip():
+            user = request.user
+            full_name = getattr(user, "get_full_name", lambda: "")()
+            reviewed.publish(
+                question_id=obj.pk,
+                text=text,
+                reviewer_id=user.pk,
+                reviewer_name=full_name or user.get_username(),
+            )
 
     # Columns and read-only fields.
 

@@ -8,6 +8,7 @@ from data.models.questions import (
     Escalation,
     Feedback,
     Question,
+    ReviewedAnswer,
     SlackEvent,
 )
 from data.models.release_notes import ReleaseNotes
@@ -24,5 +25,6 @@ __all__ = [
     "Feedback",
     "Question",
     "ReleaseNotes",
+    "ReviewedAnswer",
     "SlackEvent",
 ]

@@ -474,3 +474,43 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"Escalation {self.pk} of question {self.question_id} ({self.state})"
+
+
+class ReviewedAnswer(models.Model):
+    """The correct answer a reviewer wrote for a question, once. While in force it is a
+    section of the "Reviewed answers" documentation source, which search puts first when a
+    later question matches it; retiring it (or writing a new one) takes it out of search, and
+    the row stays as its history."""
+
+    question = models.ForeignKey(
+        Question, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviewed_answers"
+    )
+    question_text = models.TextField(help_text="The question as asked, kept if it is deleted.")
+    text = models.TextField(help_text="The answer, in Markdown.")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewer_name = models.CharField(max_length=150, help_text="As shown in the citation.")
+    created_at = models.DateTimeField()
+    retired_at = models.DateTimeField(null=True, blank=True)
+    document = models.ForeignKey(
+        "data.Document",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Its section in search while in force.",
+    )
+
+    class Meta:
+        constraints = [
+            # One answer in force per question: a new one retires the old.
+            models.UniqueConstraint(
+                fields=["question"],
+                condition=models.Q(retired_at__isnull=True),
+                name="reviewed_answer_one_in_force_per_question",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reviewed answer {self.pk} by {self.reviewer_name}"
