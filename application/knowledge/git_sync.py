@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from application.knowledge import ingestion
+from application.knowledge import ingestion, reading
 from domain.knowledge import documents, git_mirror, sources
 
 
@@ -74,14 +74,14 @@ async def sync(
             continue
         try:
             if size > limit:
-                raise ingestion.Skipped(f"too large ({size:,} bytes; the limit is {limit:,})")
+                raise reading.Skipped(f"too large ({size:,} bytes; the limit is {limit:,})")
             try:
                 data = await git_mirror.read(
                     cache=cache, commit=commit, path=path, time_limit=timeout
                 )
             except git_mirror.FetchFailed as error:
-                raise ingestion.Skipped(f"unreadable ({error})") from error
-            prepared = ingestion.prepare_content(
+                raise reading.Skipped(f"unreadable ({error})") from error
+            prepared = reading.prepare_content(
                 data=data, path=relative, previous_hash=previous.content_hash if previous else ""
             )
             if prepared is None:
@@ -93,7 +93,7 @@ async def sync(
                 )
                 counts["added" if created else "updated"] += 1
                 counts["chunks"] += len(prepared.chunks)
-        except ingestion.Skipped as skipped:
+        except reading.Skipped as skipped:
             failures.append(ingestion.Failure(path=relative, reason=str(skipped)))
             if progress:
                 progress.failed(path=relative, reason=str(skipped))

@@ -13,37 +13,23 @@ parsing) runs in threads, off the event loop the worker shares with every job in
 """
 
 import asyncio
-import concurrent.futures
-import contextlib
 import dataclasses
-import hashlib
 import logging
-import multiprocessing
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from application import writes
-from application.knowledge import parsing_processes
-from domain.knowledge import chunking, documents, markup
+from application.knowledge import reading
+from domain.knowledge import documents, markup
 
 logger = logging.getLogger(__name__)
 
-# Part of every content hash: bump it when parsing or chunking changes, so the next run
-# re-chunks every document instead of skipping them as unchanged.
-CHUNKER_VERSION = "chunks-2"
-
-
-# From this many changed files on, they are parsed in worker processes (one per core): parsing
-# reStructuredText is CPU-bound (docutils), and a worker costs about a second to start (Django
-# and the embedding model are loaded in each).
-PARALLEL_FROM = 40
 # Documents stored per transaction in such big runs.
 WRITE_GROUP = 25
 
@@ -134,8 +120,8 @@ async def ingest(
     unchanged_urls: dict[str, str] = {}
     outside: set[str] = set()  # links out of the root: their documents go with --prune
 
-    def failed(path: str, skipped: _Skipped) -> None:
-        if isinstance(skipped, _OutsideRoot):
+    def failed(path: str, skipped: reading.Skipped) -> None:
+        if isinstance(skipped, reading.OutsideRoot):
             outside.add(path)
         failures.append(Failure(path=path, reason=str(skipped)))
         if progress:
@@ -145,29 +131,31 @@ async def ingest(
     # Reading and hashing every file is quick (threads); parsing only the changed ones is
     # the slow part, spread over worker processes when there are many.
     read = await asyncio.to_thread(
-        _read_all,
+        reading.read_all,
         files=files,
         root=root,
         paths=relatives,
         previous={path: document.content_hash for path, document in stored.items()},
     )
-    changed = sum(isinstance(r, _Read) for r in read)
+    changed = sum(isinstance(r, reading.Read) for r in read)
     writer = _Writer(
-        source_id=source_id, batched=changed >= PARALLEL_FROM, counts=counts, failed=failed
+        source_id=source_id, batched=changed >= reading.PARALLEL_FROM, counts=counts, failed=failed
     )
-    async with _parsers(changed=changed) as parse:
-        parsing = [parse(outcome) if isinstance(outcome, _Read) else None for outcome in read]
+    async with reading.parsers(changed=changed) as parse:
+        parsing = [
+            parse(outcome) if isinstance(outcome, reading.Read) else None for outcome in read
+        ]
         for relative, outcome, parsed in zip(relatives, read, parsing, strict=True):
             url = documents.url_for(base_url=base_url, path=relative)
             try:
-                if isinstance(outcome, _Skipped):
+                if isinstance(outcome, reading.Skipped):
                     raise outcome
                 if parsed is None:
                     counts["unchanged"] += 1
                     unchanged_urls[relative] = url
                 else:
                     await writer.add(_Item(path=relative, url=url, prepared=await parsed))
-            except _Skipped as skipped:
+            except reading.Skipped as skipped:
                 failed(relative, skipped)
             if progress:
                 progress.advanced(path=relative)
@@ -254,158 +242,6 @@ def _collect(resolved: list[Path]) -> list[Path]:
     return sorted(files)
 
 
-class _Skipped(Exception):
-    """This file is skipped; the message says why, for the person running the ingest."""
-
-
-class _OutsideRoot(_Skipped):
-    """A symbolic link (or a path through one) that leads out of the source's root."""
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class _Prepared:
-    title: str
-    content_hash: str
-    chunks: list[chunking.ChunkDraft]
-    vectors: list[bytes]
-
-
-# The names web and git sync use (application/knowledge/web_sync.py, git_sync.py).
-Skipped = _Skipped
-Prepared = _Prepared
-
-
-def prepare_content(
-    *, data: bytes, path: str, previous_hash: str, parse_as: str = ""
-) -> _Prepared | None:
-    """Hash and (when changed) parse one document's bytes; None when they are unchanged.
-
-    Web pages and files from git come through here, so every kind of source is decoded,
-    parsed, chunked and embedded alike. ``parse_as`` names the format by a file name (a web
-    page's path has no suffix); by default ``path``'s suffix does. Raises :class:`Skipped`.
-    """
-    content_hash = hashlib.sha256(CHUNKER_VERSION.encode() + b"\0" + data).hexdigest()
-    if content_hash == previous_hash:
-        return None
-    return _parse(_Read(path=path, data=data, content_hash=content_hash), parse_as=parse_as)
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class _Read:
-    path: str
-    data: bytes
-    content_hash: str
-
-
-def _read_all(
-    *, files: list[Path], root: Path, paths: list[str], previous: dict[str, str]
-) -> list[_Read | _Skipped | None]:
-    """Each file read and hashed: None when unchanged, the reason when it cannot be read."""
-    limit = settings.CHATBOT_DOCS_MAX_FILE_BYTES
-    outcomes: list[_Read | _Skipped | None] = []
-    for file, path in zip(files, paths, strict=True):
-        try:
-            outcomes.append(
-                _read(
-                    file=file,
-                    root=root,
-                    path=path,
-                    previous_hash=previous.get(path, ""),
-                    limit=limit,
-                )
-            )
-        except _Skipped as skipped:
-            outcomes.append(skipped)
-    return outcomes
-
-
-def _read(*, file: Path, root: Path, path: str, previous_hash: str, limit: int) -> _Read | None:
-    """Read and hash one file; None when it is unchanged.
-
-    The link is resolved here, just before reading, and the resolved file is what is read:
-    a link changed after the walk cannot lead out of the root either.
-    """
-    try:
-        target = file.resolve(strict=True)
-        if not target.is_relative_to(root.resolve()):
-            raise _OutsideRoot("a symbolic link to a file outside the source's root")
-        size = target.stat().st_size
-        if size > limit:
-            raise _Skipped(f"too large ({size:,} bytes; the limit is {limit:,})")
-        data = target.read_bytes()
-    except OSError as error:
-        raise _Skipped(f"unreadable ({error.strerror or error})") from error
-    content_hash = hashlib.sha256(CHUNKER_VERSION.encode() + b"\0" + data).hexdigest()
-    if content_hash == previous_hash:
-        return None
-    return _Read(path=path, data=data, content_hash=content_hash)
-
-
-def _parse(read: _Read, parse_as: str = "") -> _Prepared:
-    """Decode, parse, chunk and embed one changed file (no database: any thread or process)."""
-    try:
-        text = read.data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise _Skipped(f"not UTF-8 text ({error.reason} at byte {error.start})") from error
-    if "\0" in text:
-        raise _Skipped("binary content (NUL characters)")
-    try:
-        parsed = markup.parse(text=text, path=parse_as or read.path)
-    except Exception as error:
-        logger.exception("Could not parse %s", read.path)
-        raise _Skipped(f"could not be parsed ({type(error).__name__}: {error})") from error
-    chunks = chunking.chunk(document=parsed)
-    return _Prepared(
-        title=parsed.title[:500],
-        content_hash=read.content_hash,
-        chunks=chunks,
-        vectors=documents.chunk_vectors(chunks=chunks),
-    )
-
-
-@contextlib.asynccontextmanager
-async def _parsers(*, changed: int) -> AsyncIterator[Callable[[_Read], Awaitable[_Prepared]]]:
-    """Where changed files are parsed: a thread each, or worker processes for big runs."""
-    workers = os.cpu_count() or 1
-    futures: list[asyncio.Future[_Prepared]] = []
-    pool: concurrent.futures.ProcessPoolExecutor | None = None
-    if changed >= PARALLEL_FROM and workers > 1:
-        pool = concurrent.futures.ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=multiprocessing.get_context("spawn"),  # no fork of threads and sockets
-            initializer=parsing_processes.started,
-        )
-    loop = asyncio.get_running_loop()
-
-    async def in_process_or_thread(read: _Read) -> _Prepared:
-        try:
-            return await loop.run_in_executor(pool, _parse, read)
-        except concurrent.futures.BrokenExecutor:
-            # A worker died (killed, out of memory): this run goes on in threads.
-            logger.warning("A parsing process died; parsing %s in a thread", read.path)
-            return await asyncio.to_thread(_parse, read)
-
-    def parse(read: _Read) -> Awaitable[_Prepared]:
-        future = (
-            asyncio.ensure_future(in_process_or_thread(read))
-            if pool is not None
-            else loop.run_in_executor(None, _parse, read)
-        )
-        futures.append(future)
-        return future
-
-    try:
-        yield parse
-    finally:
-        for future in futures:
-            if future.done() and not future.cancelled():
-                future.exception()  # retrieved: an unfinished run reports its own error
-            else:
-                future.cancel()
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-
-
 def _save_source(*, name: str, root: str, base_url: str, language: str | None) -> int:
     if language is not None:
         known = documents.text_search_languages()
@@ -418,7 +254,7 @@ def _save_source(*, name: str, root: str, base_url: str, language: str | None) -
 class _Item:
     path: str
     url: str
-    prepared: _Prepared
+    prepared: reading.Prepared
 
 
 class _Writer:
@@ -433,7 +269,7 @@ class _Writer:
         source_id: int,
         batched: bool,
         counts: dict[str, int],
-        failed: Callable[[str, _Skipped], None],
+        failed: Callable[[str, reading.Skipped], None],
     ) -> None:
         self.source_id = source_id
         self.batched = batched
@@ -455,7 +291,7 @@ class _Writer:
             return
         try:
             created = await writes.write(_write_documents, source_id=self.source_id, items=group)
-        except _Skipped:
+        except reading.Skipped:
             for item in group:
                 await self._one(item)
             return
@@ -471,7 +307,7 @@ class _Writer:
                 url=item.url,
                 prepared=item.prepared,
             )
-        except _Skipped as skipped:
+        except reading.Skipped as skipped:
             self.failed(item.path, skipped)
             return
         self._count(item, created=created)
@@ -501,7 +337,7 @@ def _write_documents(*, source_id: int, items: list[_Item]) -> list[bool]:
             )
     except DatabaseError as error:
         logger.warning("A group of %s documents could not be stored; one by one", len(items))
-        raise _Skipped(f"could not be stored ({type(error).__name__})") from error
+        raise reading.Skipped(f"could not be stored ({type(error).__name__})") from error
 
 
 def _write_document(
@@ -509,7 +345,7 @@ def _write_document(
     source_id: int,
     path: str,
     url: str,
-    prepared: _Prepared,
+    prepared: reading.Prepared,
     etag: str = "",
     last_modified: str = "",
     links: list[str] | None = None,
@@ -532,7 +368,7 @@ def _write_document(
             )
     except DatabaseError as error:
         logger.exception("Could not store %s", path)
-        raise _Skipped(f"could not be stored ({type(error).__name__})") from error
+        raise reading.Skipped(f"could not be stored ({type(error).__name__})") from error
 
 
 def _finish(*, source_id: int, gone: list[str], unchanged_urls: dict[str, str]) -> int:
@@ -547,7 +383,7 @@ async def store_document(
     source_id: int,
     path: str,
     url: str,
-    prepared: _Prepared,
+    prepared: reading.Prepared,
     etag: str = "",
     last_modified: str = "",
     links: list[str] | None = None,

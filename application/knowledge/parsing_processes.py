@@ -2,7 +2,7 @@
 
 A spawned process imports what it runs by name; ``application.knowledge.ingestion`` imports the
 models, which need Django's app registry, so the initializer must live in a module that
-imports nothing of the project (``ingestion.PARALLEL_FROM`` says when these processes are used).
+imports nothing of the project (``reading.PARALLEL_FROM`` says when these processes are used).
 """
 
 

@@ -4,7 +4,7 @@ Politely: robots.txt is obeyed (its Crawl-delay too), at most ``CHATBOT_WEB_CONC
 requests are in flight and ``CHATBOT_WEB_REQUESTS_PER_SECOND`` start per second, and a page
 fetched before is asked for again with its ETag and Last-Modified, so an unchanged page costs
 a 304 and no parsing. Every page goes through the same decoding, parsing and chunking as a file
-(``ingestion.prepare_content``), linked to its URL, each section to its anchor.
+(``reading.prepare_content``), linked to its URL, each section to its anchor.
 
 A page that fails (timeout, 404, 5xx, a redirect loop, too big, not UTF-8) is reported and its
 last good version stays. Pages no longer listed, or no longer linked from the crawled pages, are
@@ -23,7 +23,7 @@ import httpx
 from django.conf import settings
 
 from application import writes
-from application.knowledge import ingestion
+from application.knowledge import ingestion, reading
 from domain.knowledge import documents, sources, web_pages
 
 logger = logging.getLogger(__name__)
@@ -261,7 +261,7 @@ class _Run:
         try:
             return await self._fetch_and_store(url=url, path=path, previous=previous, crawl=crawl)
         except Exception as error:
-            if not isinstance(error, _PageError | ingestion.Skipped):
+            if not isinstance(error, _PageError | reading.Skipped):
                 # A bug or an outage while storing: this page fails, the others go on.
                 logger.exception("Could not sync %s", url)
                 error = _PageError(f"unexpected error ({type(error).__name__})")
@@ -294,7 +294,7 @@ class _Run:
             raise _PageError(f"redirected off the site, to {fetched.url}")
         parse_as = web_pages.parse_as(content_type=fetched.content_type, url=fetched.url)
         if not parse_as:
-            raise ingestion.Skipped(f"not a page ({fetched.content_type or 'no content type'})")
+            raise reading.Skipped(f"not a page ({fetched.content_type or 'no content type'})")
         data = _as_utf8(fetched)
         links = (
             web_pages.links(
@@ -304,7 +304,7 @@ class _Run:
             else []
         )
         prepared = await asyncio.to_thread(
-            ingestion.prepare_content,
+            reading.prepare_content,
             data=data,
             path=path,
             previous_hash=previous.content_hash if previous else "",
@@ -350,4 +350,4 @@ def _as_utf8(fetched: _Fetched) -> bytes:
             return fetched.body
         return fetched.body.decode(charset).encode()
     except (LookupError, UnicodeDecodeError) as error:
-        raise ingestion.Skipped(f"not valid {charset} text") from error
+        raise reading.Skipped(f"not valid {charset} text") from error
