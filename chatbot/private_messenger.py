@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import MarkdownBlock
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from application.answering import messenger
-from chatbot import slack_blocks, slack_client, slack_names
+from chatbot import local_messengers, slack_blocks, slack_client, slack_names
 from domain.text import message_splitting, slack_mentions
 
 logger = logging.getLogger(__name__)
@@ -23,19 +23,12 @@ logger = logging.getLogger(__name__)
 MARKDOWN_BLOCK_LIMIT = 11_000
 
 
-class PrivateMessenger:
+class PrivateMessenger(local_messengers.SilentMessenger):
+    """Nothing streams or shows a status (the command's own response says the bot is on it)."""
+
     def __init__(self, *, response_url: str, conversation: messenger.Conversation) -> None:
         self._response_url = response_url
         self._conversation = conversation
-
-    async def show_status(self, *, text: str, loading_messages: Sequence[str] = ()) -> None:
-        return None  # the command's own response already says the bot is on it
-
-    async def name_thread(self, *, title: str) -> None:
-        return None
-
-    async def suggest(self, *, prompts: Sequence[messenger.Prompt]) -> None:
-        return None
 
     async def channel_name(self, *, channel_id: str) -> str:
         client = slack_client.web_client(shared_session=True)
@@ -49,15 +42,6 @@ class PrivateMessenger:
                 client=client, channel_id=self._conversation.channel_id
             ),
         )
-
-    async def show_partial(
-        self,
-        *,
-        text: str,
-        on_posted: Callable[[str], Awaitable[None]],
-        found: Sequence[messenger.Source] = (),
-    ) -> None:
-        return None
 
     async def deliver(
         self,
@@ -78,9 +62,6 @@ class PrivateMessenger:
                 )
             await self._send(text=piece[:3000], blocks=blocks)
         return ""  # an ephemeral message has no ts to keep
-
-    async def find_posted(self, *, question_id: int, answer_id: int) -> list[str]:
-        return []
 
     async def apologise(self, *, text: str, existing_ref: str = "") -> None:
         await self._send(text=slack_mentions.neutralise(text=text))

@@ -5,14 +5,13 @@ the question list filtered the same way."""
 import datetime as dt
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import formats, timezone
 
-from chatbot.admin import charts
+from chatbot.admin import charts, overview
 from domain.questions import dashboard
 
 PERIODS = (7, 30, 90)
@@ -29,10 +28,8 @@ def period_days(request: HttpRequest) -> int:
 
 
 def _day_url(changelist: str, day: dt.date, **filters: str) -> str:
-    zone = timezone.get_current_timezone()
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
-    query = {"asked_at__gte": str(start), "asked_at__lt": str(start + dt.timedelta(days=1))}
-    return f"{changelist}?{urlencode({**query, **filters})}"
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
+    return overview.period_url(changelist, start=start, end=start + dt.timedelta(days=1), **filters)
 
 
 def context(*, request: HttpRequest) -> dict[str, Any]:

@@ -26,8 +26,8 @@ def context(*, request: HttpRequest) -> dict[str, Any]:
     today = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     return {
         "overview": figures,
-        "today_url": _period_url(changelist, start=today, end=today + dt.timedelta(days=1)),
-        "last_7_days_url": _period_url(changelist, start=now - review.OVERVIEW_WINDOW, end=now),
+        "today_url": period_url(changelist, start=today, end=today + dt.timedelta(days=1)),
+        "last_7_days_url": period_url(changelist, start=now - review.OVERVIEW_WINDOW, end=now),
         "down_voted_url": f"{changelist}?feedback=down",
         "not_covered_url": f"{changelist}?status__exact=NOT_COVERED",
         "unreviewed_url": f"{changelist}?reviewed__exact=0",
@@ -39,6 +39,7 @@ def context(*, request: HttpRequest) -> dict[str, Any]:
     }
 
 
-def _period_url(changelist: str, *, start: dt.datetime, end: dt.datetime) -> str:
-    """The changelist filtered like the "asked at" date filter does."""
-    return f"{changelist}?{urlencode({'asked_at__gte': str(start), 'asked_at__lt': str(end)})}"
+def period_url(changelist: str, *, start: dt.datetime, end: dt.datetime, **filters: str) -> str:
+    """The changelist filtered like the "asked at" date filter does (and by ``filters``)."""
+    period = {"asked_at__gte": str(start), "asked_at__lt": str(end)}
+    return f"{changelist}?{urlencode({**period, **filters})}"
