@@ -179,3 +179,108 @@ def test_html_headings_become_sections_and_page_chrome_is_dropped():
     everything = "\n".join(s.text for s in document.sections)
     assert "track()" not in everything
     assert "Home | Docs" not in everything
+
+
+# Every construct that docutils parses with a state machine of its own (lists of each kind,
+# field and option lists, explicit markup, line blocks, quoted literals, substitutions), nested.
+RST_CONSTRUCTS = """Constructs
+==========
+
+A paragraph with *emphasis*, **strong**, ``code``, a `phrase <https://example.com/>`_, a bare
+https://example.com/path?q=1 link, mail@example.com and :func:`django.setup`.
+
+- a bullet
+
+  - nested, with a literal::
+
+        print("hi")
+
+- second bullet
+
+#. enumerated
+#. and on
+
+   (a) lettered inside
+
+term
+    Its definition, with a list:
+
+    * starred
+
+:field: a field list
+:other: value
+
+-v, --verbose  An option list.
+
+| A line block
+|    indented line
+
+.. |name| replace:: Substituted
+
+This uses |name| and a footnote [#]_.
+
+.. [#] The footnote.
+
+Quoted literal::
+
+> quoted
+> lines
+
+.. note::
+
+   An admonition with a table:
+
+   =====  =====
+   A      B
+   =====  =====
+   1      2
+   =====  =====
+
+.. versionchanged:: 6.0
+
+   Changed, with a nested list:
+
+   1. one
+   2. two
+
+Sub section
+-----------
+
++-------+-------+
+| grid  | table |
++=======+=======+
+| cell  | cell  |
++-------+-------+
+
+   A block quote.
+
+       -- Attribution
+"""
+
+
+def test_rst_reads_the_same_as_with_docutils_own_parser(monkeypatch):
+    """The faster parser (lazy state machines) changes the time, not the text."""
+    import docutils.parsers.rst
+
+    from domain.knowledge import rst_docutils
+
+    ours = markup.parse(text=RST_CONSTRUCTS, path="constructs.txt")
+    monkeypatch.setattr(rst_docutils, "Parser", docutils.parsers.rst.Parser)
+    theirs = markup.parse(text=RST_CONSTRUCTS, path="constructs.txt")
+
+    assert ours == theirs
+    assert [s.headings for s in ours.sections] == [
+        ("Constructs",),
+        ("Constructs", "Sub section"),
+    ]
+    text = ours.sections[0].text
+    for expected in (
+        "https://example.com/path?q=1 link, mail@example.com and `django.setup`",
+        '  ```\n    print("hi")\n    ```',
+        "- and on\n  - lettered inside",
+        "term\n  Its definition, with a list:\n  - starred",
+        "```\n> quoted\n> lines\n```",
+        "Changed in version 6.0:",
+        "1 | 2",
+    ):
+        assert expected in text

@@ -20,7 +20,7 @@ from docutils import nodes
 from docutils.parsers.rst import directives, roles
 from docutils.parsers.rst.languages import en as rst_english
 
-from domain.knowledge import chunking, sectioning
+from domain.knowledge import chunking, rst_docutils, sectioning
 
 _CODE_ROLES = frozenset(
     {
@@ -177,7 +177,7 @@ def parse_rst(*, text: str, fallback_title: str) -> chunking.ParsedDocument:
     settings = copy.copy(_rst_settings)
     settings.warning_stream = io.StringIO()
     document = docutils.utils.new_document("<document>", settings)
-    docutils.parsers.rst.Parser().parse(text, document)
+    rst_docutils.Parser().parse(text, document)
     collector = sectioning.SectionCollector(fallback_title=fallback_title)
     _walk_rst(document, level=0, collector=collector)
     return collector.document()
