@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-from application.knowledge import ingestion, reading
+from application.knowledge import ingestion, reading, storing
 from data import models
 from domain.knowledge import chunking, search
 
@@ -416,7 +416,7 @@ async def test_the_file_system_walk_runs_off_the_event_loop(tmp_path):
 
 async def test_a_big_run_parses_in_worker_processes_and_stores_in_groups(tmp_path, monkeypatch):
     monkeypatch.setattr(reading, "PARALLEL_FROM", 2)
-    monkeypatch.setattr(ingestion, "WRITE_GROUP", 3)
+    monkeypatch.setattr(storing, "WRITE_GROUP", 3)
     monkeypatch.setattr(reading.os, "cpu_count", lambda: 2)
     deep = "/".join(["d" * 200] * 5) + "/deep.md"  # a path longer than the database takes
     _write(

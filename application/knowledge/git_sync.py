@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from application.knowledge import ingestion, reading
+from application.knowledge import ingestion, reading, storing
 from domain.knowledge import documents, git_mirror, sources
 
 
@@ -88,7 +88,7 @@ async def sync(
                 counts["unchanged"] += 1
                 unchanged_urls[relative] = url
             else:
-                created = await ingestion.store_document(
+                created = await storing.store_document(
                     source_id=source.id, path=relative, url=url, prepared=prepared
                 )
                 counts["added" if created else "updated"] += 1
@@ -101,7 +101,7 @@ async def sync(
             progress.advanced(path=relative)
     on_tree = {git_mirror.relative_path(path=path, folder=folder) for path in present}
     gone = sorted(path for path in stored if path not in on_tree)
-    removed = await ingestion.finish(source_id=source.id, gone=gone, unchanged_urls=unchanged_urls)
+    removed = await storing.finish(source_id=source.id, gone=gone, unchanged_urls=unchanged_urls)
     await git_mirror.keep(cache=cache, commit=commit, time_limit=timeout)
     return (
         ingestion.IngestionReport(

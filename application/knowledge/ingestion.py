@@ -17,21 +17,15 @@ import dataclasses
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from django.db import DatabaseError, transaction
-from django.utils import timezone
-
 from application import writes
-from application.knowledge import reading
+from application.knowledge import reading, storing
 from domain.knowledge import documents, markup
 
 logger = logging.getLogger(__name__)
-
-# Documents stored per transaction in such big runs.
-WRITE_GROUP = 25
 
 
 class PathNotFound(Exception):
@@ -138,7 +132,7 @@ async def ingest(
         previous={path: document.content_hash for path, document in stored.items()},
     )
     changed = sum(isinstance(r, reading.Read) for r in read)
-    writer = _Writer(
+    writer = storing.Writer(
         source_id=source_id, batched=changed >= reading.PARALLEL_FROM, counts=counts, failed=failed
     )
     async with reading.parsers(changed=changed) as parse:
@@ -154,7 +148,7 @@ async def ingest(
                     counts["unchanged"] += 1
                     unchanged_urls[relative] = url
                 else:
-                    await writer.add(_Item(path=relative, url=url, prepared=await parsed))
+                    await writer.add(storing.Item(path=relative, url=url, prepared=await parsed))
             except reading.Skipped as skipped:
                 failed(relative, skipped)
             if progress:
@@ -166,9 +160,7 @@ async def ingest(
         if prune
         else []
     )
-    removed = await writes.write(
-        _finish, source_id=source_id, gone=gone, unchanged_urls=unchanged_urls
-    )
+    removed = await storing.finish(source_id=source_id, gone=gone, unchanged_urls=unchanged_urls)
     return IngestionReport(
         added=counts["added"],
         updated=counts["updated"],
@@ -248,167 +240,6 @@ def _save_source(*, name: str, root: str, base_url: str, language: str | None) -
         if language not in known:
             raise UnknownLanguage(f"{language!r} (PostgreSQL knows: {', '.join(known)})")
     return documents.save_source(name=name, root=root, base_url=base_url, language=language)
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class _Item:
-    path: str
-    url: str
-    prepared: reading.Prepared
-
-
-class _Writer:
-    """Stores prepared documents: each in its own transaction, or, in big runs, groups of
-    ``WRITE_GROUP`` in one (one delete and one insert of their chunks, so the index triggers
-    run once per group: about a third less time per document). A group PostgreSQL refuses is
-    written again document by document, so only the bad document fails."""
-
-    def __init__(
-        self,
-        *,
-        source_id: int,
-        batched: bool,
-        counts: dict[str, int],
-        failed: Callable[[str, reading.Skipped], None],
-    ) -> None:
-        self.source_id = source_id
-        self.batched = batched
-        self.counts = counts
-        self.failed = failed
-        self.pending: list[_Item] = []
-
-    async def add(self, item: _Item) -> None:
-        if not self.batched:
-            await self._one(item)
-            return
-        self.pending.append(item)
-        if len(self.pending) >= WRITE_GROUP:
-            await self.flush()
-
-    async def flush(self) -> None:
-        group, self.pending = self.pending, []
-        if not group:
-            return
-        try:
-            created = await writes.write(_write_documents, source_id=self.source_id, items=group)
-        except reading.Skipped:
-            for item in group:
-                await self._one(item)
-            return
-        for item, new in zip(group, created, strict=True):
-            self._count(item, created=new)
-
-    async def _one(self, item: _Item) -> None:
-        try:
-            created = await writes.write(
-                _write_document,
-                source_id=self.source_id,
-                path=item.path,
-                url=item.url,
-                prepared=item.prepared,
-            )
-        except reading.Skipped as skipped:
-            self.failed(item.path, skipped)
-            return
-        self._count(item, created=created)
-
-    def _count(self, item: _Item, *, created: bool) -> None:
-        self.counts["added" if created else "updated"] += 1
-        self.counts["chunks"] += len(item.prepared.chunks)
-
-
-def _write_documents(*, source_id: int, items: list[_Item]) -> list[bool]:
-    try:
-        with transaction.atomic():
-            return documents.save_documents(
-                source_id=source_id,
-                drafts=[
-                    documents.DocumentDraft(
-                        path=item.path,
-                        title=item.prepared.title,
-                        url=item.url,
-                        content_hash=item.prepared.content_hash,
-                        chunks=item.prepared.chunks,
-                        vectors=item.prepared.vectors,
-                    )
-                    for item in items
-                ],
-                now=timezone.now(),
-            )
-    except DatabaseError as error:
-        logger.warning("A group of %s documents could not be stored; one by one", len(items))
-        raise reading.Skipped(f"could not be stored ({type(error).__name__})") from error
-
-
-def _write_document(
-    *,
-    source_id: int,
-    path: str,
-    url: str,
-    prepared: reading.Prepared,
-    etag: str = "",
-    last_modified: str = "",
-    links: list[str] | None = None,
-) -> bool:
-    try:
-        # A savepoint of its own, so one document that cannot be stored rolls back alone.
-        with transaction.atomic():
-            return documents.save_document(
-                source_id=source_id,
-                path=path,
-                title=prepared.title,
-                url=url,
-                content_hash=prepared.content_hash,
-                chunks=prepared.chunks,
-                vectors=prepared.vectors,
-                now=timezone.now(),
-                etag=etag,
-                last_modified=last_modified,
-                links=links,
-            )
-    except DatabaseError as error:
-        logger.exception("Could not store %s", path)
-        raise reading.Skipped(f"could not be stored ({type(error).__name__})") from error
-
-
-def _finish(*, source_id: int, gone: list[str], unchanged_urls: dict[str, str]) -> int:
-    """Prune, and re-link unchanged documents to a new base URL."""
-    removed = documents.delete_documents(source_id=source_id, paths=gone) if gone else 0
-    documents.update_urls(source_id=source_id, urls=unchanged_urls)
-    return removed
-
-
-async def store_document(
-    *,
-    source_id: int,
-    path: str,
-    url: str,
-    prepared: reading.Prepared,
-    etag: str = "",
-    last_modified: str = "",
-    links: list[str] | None = None,
-) -> bool:
-    """Write one prepared document (True when new); raises :class:`Skipped` if it cannot be."""
-    return await writes.write(
-        _write_document,
-        source_id=source_id,
-        path=path,
-        url=url,
-        prepared=prepared,
-        etag=etag,
-        last_modified=last_modified,
-        links=links,
-    )
-
-
-async def finish(*, source_id: int, gone: list[str], unchanged_urls: dict[str, str]) -> int:
-    """Delete the documents that are gone and re-link unchanged ones; how many were removed.
-
-    Nothing more makes the changes searchable: the index follows the chunks by triggers.
-    """
-    return await writes.write(
-        _finish, source_id=source_id, gone=gone, unchanged_urls=unchanged_urls
-    )
 
 
 async def reingest_source(*, source_id: int) -> IngestionReport:

@@ -23,7 +23,7 @@ import httpx
 from django.conf import settings
 
 from application import writes
-from application.knowledge import ingestion, reading
+from application.knowledge import ingestion, reading, storing
 from domain.knowledge import documents, sources, web_pages
 
 logger = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ async def sync(
             await run.from_sitemap()
         else:
             await run.crawl()
-    removed = await ingestion.finish(
+    removed = await storing.finish(
         source_id=source.id, gone=run.gone(), unchanged_urls=run.unchanged_urls
     )
     return ingestion.IngestionReport(
@@ -322,7 +322,7 @@ class _Run:
                 links=links,
             )
             return links
-        created = await ingestion.store_document(
+        created = await storing.store_document(
             source_id=self.source.id,
             path=path,
             url=url,
