@@ -20,7 +20,7 @@ from pathlib import Path
 from django.conf import settings
 
 from application.knowledge import parsing_processes
-from domain.knowledge import chunking, documents, markup
+from domain.knowledge import chunking, embeddings, markup
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ def parse(read: Read, parse_as: str = "") -> Prepared:
         title=parsed.title[:500],
         content_hash=read.content_hash,
         chunks=chunks,
-        vectors=documents.chunk_vectors(chunks=chunks),
+        vectors=embeddings.chunk_vectors(chunks=chunks),
     )
 
 

@@ -242,22 +242,13 @@ def save_documents(*, source_id: int, drafts: list[DocumentDraft], now: dt.datet
         for draft in drafts
         for chunk, vector in zip(
             draft.chunks,
-            draft.vectors if draft.vectors is not None else chunk_vectors(chunks=draft.chunks),
+            draft.vectors
+            if draft.vectors is not None
+            else embeddings.chunk_vectors(chunks=draft.chunks),
             strict=True,
         )
     )
     return [draft.path not in existing for draft in drafts]
-
-
-def chunk_vectors(*, chunks: list[chunking.ChunkDraft]) -> list[bytes]:
-    """The chunks' semantic vectors, as stored."""
-    matrix = embeddings.embed(
-        texts=[
-            embeddings.section_text(heading_path=chunk.heading_path, text=chunk.text)
-            for chunk in chunks
-        ]
-    )
-    return [embeddings.to_bytes(row) for row in matrix]
 
 
 def update_urls(*, source_id: int, urls: dict[str, str]) -> None:

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from domain.knowledge import chunking
+
 if TYPE_CHECKING:
     from wordllama.inference import WordLlamaInference
 
@@ -68,6 +70,12 @@ def embed(*, texts: Sequence[str]) -> np.ndarray:
 def section_text(*, heading_path: str, text: str) -> str:
     """What a section's vector is computed from: its headings say what it is about."""
     return f"{heading_path}\n{text}" if heading_path else text
+
+
+def chunk_vectors(*, chunks: Sequence[chunking.ChunkDraft]) -> list[bytes]:
+    """The chunks' vectors, as stored."""
+    matrix = embed(texts=[section_text(heading_path=c.heading_path, text=c.text) for c in chunks])
+    return [to_bytes(row) for row in matrix]
 
 
 def to_bytes(vector: np.ndarray) -> bytes:
