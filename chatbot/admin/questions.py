@@ -185,7 +185,7 @@ class QuestionAdmin(admin.ModelAdmin):
                 "fields": (
                     "question_text",
                     ("asked_at", "asker", "channel"),
-                    ("status", "category", "latency"),
+                    ("status", "category", "first_status", "latency"),
                     "slack_link",
                     "error",
                 ),
@@ -321,6 +321,12 @@ class QuestionAdmin(admin.ModelAdmin):
     @admin.display(description="question")
     def excerpt(self, question: models.Question) -> str:
         return Truncator(question.title or question.text).chars(90)
+
+    @admin.display(description="first status after")
+    def first_status(self, question: models.Question) -> str:
+        if question.first_status_ms is None:
+            return "—"
+        return f"{question.first_status_ms / 1000:.1f} s"
 
     @admin.display(description="latency", ordering="latency_ms")
     def latency(self, question: models.Question) -> str:

@@ -142,6 +142,9 @@ class Question(models.Model):
     asked_at = models.DateTimeField()
     answered_at = models.DateTimeField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    first_status_ms = models.PositiveIntegerField(
+        null=True, blank=True, help_text="From the question to the first status the asker saw."
+    )
 
     reviewed = models.BooleanField(default=False)
     reviewer = models.ForeignKey(
