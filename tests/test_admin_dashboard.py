@@ -93,6 +93,7 @@ def test_the_index_draws_the_charts_with_links_to_the_filtered_list(client):
     assert "Dashboard: the last 7 days" in page
     assert page.count('<svg class="qa-chart"') == 4
     assert "Time to the first status" in page
+    assert ">1.0 s</text>" in page  # the time-to-answer chart's scale: its highest value
     assert "status__exact=NOT_COVERED" in page
     assert "1 not covered on" in page  # the bar's tooltip
     assert "set CHATBOT_MODEL_PRICES for cost" in page

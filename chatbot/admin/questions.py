@@ -129,7 +129,7 @@ class QuestionReviewForm(ModelForm):
     correct_answer = CharField(
         label="Correct answer",
         required=False,
-        widget=Textarea(attrs={"rows": 6}),
+        widget=Textarea(attrs={"rows": 8, "class": "vLargeTextField"}),
         help_text="Markdown. Saved as a reviewed answer the bot finds first and cites; it "
         "replaces this question's earlier one. Leave empty to change nothing.",
     )
