@@ -103,41 +103,44 @@ async def generate(
         raise EmptyRange(f"no commits in {from_ref}..{to_ref}")
 
     progress.stage(name="Reading commits", total=total)
-    try:
-        async with asyncio.TaskGroup() as group:
-            remote_task = group.create_task(git_log.remote_url(repo=repo))
-            commits = await _read(repo=repo, from_sha=from_sha, to_sha=to_sha, progress=progress)
-    except* git_log.GitError as errors:
-        # A task group wraps what fails inside it; callers handle a GitError, not a group.
-        raise errors.exceptions[0] from None
-    classification = await asyncio.to_thread(classifying.classify, commits=commits, tip=to_sha)
-    del commits  # the entries keep what the notes need
-
     classifier_model, writer_model = _models(offline=offline)
     if classifier_model or writer_model:
         # pydantic-ai is imported only when a model is configured: offline runs (CI, no
         # model) do without it.
         from application.release_notes import improving
-    batches = (
-        improving.plan_batches(
-            entries=classification.entries,
-            size=settings.CHATBOT_RELEASE_NOTES_BATCH_SIZE,
-            concurrency=settings.CHATBOT_RELEASE_NOTES_CONCURRENCY,
-        )
-        if classifier_model
-        else []
-    )
-    if batches or writer_model:
-        progress.stage(name="Asking the model", total=len(batches) + bool(writer_model))
-    # The first model call starts now: everything else runs alongside the model calls (git for
-    # the earlier contributors) or after them (rendering), and the writer does not wait for
-    # the classifier. It is given the entries that are not vague: the ones the classifier is
-    # about to rewrite are mostly "wip" and "misc", which a summary must not rely on anyway,
-    # while short but meaningful ones ("Drop the v1 API", a breaking change) are kept.
-    model_started = time.monotonic()
+    # Whom to look for in the history before the range is known once the range is classified;
+    # git starts walking that history now, alongside the reading and the classifying.
+    contributor_keys: asyncio.Future[set[str]] = asyncio.get_running_loop().create_future()
     improve_task = writer_task = None
+    batches: list[Any] = []
     try:
         async with asyncio.TaskGroup() as group:
+            remote_task = group.create_task(git_log.remote_url(repo=repo))
+            earlier_task = group.create_task(
+                git_log.earlier_contributors(repo=repo, before_sha=from_sha, among=contributor_keys)
+            )
+            commits = await _read(repo=repo, from_sha=from_sha, to_sha=to_sha, progress=progress)
+            classification = await asyncio.to_thread(
+                classifying.classify, commits=commits, tip=to_sha
+            )
+            del commits  # the entries keep what the notes need
+            contributor_keys.set_result(classification.contributor_keys())
+
+            if classifier_model:
+                batches = improving.plan_batches(
+                    entries=classification.entries,
+                    size=settings.CHATBOT_RELEASE_NOTES_BATCH_SIZE,
+                    concurrency=settings.CHATBOT_RELEASE_NOTES_CONCURRENCY,
+                )
+            if batches or writer_model:
+                progress.stage(name="Asking the model", total=len(batches) + bool(writer_model))
+            # The first model call starts now: everything else runs alongside the model calls
+            # (git for the earlier contributors) or after them (rendering), and the writer does
+            # not wait for the classifier. It is given the entries that are not vague: the ones
+            # the classifier is about to rewrite are mostly "wip" and "misc", which a summary
+            # must not rely on anyway, while short but meaningful ones ("Drop the v1 API", a
+            # breaking change) are kept.
+            model_started = time.monotonic()
             if batches:
                 improve_task = group.create_task(
                     improving.improve_entries(
@@ -157,13 +160,12 @@ async def generate(
                         progress=progress,
                     )
                 )
-            earlier = await git_log.earlier_contributors(
-                repo=repo, before_sha=from_sha, among=classification.contributor_keys()
-            )
+            earlier = await earlier_task
             contributors = await asyncio.to_thread(
                 cc.contributors, classification=classification, earlier=earlier
             )
     except* git_log.GitError as errors:
+        # A task group wraps what fails inside it; callers handle a GitError, not a group.
         raise errors.exceptions[0] from None
 
     runs: list[model_runs.ModelRun[Any]] = []
