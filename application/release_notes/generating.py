@@ -92,12 +92,20 @@ async def generate(
     fields = {"version": version, "from_ref": from_ref, "to_ref": to_ref, "posted_channel": post_to}
     if problem := records.too_long(fields=fields):
         raise InvalidInput(problem)
-    await git_log.check_repository(repo=repo)
-    repo = await asyncio.to_thread(repo.resolve)
+    # The repository is checked and both refs resolved at once (three short git processes);
+    # a failure is reported as if they had run one after the other.
+    checked, resolved, from_sha, to_sha = await asyncio.gather(
+        git_log.check_repository(repo=repo),
+        asyncio.to_thread(repo.resolve),
+        git_log.resolve(repo=repo, ref=from_ref),
+        git_log.resolve(repo=repo, ref=to_ref),
+        return_exceptions=True,
+    )
+    _outcome(checked)
+    repo = _outcome(resolved)
     if problem := records.too_long(fields={"repository": str(repo)}):
         raise InvalidInput(problem)
-    from_sha = await git_log.resolve(repo=repo, ref=from_ref)
-    to_sha = await git_log.resolve(repo=repo, ref=to_ref)
+    from_sha, to_sha = _outcome(from_sha), _outcome(to_sha)
     total = await git_log.count(repo=repo, from_sha=from_sha, to_sha=to_sha)
     if total == 0:
         raise EmptyRange(f"no commits in {from_ref}..{to_ref}")
@@ -249,6 +257,13 @@ async def generate(
         model_duration_s=model_duration_s,
         posted_channel=posted_channel,
     )
+
+
+def _outcome[T](outcome: T | BaseException) -> T:
+    """A result of ``asyncio.gather(..., return_exceptions=True)``, or its exception raised."""
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
 
 
 async def _read(
