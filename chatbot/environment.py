@@ -3,7 +3,7 @@
 Every command imports the settings, so this stays small: a few typed readers over
 ``os.environ``, with the one-line messages a misconfigured setting gets (``manage.py`` and the
 launcher print them as ``chatbot: ...``). It replaced environs, whose validation library
-compiled a Unicode e-mail regex at import: about a sixth of ``manage.py help``
+compiled a Unicode e-mail regex at import: 0.05-0.1 s of every start
 (docs/architecture.md, Start-up). Defaults are the code's own and are not validated.
 """
 
