@@ -104,7 +104,8 @@ async def test_a_reviewed_answer_ranked_below_the_top_five_is_still_cited_first(
     await _publish(CORRECTION)
 
     [first, *rest] = await search.search(query=QUESTION, limit=5)
-    assert first.reviewed and "make rollback ENV=production" in first.text
+    assert first.reviewed
+    assert "make rollback ENV=production" in first.text
     assert not any(result.reviewed for result in rest)
     cited = await passages.search(query=QUESTION, limit=5)
     assert cited[0].title.startswith("Reviewed by rita on ")
