@@ -67,7 +67,9 @@ def closeness(*, cursor: CursorWrapper, generation: int, query: str) -> Closenes
     [vector] = embeddings.embed(texts=[query])
     if not vector.any():
         return _NOTHING  # no word of the question is known to the model
-    return Closeness(ids=matrix.ids, scores=matrix.vectors @ vector)
+    # einsum's own loop, not BLAS: OpenBLAS wakes its threads for each product, which costs
+    # 10-30 ms on a busy machine against half a millisecond on one core.
+    return Closeness(ids=matrix.ids, scores=np.einsum("ij,j->i", matrix.vectors, vector))
 
 
 def _matrix(*, cursor: CursorWrapper, generation: int) -> _Matrix:
