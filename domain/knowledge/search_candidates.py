@@ -44,6 +44,7 @@ def candidates(
     """The ``pool`` best chunks by BM25, the ``close`` ones and the best matching reviewed
     answers, with the re-ranking signals (BM25 is 0 for a close chunk without a query term)."""
     pairs = [(a, b) for a, b in itertools.pairwise(terms) if a.lexeme != b.lexeme]
+    phrase_weights = [(a.weight + b.weight) / 2 for a, b in pairs]
     params: dict[str, object] = {
         "lexemes": [t.lexeme for t in terms],
         "weights": [t.weight for t in terms],
@@ -54,34 +55,35 @@ def candidates(
         "average_length": totals.average_length,
         "reviewed_source": reviewed.SOURCE,
         "reviewed_pool": _REVIEWED_POOL_SIZE,
+        # Each pair of consecutive query words, at their distance in the query.
+        "phrases": [
+            f"{quote(a.lexeme)} <{max(1, b.position - a.position)}> {quote(b.lexeme)}"
+            for a, b in pairs
+        ],
+        "phrase_weights": phrase_weights,
     }
-    field_parts: dict[str, list[str]] = {"hv": [], "tv": [], "pv": []}
-    pair_parts = []
-    for i, term in enumerate(terms):
-        params[f"t{i}"] = quote(term.lexeme)
-        params[f"w{i}"] = term.weight
-        for field, parts in field_parts.items():
-            parts.append(f"(CASE WHEN {field} @@ %(t{i})s::tsquery THEN %(w{i})s ELSE 0 END)")
-    for i, (a, b) in enumerate(pairs):
-        distance = max(1, b.position - a.position)
-        params[f"p{i}"] = f"{quote(a.lexeme)} <{distance}> {quote(b.lexeme)}"
-        params[f"pw{i}"] = (a.weight + b.weight) / 2
-        pair_parts.append(f"(CASE WHEN sv @@ %(p{i})s::tsquery THEN %(pw{i})s ELSE 0 END)")
-    cursor.execute(_sql(field_parts=field_parts, pair_parts=pair_parts), params)  # type: ignore[arg-type]
-    total = sum(t.weight for t in terms)
-    pair_total = sum((a.weight + b.weight) / 2 for a, b in pairs) or 1.0
+    cursor.execute(_SQL, params)  # type: ignore[arg-type]
+    weights = {t.lexeme: t.weight for t in terms}
+    total = sum(weights.values())
+    pair_total = sum(phrase_weights) or 1.0
+
+    def share(lexemes: list[str]) -> float:
+        return sum(weights.get(lexeme, 0.0) for lexeme in lexemes) / total
+
     return [
         Candidate(
-            chunk_id=row[0],
-            document_id=row[1],
-            reviewed=row[2],
-            base=float(row[3]),
-            heading=float(row[4]) / total,
-            title=float(row[5]) / total,
-            path=float(row[6]) / total,
-            adjacency=float(row[7]) / pair_total,
+            chunk_id=chunk_id,
+            document_id=document_id,
+            reviewed=is_reviewed,
+            base=float(base),
+            heading=share(heading),
+            title=share(title),
+            path=share(path),
+            adjacency=float(adjacency) / pair_total,
         )
-        for row in cursor.fetchall()
+        for chunk_id, document_id, is_reviewed, base, heading, title, path, adjacency in (
+            cursor.fetchall()
+        )
     ]
 
 
@@ -91,61 +93,61 @@ _BM25 = """
 """
 
 
-def _sql(*, field_parts: dict[str, list[str]], pair_parts: list[str]) -> str:
-    return f"""
-        WITH q AS (
-            SELECT * FROM unnest(%(lexemes)s::text[], %(weights)s::float8[]) AS q(lexeme, weight)
-        ),
-        best AS (
-            SELECT p.chunk_id, {_BM25} AS base
-            FROM q JOIN knowledge_postings AS p ON p.lexeme = q.lexeme
-            GROUP BY p.chunk_id
-            ORDER BY base DESC, p.chunk_id
-            LIMIT %(pool)s
-        ),
-        answers AS (
-            -- Reviewed answers are few: their postings are looked up by the primary key.
-            SELECT p.chunk_id, {_BM25} AS base
-            FROM data_documentationsource AS s
-            JOIN data_document AS d ON d.source_id = s.id
-            JOIN data_chunk AS c ON c.document_id = d.id
-            JOIN knowledge_postings AS p ON p.chunk_id = c.id
-            JOIN q ON q.lexeme = p.lexeme
-            WHERE s.name = %(reviewed_source)s
-              AND c.id NOT IN (SELECT chunk_id FROM best)
-            GROUP BY p.chunk_id
-            ORDER BY base DESC, p.chunk_id
-            LIMIT %(reviewed_pool)s
-        ),
-        close AS (
-            SELECT ids.chunk_id, coalesce(
-                (SELECT {_BM25}
-                 FROM q JOIN knowledge_postings AS p
-                     ON p.lexeme = q.lexeme AND p.chunk_id = ids.chunk_id),
-                0
-            ) AS base
-            FROM unnest(%(close)s::bigint[]) AS ids(chunk_id)
-            WHERE ids.chunk_id NOT IN (SELECT chunk_id FROM best)
-              AND ids.chunk_id NOT IN (SELECT chunk_id FROM answers)
-        ),
-        pool AS (
-            SELECT * FROM best UNION ALL SELECT * FROM answers UNION ALL SELECT * FROM close
-        )
-        SELECT pool.chunk_id, c.document_id, s.name = %(reviewed_source)s, pool.base,
-               {" + ".join(field_parts["hv"])},
-               {" + ".join(field_parts["tv"])},
-               {" + ".join(field_parts["pv"])},
-               {" + ".join(pair_parts) or "0"}
-        FROM pool
-        JOIN data_chunk AS c ON c.id = pool.chunk_id
-        JOIN data_document AS d ON d.id = c.document_id
-        JOIN data_documentationsource AS s ON s.id = d.source_id
-        CROSS JOIN LATERAL (
-            -- Concatenating detoasts the search vector once per row, not once per phrase.
-            SELECT c.search_vector || ''::tsvector AS sv,
-                   to_tsvector(c.language, regexp_replace(c.heading_path, '^.* > ', '')) AS hv,
-                   to_tsvector(c.language, d.title) AS tv,
-                   to_tsvector(c.language, translate(d.path, '/_-.', '    ')) AS pv
-            OFFSET 0
-        ) AS fields
-    """
+_SQL = f"""
+WITH q AS (
+    SELECT * FROM unnest(%(lexemes)s::text[], %(weights)s::float8[]) AS q(lexeme, weight)
+),
+best AS (
+    SELECT p.chunk_id, {_BM25} AS base
+    FROM q JOIN knowledge_postings AS p ON p.lexeme = q.lexeme
+    GROUP BY p.chunk_id
+    ORDER BY base DESC, p.chunk_id
+    LIMIT %(pool)s
+),
+answers AS (
+    -- Reviewed answers are few: their postings are looked up by the primary key.
+    SELECT p.chunk_id, {_BM25} AS base
+    FROM data_documentationsource AS s
+    JOIN data_document AS d ON d.source_id = s.id
+    JOIN data_chunk AS c ON c.document_id = d.id
+    JOIN knowledge_postings AS p ON p.chunk_id = c.id
+    JOIN q ON q.lexeme = p.lexeme
+    WHERE s.name = %(reviewed_source)s
+      AND c.id NOT IN (SELECT chunk_id FROM best)
+    GROUP BY p.chunk_id
+    ORDER BY base DESC, p.chunk_id
+    LIMIT %(reviewed_pool)s
+),
+close AS (
+    SELECT ids.chunk_id, coalesce(
+        (SELECT {_BM25}
+         FROM q JOIN knowledge_postings AS p
+             ON p.lexeme = q.lexeme AND p.chunk_id = ids.chunk_id),
+        0
+    ) AS base
+    FROM unnest(%(close)s::bigint[]) AS ids(chunk_id)
+    WHERE ids.chunk_id NOT IN (SELECT chunk_id FROM best)
+      AND ids.chunk_id NOT IN (SELECT chunk_id FROM answers)
+),
+pool AS (
+    SELECT * FROM best UNION ALL SELECT * FROM answers UNION ALL SELECT * FROM close
+)
+SELECT pool.chunk_id, c.document_id, s.name = %(reviewed_source)s, pool.base,
+       -- The words of the section's own heading, the document's title and its path.
+       tsvector_to_array(
+           to_tsvector(c.language, regexp_replace(c.heading_path, '^.* > ', ''))
+       ),
+       tsvector_to_array(to_tsvector(c.language, d.title)),
+       tsvector_to_array(to_tsvector(c.language, translate(d.path, '/_-.', '    '))),
+       (SELECT coalesce(sum(x.weight), 0)
+        FROM unnest(%(phrases)s::tsquery[], %(phrase_weights)s::float8[]) AS x(phrase, weight)
+        WHERE sv @@ x.phrase)
+FROM pool
+JOIN data_chunk AS c ON c.id = pool.chunk_id
+JOIN data_document AS d ON d.id = c.document_id
+JOIN data_documentationsource AS s ON s.id = d.source_id
+CROSS JOIN LATERAL (
+    -- Concatenating detoasts the search vector once per row, not once per phrase.
+    SELECT c.search_vector || ''::tsvector AS sv OFFSET 0
+) AS fields
+"""
