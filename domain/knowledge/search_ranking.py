@@ -8,8 +8,8 @@
    page beats a one-line mention in release notes).
 5. One section per document first, then the rest: ten results from ten documents give the
    reader (and the answer) more to go on than ten from one.
-6. A reviewed answer that matches the question about as well as the best section comes
-   first, wherever plain relevance put it.
+6. A reviewed answer that matches the question about as well as the best section, in words
+   and in meaning, comes first, wherever plain relevance put it.
 
 The weights were tuned on bench/search_questions.json (its held-out set only checked).
 """
@@ -37,8 +37,11 @@ _HEADING_WEIGHT = 0.35
 _TITLE_WEIGHT = 0.2
 _PATH_WEIGHT = 0.2
 _ADJACENCY_WEIGHT = 0.3
-# A reviewed answer whose BM25 is at least this share of the best candidate's matches well.
+# A reviewed answer matches well when it is about as close to the question as the best
+# candidate both in words and in meaning: BM25 and cosine at least these shares of the best.
+# (Words alone are not enough: a reviewed answer is short, and BM25 favours short sections.)
 _REVIEWED_MIN_SHARE = 0.5
+_REVIEWED_MIN_COSINE_SHARE = 0.85
 
 
 def rank(candidates: list[Candidate]) -> list[Candidate]:
@@ -102,4 +105,13 @@ def _spread(ranked: list[Candidate]) -> list[Candidate]:
 def _reviewed_first(ranked: list[Candidate]) -> list[Candidate]:
     """Reviewed answers that match well moved to the front (a stable sort keeps the rest)."""
     best = max(c.base for c in ranked)
-    return sorted(ranked, key=lambda c: not (c.reviewed and c.base >= _REVIEWED_MIN_SHARE * best))
+    closest = max(c.cosine for c in ranked)
+
+    def matches_well(candidate: Candidate) -> bool:
+        return (
+            candidate.reviewed
+            and candidate.base >= _REVIEWED_MIN_SHARE * best
+            and candidate.cosine >= _REVIEWED_MIN_COSINE_SHARE * closest
+        )
+
+    return sorted(ranked, key=lambda c: not matches_well(c))
