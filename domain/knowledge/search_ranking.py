@@ -111,7 +111,8 @@ def _reviewed_first(ranked: list[Candidate]) -> list[Candidate]:
         return (
             candidate.reviewed
             and candidate.base >= _REVIEWED_MIN_SHARE * best
-            and candidate.cosine >= _REVIEWED_MIN_COSINE_SHARE * closest
+            # Without vectors (no word of the question known to the model), words decide.
+            and (closest <= 0 or candidate.cosine >= _REVIEWED_MIN_COSINE_SHARE * closest)
         )
 
     return sorted(ranked, key=lambda c: not matches_well(c))
