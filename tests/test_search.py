@@ -199,7 +199,6 @@ async def test_search_gives_its_connection_back_before_returning(corpus):
     assert not still_open
 
 
-
 async def test_each_document_gives_one_section_before_any_gives_a_second(corpus):
     # Both sections of the managers page match better than anything else does.
     results = await search.search(query="a custom Manager and its extra Manager methods", limit=3)
