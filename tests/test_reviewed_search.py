@@ -56,12 +56,13 @@ def _store_handbook() -> None:
             )
 
 
-def _store_as_a_plain_page(text: str) -> None:
+def _store_as_a_plain_page(*, heading: str, text: str) -> None:
+    """A page laid out like a reviewed answer: the question as its heading, the answer below."""
     with transaction.atomic():
         source_id = documents.save_source(name="notes", root="/notes", base_url="")
         parsed = chunking.ParsedDocument(
             title="Answer",
-            sections=[chunking.Section(headings=("Answer",), anchor="answer", text=text)],
+            sections=[chunking.Section(headings=("Answer", heading), anchor="answer", text=text)],
         )
         documents.save_document(
             source_id=source_id,
@@ -95,7 +96,7 @@ async def handbook() -> None:
 async def test_a_reviewed_answer_ranked_below_the_top_five_is_still_cited_first(handbook):
     # The same words as an ordinary page: plain relevance puts it below the first five.
     await sync_to_async(_store_as_a_plain_page, thread_sensitive=True)(
-        f"{QUESTION}\n\n{CORRECTION}"
+        heading=QUESTION, text=CORRECTION
     )
     plain = [r.path for r in await search.search(query=QUESTION, limit=10)]
     assert "answer.md" not in plain[:5]
