@@ -20,7 +20,7 @@ from pathlib import Path
 from django.conf import settings
 
 from application.knowledge import parsing_processes
-from domain.knowledge import chunking, embeddings, markup
+from domain.knowledge import chunking, markup
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +131,10 @@ def parse(read: Read, parse_as: str = "") -> Prepared:
         logger.exception("Could not parse %s", read.path)
         raise Skipped(f"could not be parsed ({type(error).__name__}: {error})") from error
     chunks = chunking.chunk(document=parsed)
+    # numpy and the model where vectors are made, not by every command that imports this
+    # module (docs/architecture.md, Start-up).
+    from domain.knowledge import embeddings
+
     return Prepared(
         title=parsed.title[:500],
         content_hash=read.content_hash,

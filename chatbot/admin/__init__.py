@@ -7,7 +7,9 @@ admin site.
 from django.contrib import admin
 
 from chatbot.admin import (
+    agent_runs,
     escalations,
+    feedback,
     jobs,
     knowledge,
     overview,
@@ -16,7 +18,17 @@ from chatbot.admin import (
     reviewed,
 )
 
-__all__ = ["escalations", "jobs", "knowledge", "overview", "questions", "release_notes", "reviewed"]
+__all__ = [
+    "agent_runs",
+    "escalations",
+    "feedback",
+    "jobs",
+    "knowledge",
+    "overview",
+    "questions",
+    "release_notes",
+    "reviewed",
+]
 
 # The question list is wide (ten columns beside the filters); the navigation sidebar would
 # push its last columns off screen on a laptop. Breadcrumbs and the index still navigate.

@@ -17,7 +17,7 @@ from django.db import connection
 from django.db.models import Count
 
 from data import models
-from domain.knowledge import chunking, embeddings
+from domain.knowledge import chunking
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -228,6 +228,10 @@ def save_documents(*, source_id: int, drafts: list[DocumentDraft], now: dt.datet
     ids = existing | {document.path: document.pk for document in added}
     if existing:
         models.Chunk.objects.filter(document_id__in=list(existing.values())).delete()
+    # numpy and the model only where vectors are made: listing, reading and the admin do
+    # without them (docs/architecture.md, Start-up).
+    from domain.knowledge import embeddings
+
     anchor_length = models.Chunk._meta.get_field("anchor").max_length
     models.Chunk.objects.bulk_create(
         models.Chunk(

@@ -7,6 +7,7 @@ Writes are sync and run inside the caller's atomic block.
 import datetime as dt
 
 from django.utils import formats, timezone
+from django.utils.text import Truncator
 
 from data import models
 from domain.knowledge import chunking, documents
@@ -38,10 +39,16 @@ def publish(
     source_id = documents.save_source(name=SOURCE, root="", base_url="")
     day = formats.date_format(timezone.localtime(now), "DATE_FORMAT")
     title = f"Reviewed by {reviewer_name} on {day}"
+    # The question is the section's heading: search weighs it as such, and the citation reads
+    # "Reviewed by rita on Dec. 4 > <the question>" rather than the title twice.
     parsed = chunking.ParsedDocument(
         title=title,
         sections=[
-            chunking.Section(headings=(title,), anchor="answer", text=f"{question.text}\n\n{text}")
+            chunking.Section(
+                headings=(title, Truncator(" ".join(question.text.split())).chars(150)),
+                anchor="answer",
+                text=text,
+            )
         ],
     )
     documents.save_document(
@@ -67,15 +74,3 @@ def retire(*, reviewed_id: int, now: dt.datetime) -> bool:
     if updated and source is not None:
         documents.delete_documents(source_id=source.pk, paths=[_path(reviewed_id)])
     return bool(updated)
-
-
-async def among(*, chunk_ids: list[int]) -> set[int]:
-    """Which of these chunks are reviewed answers (search puts them first)."""
-    if not chunk_ids:
-        return set()
-    return {
-        chunk_id
-        async for chunk_id in models.Chunk.objects.filter(
-            pk__in=chunk_ids, document__source__name=SOURCE
-        ).values_list("id", flat=True)
-    }
