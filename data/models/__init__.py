@@ -1,5 +1,6 @@
 """Django models, one module per area. Business workflows live in domain/, not here."""
 
+from data.models.evals import EvalCase, EvalResult, EvalRun
 from data.models.knowledge import DEFAULT_LANGUAGE, Chunk, Document, DocumentationSource
 from data.models.questions import (
     AgentRun,
@@ -22,6 +23,9 @@ __all__ = [
     "Document",
     "DocumentationSource",
     "Escalation",
+    "EvalCase",
+    "EvalResult",
+    "EvalRun",
     "Feedback",
     "Question",
     "ReleaseNotes",
