@@ -8,6 +8,7 @@ from django.contrib import admin
 
 from chatbot.admin import (
     escalations,
+    evals,
     jobs,
     knowledge,
     overview,
@@ -16,7 +17,16 @@ from chatbot.admin import (
     reviewed,
 )
 
-__all__ = ["escalations", "jobs", "knowledge", "overview", "questions", "release_notes", "reviewed"]
+__all__ = [
+    "escalations",
+    "evals",
+    "jobs",
+    "knowledge",
+    "overview",
+    "questions",
+    "release_notes",
+    "reviewed",
+]
 
 # The question list is wide (ten columns beside the filters); the navigation sidebar would
 # push its last columns off screen on a laptop. Breadcrumbs and the index still navigate.

@@ -26,7 +26,7 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator, smart_split, unescape_string_literal
 
 from application.knowledge import reviewed
-from chatbot.admin import escalations, slack_links
+from chatbot.admin import escalations, evals, slack_links
 from chatbot.admin import reviewed as reviewed_admin
 from data import models
 from domain.questions import review
@@ -164,6 +164,7 @@ class QuestionAdmin(admin.ModelAdmin):
         "category",
         FeedbackFilter,
         escalations.EscalationFilter,
+        evals.EvalCaseFilter,
         "reviewed",
         "via",
         ChannelFilter,
@@ -176,7 +177,7 @@ class QuestionAdmin(admin.ModelAdmin):
     list_per_page = 50
     # Counting every match of a filter on a year of data costs more than the page itself.
     show_full_result_count = False
-    actions = ("mark_reviewed", "export_csv", "answer_again")
+    actions = ("mark_reviewed", "export_csv", "answer_again", evals.make_eval_case)
     inlines = (reviewed_admin.ReviewedAnswerInline, escalations.EscalationInline, AgentRunInline)
     fieldsets = (
         (

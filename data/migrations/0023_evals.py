@@ -5,6 +5,35 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def grant_reviewers(apps, schema_editor):
+    """Q&A reviewers keep the eval cases and read the runs."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        # Historical app configs have no models module, and create_permissions skips those.
+        original = getattr(app_config, "models_module", None)
+        app_config.models_module = original or True
+        try:
+            create_permissions(app_config, apps=apps, verbosity=0)
+        finally:
+            app_config.models_module = original
+    group = apps.get_model("auth", "Group").objects.filter(name="Q&A reviewers").first()
+    if group is not None:
+        group.permissions.add(
+            *apps.get_model("auth", "Permission").objects.filter(
+                content_type__app_label="data",
+                codename__in=[
+                    "add_evalcase",
+                    "change_evalcase",
+                    "delete_evalcase",
+                    "view_evalcase",
+                    "view_evalrun",
+                    "view_evalresult",
+                ],
+            )
+        )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -109,4 +138,5 @@ class Migration(migrations.Migration):
             model_name='evalresult',
             constraint=models.CheckConstraint(condition=models.Q(('grade__isnull', True), models.Q(('grade__gte', 0), ('grade__lte', 1)), _connector='OR'), name='eval_result_grade_0_to_1'),
         ),
+        migrations.RunPython(grant_reviewers, migrations.RunPython.noop),
     ]
