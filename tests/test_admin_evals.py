@@ -140,7 +140,9 @@ def test_a_run_page_shows_its_table_and_the_regressions_since_the_run_before(rev
     assert "miss" in text
     assert "FAIL" in text
     assert "REGRESSED" in text
-    comparison = soup.select_one(".qa-eval-comparison").get_text(" ", strip=True)
+    box = soup.select_one(".qa-eval-comparison")
+    assert box is not None
+    comparison = box.get_text(" ", strip=True)
     assert f"Against run {before}" in comparison
     assert "1 regression(s)" in comparison
 
