@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from application.evals import cases as eval_cases
@@ -198,14 +198,26 @@ class EvalRunAdmin(admin.ModelAdmin):
         ("started_at", "finished_at"),
         ("set_name", "git_commit"),
         ("model", "grader_model", "k"),
-        "settings_summary",
+        "settings_display",
     )
+    readonly_fields = ("settings_display",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # runs come from manage.py eval
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description="settings")
+    def settings_display(self, run: models.EvalRun) -> str:
+        """What the run ran with, one setting a line (the knowledge base's size among them)."""
+        items = [
+            (name, ", ".join(f"{key} {item}" for key, item in value.items()))
+            if isinstance(value, dict)
+            else (name, value)
+            for name, value in sorted(run.settings_summary.items())
+        ]
+        return format_html_join(format_html("<br>"), "{}: {}", items)
 
     @admin.display(description="passed", ordering="passed_count")
     def passed(self, run: models.EvalRun) -> str:
