@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
 from application.evals import cases as eval_cases
@@ -217,7 +218,7 @@ class EvalRunAdmin(admin.ModelAdmin):
             else (name, value)
             for name, value in sorted(run.settings_summary.items())
         ]
-        return format_html_join(format_html("<br>"), "{}: {}", items)
+        return format_html_join(mark_safe("<br>"), "{}: {}", items)
 
     @admin.display(description="passed", ordering="passed_count")
     def passed(self, run: models.EvalRun) -> str:
