@@ -2,11 +2,13 @@
 
 import dataclasses
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from application.evals import running
 from domain.evals import comparison as comparison_module
 from domain.evals import scoring
+
+if TYPE_CHECKING:  # running imports pydantic-ai: the admin (this module's other user) must not
+    from application.evals import running
 
 QUESTION_CHARS = 48
 
@@ -55,7 +57,7 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def table(report: running.Report) -> str:
+def table(report: "running.Report") -> str:
     """The run as a fixed-width table, its totals and, with ``--compare``, its regressions."""
     compared = report.comparison
     changes = {change.key: change for change in compared.changes} if compared else {}
@@ -157,7 +159,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def as_json(report: running.Report) -> dict[str, Any]:
+def as_json(report: "running.Report") -> dict[str, Any]:
     """The run as JSON-ready data: every figure of the table, per case and in total."""
     data = {
         "run_id": report.run_id,

@@ -1,6 +1,9 @@
 """Evals in the admin: 👎 questions proposed and made eval cases, cases edited, runs compared."""
 
 import datetime as dt
+import os
+import subprocess
+import sys
 
 import pytest
 from bs4 import BeautifulSoup
@@ -151,3 +154,17 @@ def test_a_run_page_shows_its_table_and_the_regressions_since_the_run_before(rev
     unknown = reviewer_client.get(f"/admin/data/evalrun/{after}/change/?compare=999")
     assert unknown.status_code == 200
     assert "There is no eval run 999" in unknown.content.decode()
+
+
+def test_every_command_starts_without_loading_the_model_library():
+    """The admin, evals included, is imported at every start: it must not pull in pydantic-ai
+    (docs/architecture.md, "Python and Django style")."""
+    code = (
+        "import sys, django; django.setup(); "
+        "print(sorted(m for m in ('pydantic_ai', 'application.evals.running') if m in sys.modules))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "chatbot.settings", "DJANGO_DEBUG": "true"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert result.stdout.strip() == "[]"
