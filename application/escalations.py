@@ -1,8 +1,9 @@
 """ "Ask a person": record the request and queue its job at once (while Slack waits), then,
 in the job, post the thread's link where people help and tell the asker.
 
-The request and its job are written in one transaction, so a pressed button is never lost;
-the job records its post, so a re-run after that never posts again.
+The request and its job are written in one transaction, so a pressed button is never lost.
+The job's two posts carry the request's id (Slack message metadata): a re-run first looks for
+them, so a worker that died after posting and before recording posts neither again.
 """
 
 import enum
@@ -62,8 +63,15 @@ class Notifier(Protocol):
     async def notify(self, *, request: escalations.Request) -> str:
         """Post the request where people help; the post's ts."""
 
+    async def find_notification(self, *, request: escalations.Request) -> str:
+        """The ts of this request's post where people help, if an earlier run made it; "" if
+        not."""
+
     async def tell_asker(self, *, request: escalations.Request) -> None:
         """Say in the question's thread that a person was asked."""
+
+    async def asker_was_told(self, *, request: escalations.Request) -> bool:
+        """Whether the question's thread already says so (an earlier run said it)."""
 
 
 async def capture_reply(*, channel_id: str, thread_ts: str, replier_id: str, text: str) -> int:
@@ -80,12 +88,17 @@ async def capture_reply(*, channel_id: str, thread_ts: str, replier_id: str, tex
 
 
 async def notify(*, escalation_id: int, notifier: Notifier) -> None:
-    """The job: post the request unless an earlier run did, record it, tell the asker."""
+    """The job: post the request and tell the asker, each unless an earlier run did."""
     request = await escalations.get(escalation_id=escalation_id)
-    if request.notified_ts:
+    posted_before = bool(request.notified_ts)
+    if not posted_before:
+        ts = await notifier.find_notification(request=request)
+        posted_before = bool(ts)
+        if not ts:
+            ts = await notifier.notify(request=request)
+        await writes.write(
+            escalations.record_notified, escalation_id=escalation_id, ts=ts, now=timezone.now()
+        )
+    if posted_before and await notifier.asker_was_told(request=request):
         return
-    ts = await notifier.notify(request=request)
-    await writes.write(
-        escalations.record_notified, escalation_id=escalation_id, ts=ts, now=timezone.now()
-    )
     await notifier.tell_asker(request=request)

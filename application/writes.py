@@ -24,6 +24,11 @@ async def write[R](fn: Callable[..., R], /, **kwargs: Any) -> R:
     return await sync_to_async(_atomically, thread_sensitive=True)(fn, kwargs)
 
 
+def write_sync[R](fn: Callable[..., R], /, **kwargs: Any) -> R:
+    """The same one transaction, for a caller that is sync already (the admin's views)."""
+    return _atomically(fn, kwargs)
+
+
 async def outside_transaction[R](fn: Callable[..., R], /, **kwargs: Any) -> R:
     """Run ``fn(**kwargs)`` in autocommit: for statements PostgreSQL refuses in a transaction
     (``VACUUM``), each of ``fn``'s own writes committed as it goes.

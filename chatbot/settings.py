@@ -202,6 +202,14 @@ try:
     CHATBOT_METRICS_ALLOW = [ipaddress.ip_network(item, strict=False) for item in _metrics_allow]
 except ValueError as error:
     raise ImproperlyConfigured(f"CHATBOT_METRICS_ALLOW: {error}") from error
+# prometheus-client reads this itself, at the first metric's creation; a missing directory would
+# fail there with a traceback, so it is checked here and gets one line.
+_multiprocess_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+if _multiprocess_dir and not os.path.isdir(_multiprocess_dir):
+    raise ImproperlyConfigured(
+        f"PROMETHEUS_MULTIPROC_DIR: {_multiprocess_dir} is not a directory; create it (empty, "
+        "shared by this host's processes) before starting, or unset it"
+    )
 
 LOG_LEVEL = env.str("LOG_LEVEL", "INFO")
 # `line` for people reading a terminal, `json` (one object per line, request or job id in

@@ -17,7 +17,7 @@ _group_migration = importlib.import_module("data.migrations.0002_admin_reviewers
 _escalations_migration = importlib.import_module(
     "data.migrations.0012_feedback_reasons_and_escalations"
 )
-_evals_migration = importlib.import_module("data.migrations.0023_evals")
+_evals_migration = importlib.import_module("data.migrations.0024_evals")
 
 
 def reviewers_group() -> Group:

@@ -1,19 +1,26 @@
-"""A reviewer works through a 👎 answer in a real headless Chromium.
+"""A reviewer works through the admin's loop in a real headless Chromium: the dashboard, a 👎
+answer, the coverage gaps, a request for a person, and a correction the next answer cites.
 
 Uses Debian's ``chromium`` (``make test`` installs it as root when missing) through playwright,
-never a browser that playwright downloads. The question page's screenshot is kept in
-``test-artifacts/`` to look at.
+never a browser that playwright downloads. Screenshots are kept in ``test-artifacts/``; the
+ones docs/admin.md and docs/slack.md show are copies in ``docs/images/``.
 """
 
+import contextlib
 import datetime as dt
+import io
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from data import models
 from tests import admin_support, factories
+from tests.slack.conftest import store_knowledge
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -37,6 +44,26 @@ pytestmark = [
         "(`make test` installs it when run as root: apt-get install chromium)",
     ),
 ]
+
+
+@contextlib.contextmanager
+def _signed_in(live_server: Any, username: str) -> Iterator[Any]:
+    """A page of headless Chromium, signed in to the admin as ``username``."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1360, "height": 900})
+            page.goto(f"{live_server.url}/admin/")
+            page.fill("#id_username", username)
+            page.fill("#id_password", admin_support.PASSWORD)
+            page.click("input[type=submit]")
+            yield page
+        finally:
+            browser.close()
 
 
 def _question_people_disliked() -> models.Question:
@@ -92,7 +119,7 @@ def _question_people_disliked() -> models.Question:
 
 
 def test_reviewer_filters_down_votes_and_marks_a_question_reviewed(live_server):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     reviewer = admin_support.make_reviewer("rita")
     disliked = _question_people_disliked()
@@ -103,38 +130,27 @@ def test_reviewer_filters_down_votes_and_marks_a_question_reviewed(live_server):
     ARTIFACTS.mkdir(exist_ok=True)
     screenshot = ARTIFACTS / "admin-question-page.png"
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1360, "height": 900})
-            page.goto(f"{live_server.url}/admin/")
-            page.fill("#id_username", "rita")
-            page.fill("#id_password", admin_support.PASSWORD)
-            page.click("input[type=submit]")
-            expect(page.locator(".qa-overview").first).to_be_visible()
-            expect(page.locator(".qa-dashboard svg.qa-chart")).to_have_count(3)
-            page.screenshot(path=ARTIFACTS / "admin-index.png", full_page=True)
+    with _signed_in(live_server, "rita") as page:
+        expect(page.locator(".qa-overview").first).to_be_visible()
+        expect(page.locator(".qa-dashboard svg.qa-chart")).to_have_count(4)
+        page.screenshot(path=ARTIFACTS / "admin-index.png", full_page=True)
 
-            page.get_by_role("link", name="Questions", exact=True).first.click()
-            page.get_by_role("link", name="Any 👎").click()
-            rows = page.locator("#result_list tbody tr")
-            expect(rows).to_have_count(1)
-            expect(rows).to_contain_text("VPN certificate")
-            page.screenshot(path=ARTIFACTS / "admin-question-list.png", full_page=True)
+        page.get_by_role("link", name="Questions", exact=True).first.click()
+        page.get_by_role("link", name="Any 👎").click()
+        rows = page.locator("#result_list tbody tr")
+        expect(rows).to_have_count(1)
+        expect(rows).to_contain_text("VPN certificate")
+        page.screenshot(path=ARTIFACTS / "admin-question-list.png", full_page=True)
 
-            rows.first.get_by_role("link", name="How do I get a VPN").click()
-            expect(page.locator(".qa-answer")).to_contain_text("IT portal")
-            expect(page.locator(".qa-sources")).to_contain_text("VPN access")
-            page.check("#id_reviewed")
-            page.fill("#id_review_note", "The portal moved; update the VPN page.")
-            page.fill("#id_quality_rating", "2")
-            page.screenshot(path=screenshot, full_page=True)
-            page.click("input[name=_save]")
-            expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
-        finally:
-            browser.close()
+        rows.first.get_by_role("link", name="How do I get a VPN").click()
+        expect(page.locator(".qa-answer")).to_contain_text("IT portal")
+        expect(page.locator(".qa-sources")).to_contain_text("VPN access")
+        page.check("#id_reviewed")
+        page.fill("#id_review_note", "The portal moved; update the VPN page.")
+        page.fill("#id_quality_rating", "2")
+        page.screenshot(path=screenshot, full_page=True)
+        page.click("input[name=_save]")
+        expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
 
     disliked.refresh_from_db()
     assert disliked.reviewed is True
@@ -184,76 +200,115 @@ def _question_nobody_could_answer() -> models.Question:
 
 
 def test_reviewer_follows_a_gap_from_the_list_to_the_request_for_a_person(live_server):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     admin_support.make_reviewer("rita")
     gap = _question_nobody_could_answer()
     factories.QuestionFactory.create(text="Where is the holiday calendar?", channel_id="C0HR")
     ARTIFACTS.mkdir(exist_ok=True)
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1360, "height": 900})
-            page.goto(f"{live_server.url}/admin/")
-            page.fill("#id_username", "rita")
-            page.fill("#id_password", admin_support.PASSWORD)
-            page.click("input[type=submit]")
+    with _signed_in(live_server, "rita") as page:
+        page.goto(f"{live_server.url}/admin/data/question/?escalation=open")
+        rows = page.locator("#result_list tbody tr")
+        expect(rows).to_have_count(1)
+        # People and channels by name, and the outcome as its own status.
+        expect(rows).to_contain_text("Dana Whitfield")
+        expect(rows).to_contain_text("#it-help")
+        expect(rows).to_contain_text("Not covered")
+        page.screenshot(path=ARTIFACTS / "admin-escalated-questions.png", full_page=True)
 
-            page.goto(f"{live_server.url}/admin/data/question/?escalation=open")
-            rows = page.locator("#result_list tbody tr")
-            expect(rows).to_have_count(1)
-            # People and channels by name, and the outcome as its own status.
-            expect(rows).to_contain_text("Dana Whitfield")
-            expect(rows).to_contain_text("#it-help")
-            expect(rows).to_contain_text("Not covered")
-            page.screenshot(path=ARTIFACTS / "admin-escalated-questions.png", full_page=True)
+        rows.first.get_by_role("link", name="What is the wifi").click()
+        expect(page.locator(".qa-feedback")).to_contain_text("Not what I was looking for")
+        expect(page.locator(".qa-feedback")).to_contain_text("nothing is written down yet")
+        expect(page.get_by_text("requests for a person", exact=False).first).to_be_visible()
+        page.screenshot(path=ARTIFACTS / "admin-question-with-reason.png", full_page=True)
 
-            rows.first.get_by_role("link", name="What is the wifi").click()
-            expect(page.locator(".qa-feedback")).to_contain_text("Not what I was looking for")
-            expect(page.locator(".qa-feedback")).to_contain_text("nothing is written down yet")
-            expect(page.get_by_text("requests for a person", exact=False).first).to_be_visible()
-            page.screenshot(path=ARTIFACTS / "admin-question-with-reason.png", full_page=True)
-
-            page.goto(f"{live_server.url}/admin/data/escalation/")
-            page.locator("#result_list input.action-select").first.check()
-            page.select_option("select[name=action]", "mark_answered")
-            page.click("button[name=index]")
-            expect(page.locator(".messagelist")).to_contain_text("marked answered")
-            page.screenshot(path=ARTIFACTS / "admin-requests-for-a-person.png", full_page=True)
-        finally:
-            browser.close()
+        page.goto(f"{live_server.url}/admin/data/escalation/")
+        page.locator("#result_list input.action-select").first.check()
+        page.select_option("select[name=action]", "mark_answered")
+        page.click("button[name=index]")
+        expect(page.locator(".messagelist")).to_contain_text("marked answered")
+        page.screenshot(path=ARTIFACTS / "admin-requests-for-a-person.png", full_page=True)
 
     escalation = models.Escalation.objects.get(question=gap)
     assert escalation.state == "ANSWERED"
 
 
+def _a_fortnight_of_questions() -> None:
+    """Two weeks of answered, failed and slower days, for a dashboard worth looking at."""
+    now = timezone.now()
+    for days_ago in range(14):
+        for n in range(3 + days_ago % 4):
+            asked = now - dt.timedelta(days=days_ago, hours=2 + n)
+            latency_ms = 2400 + 700 * n + 150 * (days_ago % 6)
+            failed = (days_ago + n) % 9 == 0
+            question = factories.QuestionFactory.create(
+                text=f"How do I request leave, case {days_ago}-{n}?",
+                status="FAILED" if failed else "ANSWERED",
+                channel_id=("C0HR", "C0IT", "C0ENG")[n % 3],
+                channel_name=("#hr", "#it-help", "#engineering")[n % 3],
+                asked_at=asked,
+                first_status_ms=250 + 40 * n + 15 * (days_ago % 5),
+                answered_at=None if failed else asked + dt.timedelta(milliseconds=latency_ms),
+                latency_ms=None if failed else latency_ms,
+            )
+            factories.AgentRunFactory.create(
+                question=question, input_tokens=1200 + 90 * n, output_tokens=300, started_at=asked
+            )
+
+
 def test_reviewer_opens_the_coverage_gaps_from_the_dashboard(live_server):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     admin_support.make_reviewer("rita")
+    ARTIFACTS.mkdir(exist_ok=True)
+    _a_fortnight_of_questions()
     for text in ("Who approves travel to the Berlin office?", "Is travel to Berlin refunded?"):
         factories.QuestionFactory.create(
             text=text, status="NOT_COVERED", asked_at=timezone.now() - dt.timedelta(hours=1)
         )
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1360, "height": 900})
-            page.goto(f"{live_server.url}/admin/")
-            page.fill("#id_username", "rita")
-            page.fill("#id_password", admin_support.PASSWORD)
-            page.click("input[type=submit]")
-            page.locator(".qa-dashboard").get_by_role("link", name="Coverage gaps").click()
-            berlin = page.locator("tr[data-topic=berlin]")
-            expect(berlin).to_contain_text("2")
-            expect(berlin).to_contain_text("Who approves travel")
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=ARTIFACTS / "admin-coverage-gaps.png", full_page=True)
-        finally:
-            browser.close()
+    with _signed_in(live_server, "rita") as page:
+        first_status = page.locator(".qa-dashboard svg.qa-chart").nth(1)
+        expect(first_status.locator("circle.qa-line--p50")).to_have_count(14)
+        page.locator(".qa-dashboard").screenshot(path=ARTIFACTS / "admin-dashboard.png")
+        page.locator(".qa-dashboard").get_by_role("link", name="Coverage gaps").click()
+        berlin = page.locator("tr[data-topic=berlin]")
+        expect(berlin).to_contain_text("2")
+        expect(berlin).to_contain_text("Who approves travel")
+        page.screenshot(path=ARTIFACTS / "admin-coverage-gaps.png", full_page=True)
+
+
+def test_reviewer_corrects_an_answer_and_the_next_answer_cites_it(live_server):
+    from playwright.sync_api import expect
+
+    admin_support.make_reviewer("rita")
+    store_knowledge()
+    call_command("ask", "how do I roll back a deploy?", stdout=io.StringIO(), stderr=io.StringIO())
+    first = models.Question.objects.get()
+    correction = (
+        "Since May, roll back with `make rollback ENV=production` from any branch; "
+        "the release branch is no longer needed."
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    with _signed_in(live_server, "rita") as page:
+        page.goto(f"{live_server.url}/admin/data/question/{first.pk}/change/")
+        page.fill("#id_correct_answer", correction)
+        page.screenshot(path=ARTIFACTS / "admin-correct-answer.png", full_page=True)
+        page.click("input[name=_save]")
+        expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    # Playwright's sync API runs an event loop in this thread: the bot answers between pages.
+    answer = io.StringIO()
+    call_command("ask", "how do I roll back a deploy now?", stdout=answer, stderr=io.StringIO())
+    later = models.Question.objects.exclude(pk=first.pk).get()
+
+    with _signed_in(live_server, "rita") as page:
+        page.goto(f"{live_server.url}/admin/data/question/{later.pk}/change/")
+        sources = page.locator(".qa-sources")
+        expect(sources.locator("li").first).to_contain_text("Reviewed by rita on")
+        expect(page.locator(".qa-answer")).to_contain_text("make rollback ENV=production")
+        page.screenshot(path=ARTIFACTS / "admin-reviewed-answer-cited.png", full_page=True)
+
+    assert "Reviewed by rita on" in answer.getvalue()  # the asker sees the same source

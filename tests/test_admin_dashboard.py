@@ -33,8 +33,16 @@ def _question(*, days_ago: int, status: str = "ANSWERED", latency_ms: int | None
 
 
 def test_the_figures_per_day_votes_cost_and_channels():
-    answered = _question(days_ago=1, latency_ms=1000, channel_id="C1", channel_name="#deploys")
-    _question(days_ago=1, latency_ms=3000, channel_id="C1", channel_name="#deploys")
+    answered = _question(
+        days_ago=1,
+        latency_ms=1000,
+        first_status_ms=300,
+        channel_id="C1",
+        channel_name="#deploys",
+    )
+    _question(
+        days_ago=1, latency_ms=3000, first_status_ms=900, channel_id="C1", channel_name="#deploys"
+    )
     _question(days_ago=1, status="NOT_COVERED", latency_ms=2000, channel_id="C2")
     failed = _question(
         days_ago=0, status="FAILED", latency_ms=None, error="model down", channel_id=""
@@ -64,6 +72,7 @@ def test_the_figures_per_day_votes_cost_and_channels():
     yesterday, last = figures.days[-2], figures.days[-1]
     assert (yesterday.answered, yesterday.not_covered, yesterday.failed) == (2, 1, 0)
     assert (yesterday.p50_ms, yesterday.p95_ms) == (2000.0, 2900.0)
+    assert (yesterday.status_p50_ms, yesterday.status_p95_ms) == (600.0, 870.0)
     assert (last.failed, last.escalated, last.p50_ms) == (1, 1, None)
     assert yesterday.cost == Decimal("0.25") + Decimal("1.00")
     assert yesterday.input_tokens == 1_000_010
@@ -82,7 +91,9 @@ def test_the_index_draws_the_charts_with_links_to_the_filtered_list(client):
     page = reviewer.get("/admin/?days=7").content.decode()
 
     assert "Dashboard: the last 7 days" in page
-    assert page.count('<svg class="qa-chart"') == 3
+    assert page.count('<svg class="qa-chart"') == 4
+    assert "Time to the first status" in page
+    assert ">1.0 s</text>" in page  # the time-to-answer chart's scale: its highest value
     assert "status__exact=NOT_COVERED" in page
     assert "1 not covered on" in page  # the bar's tooltip
     assert "set CHATBOT_MODEL_PRICES for cost" in page

@@ -77,6 +77,31 @@ def test_a_bad_allow_list_is_one_clear_error():
     assert line.startswith("chatbot: CHATBOT_METRICS_ALLOW: 'not-an-address' does not appear")
 
 
+def test_a_missing_multiprocess_directory_is_one_clear_error(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.test_startup import ROOT, _env
+
+    missing = tmp_path / "metrics"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=_env(DJANGO_DEBUG="true", PROMETHEUS_MULTIPROC_DIR=str(missing)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    [line] = result.stderr.strip().splitlines()
+    assert line == (
+        f"chatbot: PROMETHEUS_MULTIPROC_DIR: {missing} is not a directory; create it (empty, "
+        "shared by this host's processes) before starting, or unset it"
+    )
+
+
 async def test_slack_api_errors_are_counted_by_kind_and_still_retried(settings):
     from prometheus_client import REGISTRY
 

@@ -24,6 +24,7 @@ SCOPES = {
     "chat_stream": "chat:write",
     "chat_update": "chat:write",
     "conversations_replies": "channels:history",
+    "conversations_history": "channels:history",
     "conversations_info": "channels:read",
     "reactions_add": "reactions:write",
     "reactions_remove": "reactions:write",

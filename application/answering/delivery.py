@@ -139,7 +139,10 @@ async def finish(
     messenger: messenger_module.Messenger,
     live: live_module.Live,
     retry_apology: bool,
+    first_status_ms: int | None = None,
 ) -> Outcome:
+    """Record and deliver what the model produced (or the apology). ``first_status_ms`` is
+    how long the asker waited for a sign of life, for the admin's dashboard."""
     if generated.output is None:
         told = await apologise(question_id=question_id, messenger=messenger, existing_ref=live.ts)
         if not told and retry_apology:
@@ -150,6 +153,7 @@ async def finish(
                 question_id=question_id,
                 generated=generated,
                 live_answer_id=None,
+                first_status_ms=first_status_ms,
             )
             raise ApologyUndelivered(f"question {question_id}: the asker was not told")
         await writes.write(
@@ -157,6 +161,7 @@ async def finish(
             question_id=question_id,
             generated=generated,
             live_answer_id=live.answer_id,
+            first_status_ms=first_status_ms,
         )
         return Outcome(
             question_id=question_id,
@@ -172,6 +177,7 @@ async def finish(
         slack_channel_id="" if conversation.private else conversation.channel_id,
         now=timezone.now(),
         live_answer_id=live.answer_id,
+        first_status_ms=first_status_ms,
     )
     await deliver(
         question_id=question_id,

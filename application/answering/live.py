@@ -1,6 +1,7 @@
 """The answer people see while the model writes it: the status, then the growing message."""
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -24,11 +25,14 @@ LOADING_MESSAGES = (
 TITLE_LIMIT = 80
 
 
-async def show_status(messenger: messenger_module.Messenger) -> None:
+async def show_status(messenger: messenger_module.Messenger) -> dt.datetime | None:
+    """Show that the bot is on it; when it was shown (None if Slack refused it)."""
     try:
         await messenger.show_status(text=STATUS_TEXT, loading_messages=LOADING_MESSAGES)
     except Exception:
         logger.exception("Could not show the status")
+        return None
+    return timezone.now()
 
 
 def thread_title(question: str) -> str:

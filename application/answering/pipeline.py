@@ -122,7 +122,7 @@ async def answer(
 
     context = await live_module.asker_context(messenger, conversation=conversation)
     async with asyncio.TaskGroup() as group:
-        group.create_task(live_module.show_status(messenger))
+        showing = group.create_task(live_module.show_status(messenger))
         if not history:
             group.create_task(live_module.name_thread(messenger, question=incoming.text))
         storing_question = group.create_task(
@@ -153,6 +153,7 @@ async def answer(
                 context=context,
             )
         )
+    shown_at = showing.result()
     return await delivery.finish(
         question_id=storing_question.result(),
         generated=generating.result(),
@@ -160,6 +161,9 @@ async def answer(
         messenger=messenger,
         live=live,
         retry_apology=True,
+        first_status_ms=None
+        if shown_at is None
+        else records.elapsed_ms(start=incoming.asked_at, end=shown_at),
     )
 
 

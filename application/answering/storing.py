@@ -22,6 +22,7 @@ def record_answer(
     slack_channel_id: str,
     now: dt.datetime,
     live_answer_id: int | None,
+    first_status_ms: int | None,
 ) -> int:
     assert generated.output is not None
     return records.record_answer(
@@ -36,6 +37,7 @@ def record_answer(
         category=generated.output.category,
         slack_channel_id=slack_channel_id,
         now=now,
+        first_status_ms=first_status_ms,
     )
 
 
@@ -44,12 +46,14 @@ def record_failure(
     question_id: int,
     generated: generation.Generated,
     live_answer_id: int | None,
+    first_status_ms: int | None,
 ) -> None:
     records.mark_failed(
         question_id=question_id,
         error=generated.error or "unknown error",
         runs=generated.runs,
         unfinished_answer_id=live_answer_id,
+        first_status_ms=first_status_ms,
     )
 
 

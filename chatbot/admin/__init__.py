@@ -7,8 +7,10 @@ admin site.
 from django.contrib import admin
 
 from chatbot.admin import (
+    agent_runs,
     escalations,
     evals,
+    feedback,
     jobs,
     knowledge,
     overview,
@@ -18,8 +20,10 @@ from chatbot.admin import (
 )
 
 __all__ = [
+    "agent_runs",
     "escalations",
     "evals",
+    "feedback",
     "jobs",
     "knowledge",
     "overview",

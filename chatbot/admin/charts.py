@@ -5,7 +5,7 @@ show on hover. Values are escaped by ``format_html``; geometry is computed here.
 """
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
@@ -13,6 +13,25 @@ from django.utils.safestring import SafeString
 WIDTH = 720
 HEIGHT = 160
 GAP = 2
+
+
+def _count(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _scale(top: float, *, y: float, axis: Callable[[float], str]) -> SafeString:
+    """A dashed line at the chart's highest value, labelled with it: the chart's scale."""
+    if not top:
+        return SafeString("")
+    return format_html(
+        '<line class="qa-chart__grid" x1="0" y1="{}" x2="{}" y2="{}"/>'
+        '<text class="qa-chart__scale" x="4" y="{}">{}</text>',
+        f"{y:.1f}",
+        WIDTH,
+        f"{y:.1f}",
+        f"{y + 14:.1f}",
+        axis(top),
+    )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -23,8 +42,10 @@ class Segment:
     url: str
 
 
-def stacked_bars(columns: Sequence[Sequence[Segment]], *, title: str) -> SafeString:
-    """One column per day, its segments stacked from the bottom."""
+def stacked_bars(
+    columns: Sequence[Sequence[Segment]], *, title: str, axis: Callable[[float], str] = _count
+) -> SafeString:
+    """One column per day, its segments stacked from the bottom; ``axis`` labels the scale."""
     top = max((sum(segment.value for segment in column) for column in columns), default=0)
     scale = (HEIGHT - 4) / top if top else 0
     width = WIDTH / max(len(columns), 1)
@@ -54,11 +75,12 @@ def stacked_bars(columns: Sequence[Sequence[Segment]], *, title: str) -> SafeStr
         parts,
     )
     return format_html(
-        '<svg class="qa-chart" viewBox="0 0 {} {}" role="img" aria-label="{}">{}</svg>',
+        '<svg class="qa-chart" viewBox="0 0 {} {}" role="img" aria-label="{}">{}{}</svg>',
         WIDTH,
         HEIGHT,
         title,
         rects,
+        _scale(top, y=HEIGHT - top * scale, axis=axis),
     )
 
 
@@ -69,8 +91,14 @@ class Point:
     url: str
 
 
-def lines(series: Sequence[tuple[str, Sequence[Point]]], *, title: str) -> SafeString:
-    """One line per series (its css class first), with a dot per day that links."""
+def lines(
+    series: Sequence[tuple[str, Sequence[Point]]],
+    *,
+    title: str,
+    axis: Callable[[float], str] = _count,
+) -> SafeString:
+    """One line per series (its css class first), with a dot per day that links; ``axis``
+    labels the scale."""
     values = [point.value for _, points in series for point in points if point.value is not None]
     top = max(values, default=0)
     scale = (HEIGHT - 8) / top if top else 0
@@ -91,9 +119,10 @@ def lines(series: Sequence[tuple[str, Sequence[Point]]], *, title: str) -> SafeS
         )
         drawn.append(format_html('<polyline class="{}" points="{}"/>{}', css, path, dots))
     return format_html(
-        '<svg class="qa-chart" viewBox="0 0 {} {}" role="img" aria-label="{}">{}</svg>',
+        '<svg class="qa-chart" viewBox="0 0 {} {}" role="img" aria-label="{}">{}{}</svg>',
         WIDTH,
         HEIGHT,
         title,
+        _scale(top, y=HEIGHT - 4 - top * scale, axis=axis),
         format_html_join("", "{}", ((line,) for line in drawn)),
     )

@@ -32,6 +32,40 @@ def _day_url(changelist: str, day: dt.date, **filters: str) -> str:
     return overview.period_url(changelist, start=start, end=start + dt.timedelta(days=1), **filters)
 
 
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s"
+
+
+def _dollars(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def _tokens(value: float) -> str:
+    return f"{value:,.0f} tokens"
+
+
+def _latency_lines(
+    days: list[dashboard.Day], *, changelist: str, prefix: str
+) -> list[tuple[str, list[charts.Point]]]:
+    """The p50 and p95 lines of one latency (``prefix`` picks which), in seconds."""
+    return [
+        (
+            f"qa-line--{name}",
+            [
+                charts.Point(
+                    value=None if value is None else value / 1000,
+                    label=f"{name} {value / 1000:.1f} s on {formats.date_format(day.day, 'M j')}"
+                    if value is not None
+                    else "",
+                    url=_day_url(changelist, day.day),
+                )
+                for day, value in ((day, getattr(day, f"{prefix}{name}_ms")) for day in days)
+            ],
+        )
+        for name in ("p50", "p95")
+    ]
+
+
 def context(*, request: HttpRequest) -> dict[str, Any]:
     if not request.user.has_perm("data.view_question"):
         return {"dashboard": None}
@@ -65,22 +99,8 @@ def context(*, request: HttpRequest) -> dict[str, Any]:
                 )
             ]
         )
-    latency = [
-        (
-            f"qa-line--{name}",
-            [
-                charts.Point(
-                    value=None if value is None else value / 1000,
-                    label=f"{name} {value / 1000:.1f} s on {formats.date_format(day.day, 'M j')}"
-                    if value is not None
-                    else "",
-                    url=_day_url(changelist, day.day),
-                )
-                for day, value in ((day, getattr(day, f"{name}_ms")) for day in figures.days)
-            ],
-        )
-        for name in ("p50", "p95")
-    ]
+    latency = _latency_lines(figures.days, changelist=changelist, prefix="")
+    first_status = _latency_lines(figures.days, changelist=changelist, prefix="status_")
     cost_bars = [
         [
             charts.Segment(
@@ -101,10 +121,14 @@ def context(*, request: HttpRequest) -> dict[str, Any]:
         "periods": PERIODS,
         "days": days,
         "outcomes_chart": charts.stacked_bars(outcomes, title="Questions per day by outcome"),
-        "latency_chart": charts.lines(latency, title="Time to answer, p50 and p95"),
+        "latency_chart": charts.lines(latency, title="Time to answer, p50 and p95", axis=_seconds),
+        "first_status_chart": charts.lines(
+            first_status, title="Time to the first status, p50 and p95", axis=_seconds
+        ),
         "cost_chart": charts.stacked_bars(
             cost_bars,
             title="Estimated cost per day" if settings.MODEL_PRICES else "Model tokens per day",
+            axis=_dollars if settings.MODEL_PRICES else _tokens,
         ),
         "total_questions": sum(day.total for day in figures.days),
         "escalated": sum(day.escalated for day in figures.days),

@@ -1,4 +1,6 @@
-"""Questions, their answers, sources, agent runs and votes, for reviewers.
+"""Questions, their answers, sources, agent runs and votes, for reviewers (the list's filters
+are in ``question_filters.py``; the lists of every vote and every model call in
+``feedback.py`` and ``agent_runs.py``).
 
 Everything but the review fields is read-only: the record is what the asker saw. Pages run a
 fixed number of queries however many rows, answers or runs there are: the changelist annotates
@@ -26,7 +28,7 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator, smart_split, unescape_string_literal
 
 from application.knowledge import reviewed
-from chatbot.admin import escalations, evals, slack_links
+from chatbot.admin import agent_runs, escalations, evals, question_filters, slack_links
 from chatbot.admin import reviewed as reviewed_admin
 from data import models
 from domain.questions import review
@@ -38,89 +40,6 @@ CORRECT_ANSWER = "correct_answer"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-class FeedbackFilter(admin.SimpleListFilter):
-    title = "feedback"
-    parameter_name = "feedback"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("down", "Any 👎"), ("up", "Any 👍"), ("none", "No feedback")]
-
-    def queryset(
-        self, request: HttpRequest, queryset: QuerySet[models.Question]
-    ) -> QuerySet[models.Question]:
-        match self.value():
-            case "down":
-                return queryset.filter(review.has_vote(vote=models.Feedback.Vote.DOWN))
-            case "up":
-                return queryset.filter(review.has_vote(vote=models.Feedback.Vote.UP))
-            case "none":
-                return queryset.filter(~review.has_vote())
-        return queryset
-
-
-class ChannelFilter(admin.SimpleListFilter):
-    """Slack channels that questions came from, and all direct messages as one entry.
-
-    DMs and assistant threads live in each asker's own DM channel (IDs starting with "D"):
-    listing them one by one would bury the channels under an entry per person.
-    """
-
-    title = "Slack channel"
-    parameter_name = "channel"
-    DIRECT = "direct"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        channels = (
-            models.Question.objects.exclude(channel_id="")
-            .exclude(channel_id__startswith="D")
-            .order_by("channel_id")
-            .values_list("channel_id", flat=True)
-            .distinct()
-        )
-        return [(self.DIRECT, "Direct messages"), *((channel, channel) for channel in channels)]
-
-    def queryset(
-        self, request: HttpRequest, queryset: QuerySet[models.Question]
-    ) -> QuerySet[models.Question]:
-        match self.value():
-            case None:
-                return queryset
-            case self.DIRECT:
-                return queryset.filter(channel_id__startswith="D")
-            case channel:
-                return queryset.filter(channel_id=channel)
-
-
-class AgentRunInline(admin.TabularInline):
-    model = models.AgentRun
-    fk_name = "question"
-    extra = 0
-    can_delete = False
-    show_change_link = False
-    verbose_name = "agent run"
-    fields = (
-        "started_at",
-        "agent",
-        "model",
-        "input_tokens",
-        "output_tokens",
-        "latency_ms",
-        "outcome",
-        "error",
-    )
-    readonly_fields = fields
-    classes = ("agent-runs", "compact-inline")
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[models.AgentRun]:
-        return super().get_queryset(request).order_by("started_at", "pk")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 class QuestionReviewForm(ModelForm):
     """Completes the review before the form checks the model's constraints, which it does
     before ``save_model`` runs: ticked means reviewed now unless a time is given, unticked
@@ -129,7 +48,7 @@ class QuestionReviewForm(ModelForm):
     correct_answer = CharField(
         label="Correct answer",
         required=False,
-        widget=Textarea(attrs={"rows": 6}),
+        widget=Textarea(attrs={"rows": 8, "class": "vLargeTextField"}),
         help_text="Markdown. Saved as a reviewed answer the bot finds first and cites; it "
         "replaces this question's earlier one. Leave empty to change nothing.",
     )
@@ -162,12 +81,12 @@ class QuestionAdmin(admin.ModelAdmin):
     list_filter = (
         "status",
         "category",
-        FeedbackFilter,
+        question_filters.FeedbackFilter,
         escalations.EscalationFilter,
         evals.EvalCaseFilter,
         "reviewed",
         "via",
-        ChannelFilter,
+        question_filters.ChannelFilter,
         "asked_at",
     )
     search_fields = ("text", "answers__text", "asker_name")  # see get_search_results
@@ -178,7 +97,11 @@ class QuestionAdmin(admin.ModelAdmin):
     # Counting every match of a filter on a year of data costs more than the page itself.
     show_full_result_count = False
     actions = ("mark_reviewed", "export_csv", "answer_again", evals.make_eval_case)
-    inlines = (reviewed_admin.ReviewedAnswerInline, escalations.EscalationInline, AgentRunInline)
+    inlines = (
+        reviewed_admin.ReviewedAnswerInline,
+        escalations.EscalationInline,
+        agent_runs.AgentRunInline,
+    )
     fieldsets = (
         (
             "Question",
@@ -186,7 +109,7 @@ class QuestionAdmin(admin.ModelAdmin):
                 "fields": (
                     "question_text",
                     ("asked_at", "asker", "channel"),
-                    ("status", "category", "latency"),
+                    ("status", "category", "first_status", "latency"),
                     "slack_link",
                     "error",
                 ),
@@ -322,6 +245,12 @@ class QuestionAdmin(admin.ModelAdmin):
     @admin.display(description="question")
     def excerpt(self, question: models.Question) -> str:
         return Truncator(question.title or question.text).chars(90)
+
+    @admin.display(description="first status after")
+    def first_status(self, question: models.Question) -> str:
+        if question.first_status_ms is None:
+            return "—"
+        return f"{question.first_status_ms / 1000:.1f} s"
 
     @admin.display(description="latency", ordering="latency_ms")
     def latency(self, question: models.Question) -> str:
@@ -472,81 +401,3 @@ def _answer_context(answer: models.Answer) -> dict[str, Any]:
             channel_id=answer.slack_channel_id, message_ts=answer.slack_message_ts
         ),
     }
-
-
-@admin.register(models.Feedback)
-class FeedbackAdmin(admin.ModelAdmin):
-    """Every vote, newest first, to follow what people think of the answers."""
-
-    list_display = (
-        "updated_at",
-        "vote",
-        "reason",
-        "comment_excerpt",
-        "slack_user_id",
-        "question_link",
-    )
-    list_filter = ("vote", "reason", "updated_at")
-    search_fields = ("answer__question__text", "comment", "=slack_user_id")
-    date_hierarchy = "updated_at"
-    ordering = ("-updated_at", "-pk")
-    list_select_related = ("answer__question",)
-    show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.display(description="comment")
-    def comment_excerpt(self, feedback: models.Feedback) -> str:
-        return Truncator(feedback.comment).chars(90)
-
-    @admin.display(description="question")
-    def question_link(self, feedback: models.Feedback) -> str:
-        question = feedback.answer.question
-        return format_html(
-            '<a href="{}">{}</a>',
-            reverse("admin:data_question_change", args=[question.pk]),
-            Truncator(question.title or question.text).chars(90),
-        )
-
-
-@admin.register(models.AgentRun)
-class AgentRunAdmin(admin.ModelAdmin):
-    """Every model call, to spot errors, timeouts and costly answers across questions."""
-
-    list_display = (
-        "started_at",
-        "agent",
-        "model",
-        "outcome",
-        "latency_ms",
-        "input_tokens",
-        "output_tokens",
-        "run_for",
-    )
-    list_filter = ("outcome", "agent", "model", "started_at")
-    search_fields = ("error", "=model")
-    date_hierarchy = "started_at"
-    ordering = ("-started_at", "-pk")
-    show_full_result_count = False
-    raw_id_fields = ("question", "release_notes")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.display(description="for")
-    def run_for(self, run: models.AgentRun) -> str:
-        """A link by id, so the list needs no join to show what the run was for."""
-        if run.question_id is not None:
-            url = reverse("admin:data_question_change", args=[run.question_id])
-            return format_html('<a href="{}">question {}</a>', url, run.question_id)
-        if run.release_notes_id is not None:
-            url = reverse("admin:data_releasenotes_change", args=[run.release_notes_id])
-            return format_html('<a href="{}">release notes {}</a>', url, run.release_notes_id)
-        return "—"

@@ -7,6 +7,7 @@ Writes are sync and run inside the caller's atomic block.
 import datetime as dt
 
 from django.utils import formats, timezone
+from django.utils.text import Truncator
 
 from data import models
 from domain.knowledge import chunking, documents
@@ -38,10 +39,16 @@ def publish(
     source_id = documents.save_source(name=SOURCE, root="", base_url="")
     day = formats.date_format(timezone.localtime(now), "DATE_FORMAT")
     title = f"Reviewed by {reviewer_name} on {day}"
+    # The question is the section's heading: search weighs it as such, and the citation reads
+    # "Reviewed by rita on Dec. 4 > <the question>" rather than the title twice.
     parsed = chunking.ParsedDocument(
         title=title,
         sections=[
-            chunking.Section(headings=(title,), anchor="answer", text=f"{question.text}\n\n{text}")
+            chunking.Section(
+                headings=(title, Truncator(" ".join(question.text.split())).chars(150)),
+                anchor="answer",
+                text=text,
+            )
         ],
     )
     documents.save_document(

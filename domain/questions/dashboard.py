@@ -30,8 +30,10 @@ class Day:
     failed: int = 0  # FAILED or UNDELIVERED
     other: int = 0  # still processing, over a limit, external
     escalated: int = 0
-    p50_ms: float | None = None
+    p50_ms: float | None = None  # time to the answer
     p95_ms: float | None = None
+    status_p50_ms: float | None = None  # time to the first status
+    status_p95_ms: float | None = None
     input_tokens: int = 0
     output_tokens: int = 0
     cost: Decimal = Decimal(0)
@@ -87,6 +89,8 @@ def dashboard(*, start: dt.date, end: dt.date, prices: Prices) -> Dashboard:
             escalated=Count("pk", filter=Q(escalated)),
             p50=PercentileCont("latency_ms", fraction=0.5),
             p95=PercentileCont("latency_ms", fraction=0.95),
+            status_p50=PercentileCont("first_status_ms", fraction=0.5),
+            status_p95=PercentileCont("first_status_ms", fraction=0.95),
         )
         .order_by("day")
     )
@@ -127,6 +131,8 @@ def dashboard(*, start: dt.date, end: dt.date, prices: Prices) -> Dashboard:
                 escalated=int(row.get("escalated", 0)),
                 p50_ms=row.get("p50"),
                 p95_ms=row.get("p95"),
+                status_p50_ms=row.get("status_p50"),
+                status_p95_ms=row.get("status_p95"),
                 input_tokens=sum(run[1] for run in runs),
                 output_tokens=sum(run[2] for run in runs),
                 cost=cost,

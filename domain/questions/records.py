@@ -194,6 +194,11 @@ def bot_answered_in_thread(*, channel_id: str, thread_ts: str, asker_id: str) ->
 _MAX_LATENCY_MS = 2**31 - 1  # the column's range; a replayed old event must not break the write
 
 
+def elapsed_ms(*, start: dt.datetime, end: dt.datetime) -> int:
+    """Milliseconds from ``start`` to ``end``, within the latency columns' range."""
+    return min(max(0, int((end - start).total_seconds() * 1000)), _MAX_LATENCY_MS)
+
+
 # Writes: call inside the caller's transaction.atomic().
 
 
@@ -303,6 +308,7 @@ def record_answer(
     category: str,
     slack_channel_id: str,
     now: dt.datetime,
+    first_status_ms: int | None = None,
 ) -> int:
     """The answer, its citations, the agent runs and the classification, before delivery.
 
@@ -344,6 +350,8 @@ def record_answer(
         fields["title"] = title[:200]
     if category:
         fields["category"] = category
+    if first_status_ms is not None:
+        fields["first_status_ms"] = first_status_ms
     if fields:
         models.Question.objects.filter(pk=question_id).update(**fields)
     return answer.pk
@@ -384,8 +392,7 @@ def mark_delivered(
     covered = models.Answer.objects.filter(pk=answer_id).values_list("covered", flat=True).get()
     question.status = delivered_status(covered=covered)
     question.answered_at = now
-    elapsed_ms = int((now - question.asked_at).total_seconds() * 1000)
-    question.latency_ms = min(max(0, elapsed_ms), _MAX_LATENCY_MS)
+    question.latency_ms = elapsed_ms(start=question.asked_at, end=now)
     question.error = ""
     question.save(update_fields=["status", "answered_at", "latency_ms", "error"])
 
@@ -407,16 +414,19 @@ def mark_failed(
     error: str,
     runs: list[agent_runs.AgentRunRecord],
     unfinished_answer_id: int | None = None,
+    first_status_ms: int | None = None,
 ) -> None:
     """FAILED with the error; a question that already has an answer keeps its status."""
     agent_runs.save(runs=runs, question_id=question_id)
     if unfinished_answer_id is not None:
         forget_unfinished_answer(answer_id=unfinished_answer_id)
     question = models.Question.objects.filter(pk=question_id)
-    if models.Answer.objects.filter(question_id=question_id).exists():
-        question.update(error=error)
-    else:
-        question.update(status=models.Question.Status.FAILED, error=error)
+    fields: dict[str, object] = {"error": error}
+    if first_status_ms is not None:
+        fields["first_status_ms"] = first_status_ms
+    if not models.Answer.objects.filter(question_id=question_id).exists():
+        fields["status"] = models.Question.Status.FAILED
+    question.update(**fields)
 
 
 def give_up(*, question_id: int, error: str) -> None:

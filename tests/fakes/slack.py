@@ -246,6 +246,8 @@ class FakeSlack:
             return {"ok": True, "channel": channel, "ts": message.ts}
         if method == "conversations.replies":
             return self._thread(channel, params)
+        if method == "conversations.history":
+            return self._history(channel, params)
         if method == "users.info":
             user = self.users.get(str(params.get("user", "")))
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
@@ -269,6 +271,28 @@ class FakeSlack:
             view = params.get("view")
             return {"ok": True, "view": {"id": "V1", **(view if isinstance(view, dict) else {})}}
         return {"ok": True}
+
+    def _history(self, channel: str, params: dict[str, Any]) -> dict[str, Any]:
+        """``conversations.history``: the channel's messages outside threads (thread roots
+        included), newest first, up to ``limit``; metadata only with ``include_all_metadata``."""
+        top = sorted(
+            (
+                m
+                for m in self.messages.values()
+                if m.channel == channel and m.thread_ts in ("", m.ts)
+            ),
+            key=lambda m: m.ts,
+            reverse=True,
+        )
+        limit = int(params.get("limit") or 100)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        page = []
+        for message in top[:limit]:
+            shown: dict[str, Any] = {"type": "message", "ts": message.ts, "text": message.text}
+            if with_metadata and message.metadata:
+                shown["metadata"] = message.metadata
+            page.append(shown)
+        return {"ok": True, "messages": page, "has_more": len(top) > limit}
 
     def _thread(self, channel: str, params: dict[str, Any]) -> dict[str, Any]:
         """``conversations.replies``: the thread's messages, oldest first, a page at a time

@@ -2,6 +2,7 @@
 and a status that says what the bot is doing."""
 
 import json
+import time
 
 import pytest
 
@@ -157,3 +158,30 @@ async def test_a_mention_in_a_channel_carries_no_viewing_context(fake_slack, fak
     await run_worker_until_idle()
 
     assert "The asker is viewing" not in json.dumps(fake_openai.requests[0].messages)
+
+
+async def test_the_time_to_the_first_status_is_recorded_for_the_dashboard(fake_slack):
+    now = f"{time.time():.6f}"
+    await post_signed(event_callback(mention("how do I roll back a deploy?", ts=now)))
+    await run_worker_until_idle()
+
+    question = await models.Question.objects.aget()
+    assert question.status == models.Question.Status.ANSWERED
+    assert question.first_status_ms is not None
+    assert question.latency_ms is not None
+    assert 0 <= question.first_status_ms <= question.latency_ms
+
+
+async def test_a_status_slack_refused_in_both_forms_records_no_time_to_the_first_status(
+    fake_slack,
+):
+    fake_slack.refuse["assistant.threads.setStatus"] = "missing_scope"
+    fake_slack.refuse["reactions.add"] = "missing_scope"  # the fallback status
+    await post_signed(
+        event_callback(mention("how do I roll back a deploy?", ts=f"{time.time():.6f}"))
+    )
+    await run_worker_until_idle()
+
+    question = await models.Question.objects.aget()
+    assert question.status == models.Question.Status.ANSWERED
+    assert question.first_status_ms is None

@@ -204,6 +204,49 @@ async def test_ask_a_person_posts_the_thread_once_and_says_so_in_the_thread(fake
     assert escalation.notified_ts == posted.ts
 
 
+async def test_a_re_run_after_a_lost_record_posts_nothing_twice(fake_slack, settings):
+    """A worker that died after posting and before recording: the re-run finds both posts by
+    their metadata and records the one already made."""
+    settings.ESCALATION_ROUTES = {"*": escalation_routes.Route(channel_id="CHELP")}
+    answer, _ = await _answered(fake_slack)
+    ask = {"action_id": "ask_a_person", "type": "button", "value": str(answer.pk)}
+    assert await _interaction(_press(ask)) == 200
+    await run_worker_until_idle()
+    escalation = await models.Escalation.objects.aget()
+    [posted] = [m for m in fake_slack.messages.values() if m.channel == "CHELP"]
+
+    def notes() -> list[fake_slack_module.Message]:
+        return [m for m in fake_slack.replies(thread_ts=THREAD) if "asked for a person" in m.text]
+
+    # The post was made but its record lost: the re-run records it and tells the asker once.
+    await models.Escalation.objects.filter(pk=escalation.pk).aupdate(
+        notified_ts="", notified_at=None
+    )
+    await _notify_again(escalation.pk)
+    assert [m.ts for m in fake_slack.messages.values() if m.channel == "CHELP"] == [posted.ts]
+    assert len(notes()) == 1
+    await escalation.arefresh_from_db()
+    assert escalation.notified_ts == posted.ts
+
+    # The post was recorded but the note to the asker never made it: only the note is sent.
+    [note] = notes()
+    del fake_slack.messages[note.ts]
+    await _notify_again(escalation.pk)
+    await _notify_again(escalation.pk)
+    assert len(notes()) == 1
+    assert [m.ts for m in fake_slack.messages.values() if m.channel == "CHELP"] == [posted.ts]
+
+
+async def _notify_again(escalation_id: int) -> None:
+    from application import escalations
+    from chatbot import slack_client, slack_escalations
+
+    await escalations.notify(
+        escalation_id=escalation_id,
+        notifier=slack_escalations.SlackNotifier(client=slack_client.web_client()),
+    )
+
+
 async def test_ask_a_person_goes_to_the_channel_routed_for_the_question(fake_slack, settings):
     settings.ESCALATION_ROUTES = escalation_routes.parse_routes(f"{CHANNEL}=CDEPLOYS,*=CHELP")
     answer, _ = await _answered(fake_slack)

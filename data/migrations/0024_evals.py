@@ -37,7 +37,7 @@ def grant_reviewers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('data', '0022_reviewed_answers'),
+        ('data', '0023_question_first_status'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
