@@ -9,11 +9,12 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatbot.settings")
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
-    from environs import EnvValidationError
+
+    from chatbot import environment
 
     try:
         execute_from_command_line(sys.argv)
-    except (ImproperlyConfigured, EnvValidationError) as error:
+    except (ImproperlyConfigured, environment.InvalidSetting) as error:
         # A setting to fix, not a bug: one line that says what to set, no traceback.
         sys.exit(f"chatbot: {error}")
 

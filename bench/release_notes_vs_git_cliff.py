@@ -14,14 +14,18 @@ so that noise from other work on the machine hits both alike:
   range, grouped by Conventional Commits type and leading verb, pull requests linked,
   contributors listed; no remote calls.
 
-Then ``manage.py help`` and ``manage.py check`` as whole processes, best of ``--runs``, and
-``python -c pass`` as the floor. Without DATABASE_URL a throwaway PostgreSQL cluster is started
-for the run. Nothing here is run by CI or ``make test``: it needs the pydantic-ai clone above.
+Then ``manage.py help`` and ``manage.py check`` as whole processes, best of ``--runs``, with
+``DJANGO_DEBUG=true`` and with the defaults ``make run`` has (DEBUG off, a generated secret
+key); and the floors under them: ``python -c pass``, ``django.setup()`` with our settings, and
+``django.setup()`` with only Django's contrib apps and its PostgreSQL backend (no code of
+ours, no procrastinate). Without DATABASE_URL a throwaway PostgreSQL cluster is started for
+the run. Nothing here is run by CI or ``make test``: it needs the pydantic-ai clone above.
 """
 
 import argparse
 import os
 import re
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -57,10 +61,10 @@ def _database(stack: ExitStack) -> None:
 class Run:
     """One whole process: wall time, and CPU time (user + system, its children included)."""
 
-    def __init__(self, command: list[str], *, cwd: Path) -> None:
+    def __init__(self, command: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> None:
         with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
             started = time.perf_counter()
-            process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err, text=True)
+            process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err, text=True, env=env)
             # wait4, not Popen.wait: it also gives the process's usage, its children included.
             _, status, usage = os.wait4(process.pid, 0)
             self.wall = time.perf_counter() - started
@@ -71,6 +75,23 @@ class Run:
         self.cpu = usage.ru_utime + usage.ru_stime
         if process.returncode != 0:
             sys.exit(f"{' '.join(command)} failed ({process.returncode}):\n{self.stderr}")
+
+
+# Django with its contrib apps and PostgreSQL backend, configured in place: what any Django
+# process with an admin on PostgreSQL starts with, before procrastinate and our code.
+_DJANGO_ALONE = """
+import django
+from django.conf import settings
+settings.configure(
+    INSTALLED_APPS=[
+        *("django.contrib.admin", "django.contrib.auth", "django.contrib.contenttypes"),
+        *("django.contrib.sessions", "django.contrib.messages", "django.contrib.staticfiles"),
+        "django.contrib.postgres",
+    ],
+    DATABASES={"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "bench"}},
+)
+django.setup()
+"""
 
 
 def _machine() -> str:
@@ -122,11 +143,20 @@ def main() -> None:
         theirs = [git_cliff, "--config", str(CONFIG), f"{args.from_ref}..{args.to_ref}"]
         theirs += ["--output", str(out / "git-cliff.md")]
 
+        # `make run`'s defaults: DEBUG off, the secret key it generates once into .data/.
+        defaults = {k: v for k, v in os.environ.items() if k != "DJANGO_DEBUG"}
+        defaults["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(64)
+        setup = "import django; django.setup()"
+        ours_setup = {**os.environ, "DJANGO_SETTINGS_MODULE": "chatbot.settings"}
         commands: dict[str, Callable[[], Run]] = {
             "ours": lambda: Run(ours, cwd=ROOT),
             "git-cliff": lambda: Run(theirs, cwd=repo),
             "help": lambda: Run([*manage, "help"], cwd=ROOT),
             "check": lambda: Run([*manage, "check"], cwd=ROOT),
+            "help, defaults": lambda: Run([*manage, "help"], cwd=ROOT, env=defaults),
+            "check, defaults": lambda: Run([*manage, "check"], cwd=ROOT, env=defaults),
+            "setup": lambda: Run([sys.executable, "-c", setup], cwd=ROOT, env=ours_setup),
+            "django alone": lambda: Run([sys.executable, "-c", _DJANGO_ALONE], cwd=ROOT),
             "python -c pass": lambda: Run([sys.executable, "-c", "pass"], cwd=ROOT),
         }
         load_before = _load()
@@ -153,8 +183,12 @@ def main() -> None:
     for name, label in [
         ("ours", "`manage.py release_notes --offline`"),
         ("git-cliff", "`git-cliff`"),
-        ("help", "`manage.py help`"),
-        ("check", "`manage.py check`"),
+        ("help", "`manage.py help`, DJANGO_DEBUG=true"),
+        ("check", "`manage.py check`, DJANGO_DEBUG=true"),
+        ("help, defaults", "`manage.py help`, defaults (DEBUG off)"),
+        ("check, defaults", "`manage.py check`, defaults (DEBUG off)"),
+        ("setup", "`django.setup()`, our settings"),
+        ("django alone", "`django.setup()`, Django's contrib apps only"),
         ("python -c pass", "`python -c pass`"),
     ]:
         print(
@@ -168,9 +202,11 @@ def main() -> None:
         f"\nrelease notes / git-cliff, best wall times: {ratio:.1f}x (target <= 2x: {verdict}); "
         f"CPU: {cpu_ratio:.1f}x"
     )
-    for name in ("help", "check"):
+    for name in ("help", "check", "help, defaults", "check, defaults"):
         verdict = "met" if min(wall[name]) <= 0.8 else "NOT met"
         print(f"manage.py {name}: best {min(wall[name]):.2f} s (target <= 0.8 s: {verdict})")
+    floor = min(wall["django alone"]) / min(wall["git-cliff"])
+    print(f"Django alone / git-cliff: {floor:.1f}x (the floor of any Django command)")
 
 
 if __name__ == "__main__":

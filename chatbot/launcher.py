@@ -77,12 +77,13 @@ def main(manage_args: list[str]) -> int:
     """Serve, or with arguments run that management command against the same database."""
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import CommandError
-    from environs import EnvValidationError
+
+    from chatbot import environment
 
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         return _main(manage_args)
-    except (CommandError, ImproperlyConfigured, EnvValidationError) as error:
+    except (CommandError, ImproperlyConfigured, environment.InvalidSetting) as error:
         sys.stderr.write(f"chatbot: {error}\n")
         return 1
     except _Stopped:

@@ -6,19 +6,18 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from environs import Env, validate
 
-from chatbot import embedded_postgres
+from chatbot import embedded_postgres, environment
 from chatbot.database_backend import pool_check
 from domain.questions import escalation_routes, model_prices
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOCAL_DATABASE_NAME = "chatbot"
 
-env = Env()
+env = environment.Env()
 # A `.env` file beside manage.py (or the file CHATBOT_ENV_FILE names) fills in what the
 # environment leaves unset; `.env.example` lists every setting with its default.
-env.read_env(os.environ.get("CHATBOT_ENV_FILE", str(BASE_DIR / ".env")), recurse=False)
+env.read_env(os.environ.get("CHATBOT_ENV_FILE", str(BASE_DIR / ".env")))
 
 # Where `make run` keeps its local PostgreSQL cluster, socket and generated secret key.
 LOCAL_DATA_DIR = env.path("CHATBOT_DATA_DIR", BASE_DIR / ".data")
@@ -126,9 +125,7 @@ else:
 # connection and its request or job for ever. Work that legitimately takes longer (migrations,
 # refreshing the search indexes) lifts it for itself (domain/database.py). Behind PgBouncer
 # startup options do not pass: set it on the database role instead (README, Configuration).
-DATABASE_STATEMENT_TIMEOUT = env.float(
-    "DATABASE_STATEMENT_TIMEOUT", 30.0, validate=validate.Range(min=0)
-)
+DATABASE_STATEMENT_TIMEOUT = env.float("DATABASE_STATEMENT_TIMEOUT", 30.0, minimum=0)
 if DATABASE_STATEMENT_TIMEOUT and not DATABASE_PGBOUNCER:
     _timeout = f"-c statement_timeout={max(1, round(DATABASE_STATEMENT_TIMEOUT * 1000))}"
     _database["OPTIONS"]["options"] = (
@@ -168,7 +165,7 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int(
     "DJANGO_HSTS_SECONDS",
     31_536_000 if SESSION_COOKIE_SECURE else 0,
-    validate=validate.Range(min=0),
+    minimum=0,
 )
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 # Without the proxy header Django cannot tell HTTPS from HTTP, and would redirect forever.
@@ -184,13 +181,11 @@ SILENCED_SYSTEM_CHECKS = ["security.W021"]
 # pinned to one), which also bounds the pooled connections jobs can hold at once; the rest of
 # the pool is the HTTP side's reserve in `make run` (docs/architecture.md, "Connections").
 PROCRASTINATE_ON_APP_READY = "chatbot.jobs.configure_app"
-CHATBOT_WORKER_CONCURRENCY = env.int(
-    "CHATBOT_WORKER_CONCURRENCY", 100, validate=validate.Range(min=1)
-)
+CHATBOT_WORKER_CONCURRENCY = env.int("CHATBOT_WORKER_CONCURRENCY", 100, minimum=1)
 CHATBOT_DATABASE_THREADS = env.int(
     "CHATBOT_DATABASE_THREADS",
     max(1, DATABASE_POOL_MAX_SIZE - 2),
-    validate=validate.Range(min=1),
+    minimum=1,
 )
 CHATBOT_WORKER_SHUTDOWN_TIMEOUT = env.float("CHATBOT_WORKER_SHUTDOWN_TIMEOUT", 30.0)
 
@@ -214,7 +209,7 @@ if _multiprocess_dir and not os.path.isdir(_multiprocess_dir):
 LOG_LEVEL = env.str("LOG_LEVEL", "INFO")
 # `line` for people reading a terminal, `json` (one object per line, request or job id in
 # `log_id`) for log collectors.
-LOG_FORMAT = env.str("LOG_FORMAT", "line", validate=validate.OneOf(["line", "json"]))
+LOG_FORMAT = env.str("LOG_FORMAT", "line", choices=["line", "json"])
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -255,9 +250,7 @@ SLACK_RETRY_LIMIT = env.int("SLACK_RETRY_LIMIT", 3)
 # Where /ask's private answers may be sent: a command's response_url must start with this.
 SLACK_RESPONSE_URL_PREFIX = env.str("SLACK_RESPONSE_URL_PREFIX", "https://hooks.slack.com/")
 # Slack's own payloads are a few KiB; a larger body is refused with 413 before it is read on.
-SLACK_MAX_BODY_BYTES = env.int(
-    "SLACK_MAX_BODY_BYTES", 1_048_576, validate=validate.Range(min=1_024)
-)
+SLACK_MAX_BODY_BYTES = env.int("SLACK_MAX_BODY_BYTES", 1_048_576, minimum=1_024)
 
 # Models (pydantic-ai model strings, e.g. "openai:gpt-5-mini"; "offline" needs no provider).
 CHATBOT_MODEL = env.str("CHATBOT_MODEL", "offline")
@@ -279,35 +272,27 @@ except ValueError as error:
 # Fairness (application/answering/admission.py): per person, questions in the last minute and
 # questions being answered at once (0: no limit); and how much of a thread's earlier exchange
 # goes to the model with a follow-up (newest first).
-CHATBOT_QUESTIONS_PER_MINUTE = env.int(
-    "CHATBOT_QUESTIONS_PER_MINUTE", 10, validate=validate.Range(min=0)
-)
-CHATBOT_QUESTIONS_IN_FLIGHT = env.int(
-    "CHATBOT_QUESTIONS_IN_FLIGHT", 3, validate=validate.Range(min=0)
-)
-CHATBOT_HISTORY_MAX_TURNS = env.int("CHATBOT_HISTORY_MAX_TURNS", 10, validate=validate.Range(min=0))
-CHATBOT_HISTORY_MAX_CHARS = env.int(
-    "CHATBOT_HISTORY_MAX_CHARS", 20_000, validate=validate.Range(min=0)
-)
+CHATBOT_QUESTIONS_PER_MINUTE = env.int("CHATBOT_QUESTIONS_PER_MINUTE", 10, minimum=0)
+CHATBOT_QUESTIONS_IN_FLIGHT = env.int("CHATBOT_QUESTIONS_IN_FLIGHT", 3, minimum=0)
+CHATBOT_HISTORY_MAX_TURNS = env.int("CHATBOT_HISTORY_MAX_TURNS", 10, minimum=0)
+CHATBOT_HISTORY_MAX_CHARS = env.int("CHATBOT_HISTORY_MAX_CHARS", 20_000, minimum=0)
 # People from other organisations in Slack Connect channels get no answer from internal
 # documents unless this is true.
 CHATBOT_ANSWER_EXTERNAL_USERS = env.bool("CHATBOT_ANSWER_EXTERNAL_USERS", False)
 # Questions older than this many days lose their texts and people (a daily job); their
 # figures stay. 0: keep everything.
-CHATBOT_RETENTION_DAYS = env.int("CHATBOT_RETENTION_DAYS", 0, validate=validate.Range(min=0))
+CHATBOT_RETENTION_DAYS = env.int("CHATBOT_RETENTION_DAYS", 0, minimum=0)
 CHATBOT_DOCS_MAX_FILE_BYTES = env.int("CHATBOT_DOCS_MAX_FILE_BYTES", 2_000_000)
 # Web and git sources (docs/knowledge-base.md): git sources are fetched into this folder; a web
 # sync sends at most this many requests at once and per second to a site (slower if its
 # robots.txt asks for a Crawl-delay), waits this long for each, and reads at most this many
 # pages.
 CHATBOT_SOURCES_DIR = env.path("CHATBOT_SOURCES_DIR", LOCAL_DATA_DIR / "sources")
-CHATBOT_WEB_CONCURRENCY = env.int("CHATBOT_WEB_CONCURRENCY", 4, validate=validate.Range(min=1))
-CHATBOT_WEB_REQUESTS_PER_SECOND = env.float(
-    "CHATBOT_WEB_REQUESTS_PER_SECOND", 5.0, validate=validate.Range(min=0.01)
-)
-CHATBOT_WEB_TIMEOUT = env.float("CHATBOT_WEB_TIMEOUT", 20.0, validate=validate.Range(min=0.1))
-CHATBOT_WEB_MAX_PAGES = env.int("CHATBOT_WEB_MAX_PAGES", 5_000, validate=validate.Range(min=1))
-CHATBOT_GIT_TIMEOUT = env.float("CHATBOT_GIT_TIMEOUT", 300.0, validate=validate.Range(min=1))
+CHATBOT_WEB_CONCURRENCY = env.int("CHATBOT_WEB_CONCURRENCY", 4, minimum=1)
+CHATBOT_WEB_REQUESTS_PER_SECOND = env.float("CHATBOT_WEB_REQUESTS_PER_SECOND", 5.0, minimum=0.01)
+CHATBOT_WEB_TIMEOUT = env.float("CHATBOT_WEB_TIMEOUT", 20.0, minimum=0.1)
+CHATBOT_WEB_MAX_PAGES = env.int("CHATBOT_WEB_MAX_PAGES", 5_000, minimum=1)
+CHATBOT_GIT_TIMEOUT = env.float("CHATBOT_GIT_TIMEOUT", 300.0, minimum=1)
 # Where the user guide (docs/) is published, so answers citing it link there; empty: no links.
 CHATBOT_GUIDE_BASE_URL = env.str("CHATBOT_GUIDE_BASE_URL", "")
 # Whom a "not covered" answer tells the asker to ask, e.g. "the IT help desk in #it-help".
@@ -344,9 +329,5 @@ CHATBOT_DOCS_PUBLIC = env.bool("CHATBOT_DOCS_PUBLIC", False)
 SLACK_WORKSPACE_URL = env.str("SLACK_WORKSPACE_URL", "https://slack.com").rstrip("/")
 # Release notes (manage.py release_notes): unclear commits go to the classifier model in
 # batches of this size, this many batches at a time.
-CHATBOT_RELEASE_NOTES_BATCH_SIZE = env.int(
-    "CHATBOT_RELEASE_NOTES_BATCH_SIZE", 25, validate=validate.Range(min=1)
-)
-CHATBOT_RELEASE_NOTES_CONCURRENCY = env.int(
-    "CHATBOT_RELEASE_NOTES_CONCURRENCY", 4, validate=validate.Range(min=1)
-)
+CHATBOT_RELEASE_NOTES_BATCH_SIZE = env.int("CHATBOT_RELEASE_NOTES_BATCH_SIZE", 25, minimum=1)
+CHATBOT_RELEASE_NOTES_CONCURRENCY = env.int("CHATBOT_RELEASE_NOTES_CONCURRENCY", 4, minimum=1)

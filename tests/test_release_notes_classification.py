@@ -691,6 +691,22 @@ async def test_first_time_contributors_are_found_among_the_range_authors_only(re
     assert earlier == {"carol@example.com"}
 
 
+async def test_whom_to_look_for_may_be_given_while_git_already_walks_the_history(repo: Repo):
+    repo.commit("Add importer", author=CAROL)
+    repo.tag("v1.1.0")
+    repo.commit("Add exporter", author=BOB)
+    from_sha = await git_log.resolve(repo=repo.path, ref="v1.1.0")
+    keys: asyncio.Future[set[str]] = asyncio.get_running_loop().create_future()
+
+    walk = asyncio.create_task(
+        git_log.earlier_contributors(repo=repo.path, before_sha=from_sha, among=keys)
+    )
+    await asyncio.sleep(0.05)  # the range is still being classified
+    keys.set_result({"carol@example.com", "bob@example.com"})
+
+    assert await walk == {"carol@example.com"}
+
+
 async def test_commit_text_cannot_inject_links_emphasis_or_headings(repo: Repo):
     from domain.text import safe_markdown
 

@@ -92,52 +92,63 @@ async def generate(
     fields = {"version": version, "from_ref": from_ref, "to_ref": to_ref, "posted_channel": post_to}
     if problem := records.too_long(fields=fields):
         raise InvalidInput(problem)
-    await git_log.check_repository(repo=repo)
-    repo = await asyncio.to_thread(repo.resolve)
+    # The repository is checked and both refs resolved at once (three short git processes);
+    # a failure is reported as if they had run one after the other.
+    checked, resolved, from_sha, to_sha = await asyncio.gather(
+        git_log.check_repository(repo=repo),
+        asyncio.to_thread(repo.resolve),
+        git_log.resolve(repo=repo, ref=from_ref),
+        git_log.resolve(repo=repo, ref=to_ref),
+        return_exceptions=True,
+    )
+    _outcome(checked)
+    repo = _outcome(resolved)
     if problem := records.too_long(fields={"repository": str(repo)}):
         raise InvalidInput(problem)
-    from_sha = await git_log.resolve(repo=repo, ref=from_ref)
-    to_sha = await git_log.resolve(repo=repo, ref=to_ref)
+    from_sha, to_sha = _outcome(from_sha), _outcome(to_sha)
     total = await git_log.count(repo=repo, from_sha=from_sha, to_sha=to_sha)
     if total == 0:
         raise EmptyRange(f"no commits in {from_ref}..{to_ref}")
 
     progress.stage(name="Reading commits", total=total)
-    try:
-        async with asyncio.TaskGroup() as group:
-            remote_task = group.create_task(git_log.remote_url(repo=repo))
-            commits = await _read(repo=repo, from_sha=from_sha, to_sha=to_sha, progress=progress)
-    except* git_log.GitError as errors:
-        # A task group wraps what fails inside it; callers handle a GitError, not a group.
-        raise errors.exceptions[0] from None
-    classification = await asyncio.to_thread(classifying.classify, commits=commits, tip=to_sha)
-    del commits  # the entries keep what the notes need
-
     classifier_model, writer_model = _models(offline=offline)
     if classifier_model or writer_model:
         # pydantic-ai is imported only when a model is configured: offline runs (CI, no
         # model) do without it.
         from application.release_notes import improving
-    batches = (
-        improving.plan_batches(
-            entries=classification.entries,
-            size=settings.CHATBOT_RELEASE_NOTES_BATCH_SIZE,
-            concurrency=settings.CHATBOT_RELEASE_NOTES_CONCURRENCY,
-        )
-        if classifier_model
-        else []
-    )
-    if batches or writer_model:
-        progress.stage(name="Asking the model", total=len(batches) + bool(writer_model))
-    # The first model call starts now: everything else runs alongside the model calls (git for
-    # the earlier contributors) or after them (rendering), and the writer does not wait for
-    # the classifier. It is given the entries that are not vague: the ones the classifier is
-    # about to rewrite are mostly "wip" and "misc", which a summary must not rely on anyway,
-    # while short but meaningful ones ("Drop the v1 API", a breaking change) are kept.
-    model_started = time.monotonic()
+    # Whom to look for in the history before the range is known once the range is classified;
+    # git starts walking that history now, alongside the reading and the classifying.
+    contributor_keys: asyncio.Future[set[str]] = asyncio.get_running_loop().create_future()
     improve_task = writer_task = None
+    batches: list[Any] = []
     try:
         async with asyncio.TaskGroup() as group:
+            remote_task = group.create_task(git_log.remote_url(repo=repo))
+            earlier_task = group.create_task(
+                git_log.earlier_contributors(repo=repo, before_sha=from_sha, among=contributor_keys)
+            )
+            commits = await _read(repo=repo, from_sha=from_sha, to_sha=to_sha, progress=progress)
+            classification = await asyncio.to_thread(
+                classifying.classify, commits=commits, tip=to_sha
+            )
+            del commits  # the entries keep what the notes need
+            contributor_keys.set_result(classification.contributor_keys())
+
+            if classifier_model:
+                batches = improving.plan_batches(
+                    entries=classification.entries,
+                    size=settings.CHATBOT_RELEASE_NOTES_BATCH_SIZE,
+                    concurrency=settings.CHATBOT_RELEASE_NOTES_CONCURRENCY,
+                )
+            if batches or writer_model:
+                progress.stage(name="Asking the model", total=len(batches) + bool(writer_model))
+            # The first model call starts now: everything else runs alongside the model calls
+            # (git for the earlier contributors) or after them (rendering), and the writer does
+            # not wait for the classifier. It is given the entries that are not vague: the ones
+            # the classifier is about to rewrite are mostly "wip" and "misc", which a summary
+            # must not rely on anyway, while short but meaningful ones ("Drop the v1 API", a
+            # breaking change) are kept.
+            model_started = time.monotonic()
             if batches:
                 improve_task = group.create_task(
                     improving.improve_entries(
@@ -157,13 +168,12 @@ async def generate(
                         progress=progress,
                     )
                 )
-            earlier = await git_log.earlier_contributors(
-                repo=repo, before_sha=from_sha, among=classification.contributor_keys()
-            )
+            earlier = await earlier_task
             contributors = await asyncio.to_thread(
                 cc.contributors, classification=classification, earlier=earlier
             )
     except* git_log.GitError as errors:
+        # A task group wraps what fails inside it; callers handle a GitError, not a group.
         raise errors.exceptions[0] from None
 
     runs: list[model_runs.ModelRun[Any]] = []
@@ -247,6 +257,13 @@ async def generate(
         model_duration_s=model_duration_s,
         posted_channel=posted_channel,
     )
+
+
+def _outcome[T](outcome: T | BaseException) -> T:
+    """A result of ``asyncio.gather(..., return_exceptions=True)``, or its exception raised."""
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
 
 
 async def _read(

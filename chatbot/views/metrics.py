@@ -2,6 +2,9 @@
 
 Without ``CHATBOT_METRICS_TOKEN`` and ``CHATBOT_METRICS_ALLOW`` the page does not exist (404):
 the counts say how busy the product is, which is nobody else's business.
+
+prometheus_client is imported by the page, not with the URLconf: ``manage.py check`` imports
+every view and needs no instruments (docs/architecture.md, Start-up).
 """
 
 import hmac
@@ -11,9 +14,6 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.views.decorators.http import require_GET
-from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4
-
-from application import metrics
 
 
 def _allowed(request: HttpRequest) -> bool:
@@ -48,4 +48,10 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
         return HttpResponse(
             "Forbidden: a bearer token or an allowed address is needed\n", status=403
         )
-    return HttpResponse(metrics.exposition(pool=_pool()), content_type=CONTENT_TYPE_PLAIN_0_0_4)
+    import prometheus_client
+
+    from application import metrics
+
+    return HttpResponse(
+        metrics.exposition(pool=_pool()), content_type=prometheus_client.CONTENT_TYPE_PLAIN_0_0_4
+    )

@@ -17,7 +17,7 @@ from django.db import connection
 from django.db.models import Count
 
 from data import models
-from domain.knowledge import chunking, embeddings
+from domain.knowledge import chunking
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -251,6 +251,10 @@ def save_documents(*, source_id: int, drafts: list[DocumentDraft], now: dt.datet
 
 def chunk_vectors(*, chunks: list[chunking.ChunkDraft]) -> list[bytes]:
     """The chunks' semantic vectors, as stored."""
+    # numpy and the model only where vectors are made: listing, reading and the admin do
+    # without them (docs/architecture.md, Start-up).
+    from domain.knowledge import embeddings
+
     matrix = embeddings.embed(
         texts=[
             embeddings.section_text(heading_path=chunk.heading_path, text=chunk.text)

@@ -25,8 +25,6 @@ from asgiref.sync import sync_to_async
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
 
-from domain.knowledge import semantic
-
 MAX_LIMIT = 50
 HIGHLIGHT_START = "**"
 HIGHLIGHT_STOP = "**"
@@ -201,6 +199,9 @@ def _search(*, query: str, limit: int) -> list[SearchResult]:
             average_length=float(rows[0][5]) / rows[0][4] if rows[0][4] else 1.0,
             generation=rows[0][6],
         )
+        # numpy only in the processes that search (docs/architecture.md, Start-up).
+        from domain.knowledge import semantic
+
         close = semantic.nearest(
             cursor=cursor,
             generation=totals.generation,

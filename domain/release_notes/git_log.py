@@ -14,10 +14,11 @@ import codecs
 import contextlib
 import dataclasses
 import datetime as dt
+import inspect
 import os
 import re
 import secrets
-from collections.abc import AsyncGenerator, AsyncIterator, Collection
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Collection
 from pathlib import Path
 
 _CHUNK = 1 << 16
@@ -235,17 +236,20 @@ async def commits(*, repo: Path, from_sha: str, to_sha: str) -> AsyncIterator[Co
             yield _parse_commit(item, field)
 
 
-async def earlier_contributors(*, repo: Path, before_sha: str, among: Collection[str]) -> set[str]:
+async def earlier_contributors(
+    *, repo: Path, before_sha: str, among: Collection[str] | Awaitable[Collection[str]]
+) -> set[str]:
     """Which of ``among`` (keys, see ``Person.key``) authored or co-authored a commit up to
     ``before_sha``: the others are first-time contributors.
 
     History is read newest first and only until everyone is found, so a release by regular
-    contributors costs a walk back to their last commits, not the whole history.
+    contributors costs a walk back to their last commits, not the whole history. ``among`` may
+    be awaitable: git then starts walking at once, while the caller is still working out whom
+    to look for, and its first records wait in the pipe (what a run of release notes does
+    while it classifies the range).
     """
-    wanted = set(among)
-    seen: set[str] = set()
-    if not wanted:
-        return seen
+    if not inspect.isawaitable(among) and not among:
+        return set()
     record, field = _markers()
     trailers = f"%(trailers:key=Co-authored-by,valueonly,separator=%x1f{field[1:]})"
     args = [
@@ -255,12 +259,14 @@ async def earlier_contributors(*, repo: Path, before_sha: str, among: Collection
         "--end-of-options",
         before_sha,
     ]
+    seen: set[str] = set()
     async with contextlib.aclosing(_stream_records(repo=repo, args=args, record=record)) as records:
-        async for item in records:
+        item = await anext(records, None)  # starts git
+        wanted = set(await among if inspect.isawaitable(among) else among)
+        while item is not None and seen != wanted:
             name, email, *co_authors = item.strip("\n").split(field)
             people = [Person(name=name, email=email)]
             people += [p for text in co_authors if (p := parse_person(text=text)) is not None]
             seen.update(person.key for person in people if person.key in wanted)
-            if seen == wanted:
-                break
+            item = await anext(records, None) if seen != wanted else None
     return seen
