@@ -99,7 +99,11 @@ def test_a_file_set_is_answered_scored_and_stored(question_set):
 def test_json_output_has_every_figure_per_case_and_in_total(question_set, tmp_path):
     report_path = tmp_path / "report.json"
 
-    printed = json.loads(_run(str(question_set), "--format", "json", "--json", str(report_path)))
+    printed = json.loads(
+        _run(
+            str(question_set), "--format", "json", "--json", str(report_path), "--concurrency", "3"
+        )
+    )
 
     written = json.loads(report_path.read_text())
     assert written["run_id"] == printed["run_id"]
@@ -113,6 +117,9 @@ def test_json_output_has_every_figure_per_case_and_in_total(question_set, tmp_pa
     assert hotel["input_tokens"] > 0
     assert hotel["retrieved"][0]["title"] == "Expenses"
     assert printed["comparison"] is None
+    # Answered three at a time, reported in the set's order.
+    assert [case["key"] for case in printed["cases"]] == ["rollback", "hotel", "wifi"]
+    assert printed["settings"]["concurrency"] == 3
 
 
 def test_the_admin_eval_cases_run_with_from_admin(handbook):
