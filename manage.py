@@ -7,16 +7,17 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatbot.settings")
-    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    from chatbot import environment
+    from chatbot import startup_errors
 
     try:
         execute_from_command_line(sys.argv)
-    except (ImproperlyConfigured, environment.InvalidSetting) as error:
-        # A setting to fix, not a bug: one line that says what to set, no traceback.
-        sys.exit(f"chatbot: {error}")
+    except Exception as error:
+        # A setting to fix or a database to start, not a bug: one line, no traceback.
+        if (line := startup_errors.one_line(error)) is None:
+            raise
+        sys.exit(line)
 
 
 if __name__ == "__main__":

@@ -75,15 +75,14 @@ def ingest_guide() -> None:
 
 def main(manage_args: list[str]) -> int:
     """Serve, or with arguments run that management command against the same database."""
-    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import CommandError
 
-    from chatbot import environment
+    from chatbot import startup_errors
 
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         return _main(manage_args)
-    except (CommandError, ImproperlyConfigured, environment.InvalidSetting) as error:
+    except CommandError as error:
         sys.stderr.write(f"chatbot: {error}\n")
         return 1
     except _Stopped:
@@ -92,6 +91,11 @@ def main(manage_args: list[str]) -> int:
     except KeyboardInterrupt:
         logger.info("Interrupted")
         return 128 + signal.SIGINT
+    except Exception as error:
+        if (line := startup_errors.one_line(error)) is None:
+            raise
+        sys.stderr.write(f"{line}\n")
+        return 1
 
 
 def _main(manage_args: list[str]) -> int:

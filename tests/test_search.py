@@ -197,3 +197,12 @@ async def test_search_gives_its_connection_back_before_returning(corpus):
 
     assert results
     assert not still_open
+
+
+async def test_each_document_gives_one_section_before_any_gives_a_second(corpus):
+    # Both sections of the managers page match better than anything else does.
+    results = await search.search(query="a custom Manager and its extra Manager methods", limit=3)
+
+    paths = [result.path for result in results]
+    assert paths[0] == "topics/db/managers.md"
+    assert paths[1] != "topics/db/managers.md"  # another page comes second

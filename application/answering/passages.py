@@ -1,6 +1,7 @@
 """The answer agent's view of the knowledge base: search results as passages it can cite.
 
-A reviewed answer that matches comes first (``domain/knowledge/reviewed.py``). Every passage
+A reviewed answer that matches well comes first: search itself ranks it there
+(``domain/knowledge/search_ranking.py``). Every passage
 links somewhere: to its published page when its source has a base URL, else to
 the product's own page for the document (``domain/knowledge/document_pages.py``), when the
 server's public address (``CHATBOT_PUBLIC_URL``) is known.
@@ -10,15 +11,11 @@ from django.conf import settings
 
 from application.answering import agent as answer_agent
 from domain.knowledge import document_pages
-from domain.knowledge import reviewed as reviewed_answers
 from domain.knowledge import search as search_module
 
 
 async def search(*, query: str, limit: int) -> list[answer_agent.Passage]:
     results = await search_module.search(query=query, limit=limit)
-    # A reviewer's answer to a matching question comes first (a stable sort keeps the rest).
-    reviewed = await reviewed_answers.among(chunk_ids=[result.chunk_id for result in results])
-    results.sort(key=lambda result: result.chunk_id not in reviewed)
     unlinked = [result.chunk_id for result in results if not result.url]
     base = settings.CHATBOT_PUBLIC_URL
     pages = await document_pages.locations(chunk_ids=unlinked) if unlinked and base else {}

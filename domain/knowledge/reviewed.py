@@ -74,15 +74,3 @@ def retire(*, reviewed_id: int, now: dt.datetime) -> bool:
     if updated and source is not None:
         documents.delete_documents(source_id=source.pk, paths=[_path(reviewed_id)])
     return bool(updated)
-
-
-async def among(*, chunk_ids: list[int]) -> set[int]:
-    """Which of these chunks are reviewed answers (search puts them first)."""
-    if not chunk_ids:
-        return set()
-    return {
-        chunk_id
-        async for chunk_id in models.Chunk.objects.filter(
-            pk__in=chunk_ids, document__source__name=SOURCE
-        ).values_list("id", flat=True)
-    }
