@@ -58,7 +58,10 @@ def run(*, cases_file: str, rounds: int) -> None:
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
 
+    last: dict = {}
+
     def row(label: str, wall: float, report: dict) -> None:
+        last.update(report)
         totals = report["totals"]
         print(
             f"| {label} | {totals['cases']} | {totals['passed']} | "
@@ -95,7 +98,9 @@ def run(*, cases_file: str, rounds: int) -> None:
             wall = time.perf_counter() - started
             walls.append(wall)
             row(f"in this process, round {number}", wall, json.loads(out.getvalue()))
+    failing = [case["key"] for case in last["cases"] if not case["passed"]]
     print()
+    print(f"Failing cases: {', '.join(failing) or 'none'}")
     worst = max(walls)
     verdict = "meets" if worst <= TARGET_SECONDS else "MISSES"
     print(f"Slowest: {worst:.2f} s, {verdict} the target of {TARGET_SECONDS:.0f} s.")
