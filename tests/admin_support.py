@@ -17,6 +17,7 @@ _group_migration = importlib.import_module("data.migrations.0002_admin_reviewers
 _escalations_migration = importlib.import_module(
     "data.migrations.0012_feedback_reasons_and_escalations"
 )
+_evals_migration = importlib.import_module("data.migrations.0024_evals")
 
 
 def reviewers_group() -> Group:
@@ -25,6 +26,7 @@ def reviewers_group() -> Group:
     if group is None:
         _group_migration.create_reviewers_group(django_apps, None)
         _escalations_migration.grant_reviewers(django_apps, None)
+        _evals_migration.grant_reviewers(django_apps, None)
         group = Group.objects.get(name=REVIEWERS_GROUP)
     return group
 

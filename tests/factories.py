@@ -142,3 +142,11 @@ class FeedbackFactory(AsyncFactory):
     vote = "UP"
     created_at = factory.LazyFunction(timezone.now)
     updated_at = factory.LazyAttribute(lambda feedback: feedback.created_at)
+
+
+class EvalCaseFactory(AsyncFactory):
+    class Meta:
+        model = "data.EvalCase"
+
+    text = factory.Sequence(lambda n: f"Eval question {n}?")
+    created_at = factory.LazyFunction(timezone.now)

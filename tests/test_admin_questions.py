@@ -73,6 +73,13 @@ def test_reviewers_group_can_view_everything_and_change_only_questions_and_reque
         "view_escalation",
         "change_question",
         "resolve_escalation",
+        # Evals: reviewers keep the eval cases and read the runs.
+        "add_evalcase",
+        "change_evalcase",
+        "delete_evalcase",
+        "view_evalcase",
+        "view_evalrun",
+        "view_evalresult",
     }
 
 

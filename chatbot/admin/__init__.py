@@ -9,6 +9,7 @@ from django.contrib import admin
 from chatbot.admin import (
     agent_runs,
     escalations,
+    evals,
     feedback,
     jobs,
     knowledge,
@@ -21,6 +22,7 @@ from chatbot.admin import (
 __all__ = [
     "agent_runs",
     "escalations",
+    "evals",
     "feedback",
     "jobs",
     "knowledge",

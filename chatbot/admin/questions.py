@@ -28,7 +28,7 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator, smart_split, unescape_string_literal
 
 from application.knowledge import reviewed
-from chatbot.admin import agent_runs, escalations, question_filters, slack_links
+from chatbot.admin import agent_runs, escalations, evals, question_filters, slack_links
 from chatbot.admin import reviewed as reviewed_admin
 from data import models
 from domain.questions import review
@@ -83,6 +83,7 @@ class QuestionAdmin(admin.ModelAdmin):
         "category",
         question_filters.FeedbackFilter,
         escalations.EscalationFilter,
+        evals.EvalCaseFilter,
         "reviewed",
         "via",
         question_filters.ChannelFilter,
@@ -95,7 +96,7 @@ class QuestionAdmin(admin.ModelAdmin):
     list_per_page = 50
     # Counting every match of a filter on a year of data costs more than the page itself.
     show_full_result_count = False
-    actions = ("mark_reviewed", "export_csv", "answer_again")
+    actions = ("mark_reviewed", "export_csv", "answer_again", evals.make_eval_case)
     inlines = (
         reviewed_admin.ReviewedAnswerInline,
         escalations.EscalationInline,

@@ -1,5 +1,6 @@
 """Django models, one module per area. Business workflows live in domain/, not here."""
 
+from data.models.evals import EvalCase, EvalResult, EvalRun
 from data.models.feedback import Escalation, Feedback, ReviewedAnswer
 from data.models.inbox import SlackEvent
 from data.models.knowledge import DEFAULT_LANGUAGE, Chunk, Document, DocumentationSource
@@ -15,6 +16,9 @@ __all__ = [
     "Document",
     "DocumentationSource",
     "Escalation",
+    "EvalCase",
+    "EvalResult",
+    "EvalRun",
     "Feedback",
     "Question",
     "ReleaseNotes",

@@ -3,7 +3,8 @@
 It behaves like a dutiful tool-using model: it first calls ``search_docs`` with the user's
 question, then answers through the output tool by quoting the first passage it got back
 (citing it), or says the docs do not cover it, labelling the question HOW_TO with its first
-words as the title.
+words as the title. Asked to grade an answer (an agent without ``search_docs``), it gives
+``grade_score``.
 It can be slowed down (``delay``) or made to fail (``failures`` 500 answers first).
 """
 
@@ -35,6 +36,7 @@ class FakeOpenAI:
         self.broken_streams = 0  # how many streamed answers break off half-way
         self.max_in_flight = 0
         self.answer_text = ""  # when set, every answer is this text instead of a quote
+        self.grade_score = 1.0  # what it scores an answer when asked to grade one (evals)
         # Faults served in turn, one per request ("" for none): "timeout" (answers after
         # ``fault_seconds``), "500", "429" (with Retry-After) or "invalid" (a body not JSON).
         self.fault_cycle: list[str] = []
@@ -139,10 +141,15 @@ class FakeOpenAI:
         question = _text(messages[last_user]["content"])
         turn = messages[last_user + 1 :]
         output_tool = next(name for name in tool_names if name != "search_docs")
+        if "search_docs" not in tool_names:  # the eval's grading agent: only its output tool
+            return self._tool_call(
+                output_tool, {"score": self.grade_score, "reason": "Graded by the fake model."}
+            )
         results = [m for m in turn if m["role"] == "tool"]
         if not results:
             return self._tool_call("search_docs", {"query": question})
-        hits = json.loads(_text(results[-1]["content"]))
+        returned = _text(results[-1]["content"])
+        hits = json.loads(returned) if returned.strip() else []  # nothing found: empty content
         if not hits:
             args = {
                 "answer": "The documentation does not cover this.",
