@@ -88,8 +88,12 @@ async def channel(*, client: AsyncWebClient, channel_id: str) -> str:
     """ "#name" for a channel, "direct message" for a DM; "" if unknown."""
     if not channel_id:
         return ""
-    if (name := _cached(f"channel:{channel_id}")) is not None:
-        return name
+    return await _once(
+        f"channel:{channel_id}", lambda: _channel(client=client, channel_id=channel_id)
+    )
+
+
+async def _channel(*, client: AsyncWebClient, channel_id: str) -> str:
     try:
         response = await client.conversations_info(channel=channel_id)
     except (SlackApiError, SlackClientError, OSError, TimeoutError) as error:

@@ -18,6 +18,8 @@ async def test_the_asker_and_channel_are_stored_by_name(fake_slack):
 
 
 async def test_names_are_looked_up_once_per_process_not_once_per_question(fake_slack):
+    # Slow lookups, so the questions answered at once all want the names while one is asked.
+    fake_slack.delay["users.info"] = fake_slack.delay["conversations.info"] = 0.3
     for number in range(3):
         ts = f"1700000000.00020{number}"
         await post_signed(
