@@ -2,8 +2,10 @@
 in the job, post the thread's link where people help and tell the asker.
 
 The request and its job are written in one transaction, so a pressed button is never lost.
-The job's two posts carry the request's id (Slack message metadata): a re-run first looks for
-them, so a worker that died after posting and before recording posts neither again.
+The job's two posts carry the request's id (Slack message metadata). Until the post is on
+record the job looks for it first (one ``conversations.history`` call; a run cannot tell
+whether it is a re-run), and once a post was made before it looks for the thread's note: a
+worker that died after posting and before recording posts neither again.
 """
 
 import enum

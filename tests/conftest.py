@@ -3,8 +3,9 @@
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from asgiref.sync import SyncToAsync
@@ -13,6 +14,8 @@ from django.db import connections
 from pydantic_ai import models as pydantic_ai_models
 
 from chatbot import embedded_postgres
+from tests.fakes.openai import FakeOpenAI
+from tests.fakes.slack import FakeSlack
 
 
 @pytest.fixture(scope="session")
@@ -73,3 +76,49 @@ def model_requests_allowed() -> Iterator[None]:
         yield
     finally:
         pydantic_ai_models.ALLOW_MODEL_REQUESTS = False
+
+
+@pytest.fixture
+async def fake_openai(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, model_requests_allowed: None
+) -> AsyncIterator[FakeOpenAI]:
+    """An OpenAI-compatible model on 127.0.0.1, configured as the bot's model."""
+    from application import model_runs
+
+    server = FakeOpenAI()
+    await server.start()
+    monkeypatch.setenv("OPENAI_BASE_URL", server.url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    settings.CHATBOT_MODEL = "openai-chat:fake-model"
+    settings.CHATBOT_MODEL_RETRY_BACKOFF = 0.0
+    model_runs.model_named.cache_clear()  # the model objects hold a client for the old base URL
+    try:
+        yield server
+    finally:
+        model_runs.model_named.cache_clear()
+        await server.stop()
+
+
+@pytest.fixture
+async def fakes() -> AsyncIterator[tuple[FakeSlack, FakeOpenAI]]:
+    """A fake Slack and a fake model, for tests that start the product as processes."""
+    slack, model = FakeSlack(), FakeOpenAI()
+    await slack.start()
+    await model.start()
+    try:
+        yield slack, model
+    finally:
+        await model.stop()
+        await slack.stop()
+
+
+@pytest.fixture(scope="module")
+def data_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """`make run`'s data directory, migrated once per test module, for its tests to copy."""
+    from tests import process_faults
+
+    template = process_faults.prepare_data_dir(tmp_path_factory.mktemp("product"))
+    try:
+        yield template
+    finally:
+        process_faults.cluster(template).stop()

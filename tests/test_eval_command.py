@@ -2,18 +2,14 @@
 
 import io
 import json
-from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from application import model_runs
 from application.evals import running
 from chatbot import launcher
 from data import models
 from tests import factories
-from tests.fakes.openai import FakeOpenAI
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -187,24 +183,6 @@ def test_bad_input_is_refused_with_a_clear_message_and_nothing_stored(tmp_path, 
     with pytest.raises(CommandError, match="or --from-admin"):
         _run()
     assert not models.EvalRun.objects.exists()
-
-
-@pytest.fixture
-async def fake_openai(
-    settings: Any, monkeypatch: pytest.MonkeyPatch, model_requests_allowed: None
-) -> AsyncIterator[FakeOpenAI]:
-    server = FakeOpenAI()
-    await server.start()
-    monkeypatch.setenv("OPENAI_BASE_URL", server.url)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    settings.CHATBOT_MODEL = "openai-chat:fake-model"
-    settings.CHATBOT_MODEL_RETRY_BACKOFF = 0.0
-    model_runs.model_named.cache_clear()  # the model objects hold a client for the old base URL
-    try:
-        yield server
-    finally:
-        model_runs.model_named.cache_clear()
-        await server.stop()
 
 
 async def test_with_a_model_configured_a_grading_model_scores_each_answer(

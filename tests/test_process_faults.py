@@ -6,7 +6,7 @@ A small burst here; ``bench/faults.py`` runs the same with 100 questions in flig
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -20,28 +20,6 @@ QUESTIONS = 12
 # After a kill -9 the dead worker's jobs run again once it has been silent for
 # STALLED_AFTER_SECONDS, at the next check: the bound is 30 s from the restart.
 RECOVERY_BOUND = 30.0
-
-
-@pytest.fixture(scope="module")
-def data_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    work = tmp_path_factory.mktemp("faults")
-    template = process_faults.prepare_data_dir(work)
-    try:
-        yield template
-    finally:
-        process_faults.cluster(template).stop()
-
-
-@pytest.fixture
-async def fakes() -> AsyncIterator[tuple[FakeSlack, FakeOpenAI]]:
-    slack, model = FakeSlack(), FakeOpenAI()
-    await slack.start()
-    await model.start()
-    try:
-        yield slack, model
-    finally:
-        await model.stop()
-        await slack.stop()
 
 
 @pytest.fixture

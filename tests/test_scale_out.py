@@ -6,7 +6,6 @@ Every question is answered exactly once, PostgreSQL never sees more server conne
 PgBouncer's pool, and a worker killed with SIGKILL mid-answer leaves its jobs to the other.
 """
 
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -23,27 +22,6 @@ pytestmark = pytest.mark.skipif(
     scale_out.find_pgbouncer() is None,
     reason="pgbouncer is not installed (Debian: apt-get install pgbouncer; .ci/run installs it)",
 )
-
-
-@pytest.fixture(scope="module")
-def data_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    template = process_faults.prepare_data_dir(tmp_path_factory.mktemp("scale-out"))
-    try:
-        yield template
-    finally:
-        process_faults.cluster(template).stop()
-
-
-@pytest.fixture
-async def fakes() -> AsyncIterator[tuple[FakeSlack, FakeOpenAI]]:
-    slack, model = FakeSlack(), FakeOpenAI()
-    await slack.start()
-    await model.start()
-    try:
-        yield slack, model
-    finally:
-        await model.stop()
-        await slack.stop()
 
 
 async def test_two_webs_two_workers_through_pgbouncer_answer_each_once_after_a_worker_is_killed(

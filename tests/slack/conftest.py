@@ -11,11 +11,9 @@ from asgiref.sync import sync_to_async
 from django.db import connection, transaction
 from django.utils import timezone
 
-from application import model_runs
 from chatbot import asgi, slack_app, slack_client, slack_names
 from domain.knowledge import chunking, documents
 from tests.fakes import slack as fake_slack_module
-from tests.fakes.openai import FakeOpenAI
 from tests.fakes.slack import FakeSlack
 from tests.workers import run_worker_until_idle as run_worker_until_idle
 
@@ -109,24 +107,6 @@ async def fake_slack(settings: Any, knowledge_base: None) -> AsyncIterator[FakeS
     finally:
         slack_app._build.cache_clear()
         slack_names.forget_all()
-        await server.stop()
-
-
-@pytest.fixture
-async def fake_openai(
-    settings: Any, monkeypatch: pytest.MonkeyPatch, model_requests_allowed: None
-) -> AsyncIterator[FakeOpenAI]:
-    server = FakeOpenAI()
-    await server.start()
-    monkeypatch.setenv("OPENAI_BASE_URL", server.url)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    settings.CHATBOT_MODEL = "openai-chat:fake-model"
-    settings.CHATBOT_MODEL_RETRY_BACKOFF = 0.0
-    model_runs.model_named.cache_clear()  # the model objects hold a client for the old base URL
-    try:
-        yield server
-    finally:
-        model_runs.model_named.cache_clear()
         await server.stop()
 
 
